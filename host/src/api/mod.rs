@@ -1,0 +1,122 @@
+//! The REST API's core endpoints: the API root, `/api/status/`, the plugins' API roots
+//! and the installed-plugins list. Plugin API views are mounted by `web::plugin_views`.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Map, Value};
+
+use crate::{
+    error::{Error, Result},
+    plugins::LoadedPlugin,
+    version::{API_VERSION, RUSTC_VERSION, VERSION},
+    web::{request, AppState},
+};
+
+/// Requires an authenticated user when `LOGIN_REQUIRED` is on.
+fn require_auth(state: &AppState, req: &HttpRequest) -> Result<()> {
+    if state.settings.login_required && !request::identity(req).is_authenticated() {
+        return Err(Error::NotAuthenticated);
+    }
+    Ok(())
+}
+
+/// `GET /api/`.
+pub async fn root(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
+    require_auth(&state, &req)?;
+    let url = |p: &str| request::absolute_url(&req, p);
+    Ok(HttpResponse::Ok().json(json!({
+        "plugins": url("/api/plugins/"),
+        "status": url("/api/status/"),
+    })))
+}
+
+/// `GET /api/status/`.
+pub async fn status(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
+    require_auth(&state, &req)?;
+    let plugins: Map<String, Value> = state
+        .registry
+        .iter()
+        .map(|p| {
+            (
+                p.name().to_string(),
+                Value::String(p.manifest.version.clone()),
+            )
+        })
+        .collect();
+    let db = state.db.clone();
+    let db_version = web::block(move || db.server_version()).await??;
+    Ok(HttpResponse::Ok().json(json!({
+        "nautobot-version": VERSION,
+        "api-version": API_VERSION,
+        "plugin-abi-version": nautobot_plugin_abi_version(),
+        "rust-version": RUSTC_VERSION,
+        "database": {"backend": state.db.backend().name(), "version": db_version},
+        "plugins": plugins,
+        "nautobot-apps": plugins,
+    })))
+}
+
+fn nautobot_plugin_abi_version() -> String {
+    format!("{}.x", crate::plugins::ABI_MAJOR)
+}
+
+/// `GET /api/plugins/`: the installed-plugins endpoint and each plugin's API root.
+pub async fn plugins_root(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
+    require_auth(&state, &req)?;
+    let mut entries = Map::new();
+    entries.insert(
+        "installed-plugins".to_string(),
+        Value::String(request::absolute_url(
+            &req,
+            "/api/plugins/installed-plugins/",
+        )),
+    );
+    for plugin in state.registry.iter() {
+        if let Some(root) = plugin.api_root_url() {
+            entries.insert(
+                plugin.manifest.base_url.clone(),
+                Value::String(request::absolute_url(&req, &root)),
+            );
+        }
+    }
+    Ok(HttpResponse::Ok().json(Value::Object(entries)))
+}
+
+/// `GET /api/plugins/installed-plugins/` (staff only, as in Nautobot).
+pub async fn installed_plugins(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let identity = request::identity(&req);
+    let Some(user) = &identity.user else {
+        return Err(Error::NotAuthenticated);
+    };
+    if !(user.is_staff || user.is_superuser) {
+        return Err(Error::PermissionDenied(
+            "You do not have permission to perform this action.".to_string(),
+        ));
+    }
+    let list: Vec<Value> = state
+        .registry
+        .iter()
+        .map(|p| installed_entry(p, &req))
+        .collect();
+    Ok(HttpResponse::Ok().json(list))
+}
+
+fn installed_entry(plugin: &LoadedPlugin, req: &HttpRequest) -> Value {
+    let m = &plugin.manifest;
+    let links = plugin.links();
+    let absolute = |path: Option<String>| path.map(|p| request::absolute_url(req, &p));
+    json!({
+        "name": m.verbose_name,
+        "package": m.name,
+        "app_label": m.name,
+        "author": m.author,
+        "author_email": m.author_email,
+        "description": m.description,
+        "version": m.version,
+        "home_url": absolute(links.home),
+        "config_url": absolute(links.config),
+        "docs_url": absolute(links.docs),
+    })
+}

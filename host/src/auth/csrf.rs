@@ -1,0 +1,58 @@
+//! CSRF protection in Django's double-submit form: a `csrftoken` cookie whose value
+//! every unsafe form post repeats in `csrfmiddlewaretoken` (or the `X-CSRFToken` header).
+
+use rand::RngCore;
+
+/// The name of the CSRF cookie (Django's).
+pub const COOKIE: &str = "csrftoken";
+/// The form field that carries the token.
+pub const FORM_FIELD: &str = "csrfmiddlewaretoken";
+/// The header that carries the token on script requests.
+pub const HEADER: &str = "X-CSRFToken";
+
+/// A fresh token.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether a cookie value has the form of a token we issued.
+pub fn is_well_formed(token: &str) -> bool {
+    token.len() == 64 && token.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// Whether the submitted token matches the cookie, compared in constant time.
+pub fn matches(cookie: Option<&str>, submitted: Option<&str>) -> bool {
+    match (cookie, submitted) {
+        (Some(c), Some(s)) if is_well_formed(c) && c.len() == s.len() => {
+            c.bytes()
+                .zip(s.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+        }
+        _ => false,
+    }
+}
+
+/// Whether `method` can change state and so needs the CSRF check.
+pub fn is_unsafe_method(method: &str) -> bool {
+    !matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_must_match_the_cookie() {
+        let t = new_token();
+        assert!(is_well_formed(&t));
+        assert!(matches(Some(&t), Some(&t)));
+        assert!(!matches(Some(&t), Some(&new_token())));
+        assert!(!matches(Some(&t), None));
+        assert!(!matches(None, Some(&t)));
+        assert!(!matches(Some("short"), Some("short")));
+        assert!(is_unsafe_method("POST") && !is_unsafe_method("GET"));
+    }
+}

@@ -1,0 +1,220 @@
+//! `nautobot-server`: the command line. Each subcommand lives in its own file; failures
+//! print one line on stderr and exit with the error's code (`Error::exit_code`).
+
+mod database;
+mod plugins;
+mod server;
+mod setup;
+mod staticfiles;
+mod users;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::{
+    config::{Locator, Settings},
+    error::{Error, Result},
+};
+
+/// A network source of truth with native plugins.
+#[derive(Debug, Parser)]
+#[command(name = "nautobot-server", version = crate::version::VERSION, about)]
+pub struct Cli {
+    /// The configuration file (default: $NAUTOBOT_CONFIG, else $NAUTOBOT_ROOT/nautobot_config.toml).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+
+    /// Show full detail of errors (such as abi_stable's layout reports).
+    #[arg(long, short, global = true)]
+    verbose: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write a new configuration file with a fresh SECRET_KEY.
+    Init {
+        /// The NAUTOBOT_ROOT to create (default: $NAUTOBOT_ROOT, else ~/.nautobot).
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+    },
+    /// Apply database migrations.
+    Migrate,
+    /// List migrations and whether they are applied.
+    Showmigrations,
+    /// Create a superuser (non-interactive when every flag is given).
+    Createsuperuser {
+        /// Login name.
+        #[arg(long)]
+        username: Option<String>,
+        /// E-mail address.
+        #[arg(long)]
+        email: Option<String>,
+        /// Password.
+        #[arg(long)]
+        password: Option<String>,
+        /// Also create an API token with this 40-character hexadecimal key.
+        #[arg(long, value_name = "KEY")]
+        token: Option<String>,
+    },
+    /// Create a regular user, optionally with permissions and an API token.
+    Createuser {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// E-mail address.
+        #[arg(long, default_value = "")]
+        email: String,
+        /// Password.
+        #[arg(long)]
+        password: String,
+        /// Grant a permission (app_label.action_model); may repeat.
+        #[arg(long = "permission", value_name = "PERMISSION")]
+        permissions: Vec<String>,
+        /// Also create an API token with this 40-character hexadecimal key.
+        #[arg(long, value_name = "KEY")]
+        token: Option<String>,
+        /// Make the token read-only (write_enabled = false).
+        #[arg(long, requires = "token")]
+        read_only_token: bool,
+    },
+    /// Run every start-up check (settings, plugins, database) without serving.
+    Check,
+    /// Inspect plugins.
+    Plugins {
+        #[command(subcommand)]
+        command: PluginsCommand,
+    },
+    /// Copy core and plugin static files into STATIC_ROOT.
+    Collectstatic {
+        /// Do not ask before overwriting.
+        #[arg(long)]
+        no_input: bool,
+    },
+    /// Serve the web UI and REST API.
+    #[command(alias = "runserver")]
+    Start {
+        /// Address and port to listen on.
+        #[arg(long, value_name = "ADDR:PORT")]
+        bind: Option<String>,
+        /// Address and port, Django-style (`runserver 127.0.0.1:8080`).
+        #[arg(value_name = "ADDR:PORT", conflicts_with = "bind")]
+        addrport: Option<String>,
+        /// Worker threads (default: one per CPU).
+        #[arg(long)]
+        workers: Option<usize>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PluginsCommand {
+    /// List the plugins in PLUGINS with their versions and files.
+    List,
+    /// Print the manifest of a plugin library file.
+    Inspect {
+        /// The library file.
+        file: PathBuf,
+        /// Include template sources and static file contents.
+        #[arg(long)]
+        full: bool,
+    },
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let verbose = cli.verbose;
+    match run(cli) {
+        Ok(()) => 0,
+        Err(err) => {
+            eprintln!("Error: {err}");
+            if verbose {
+                if let Error::PluginLoad(load) = &err {
+                    if let Some(detail) = &load.detail {
+                        eprintln!("{detail}");
+                    }
+                }
+            }
+            err.exit_code()
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let locator = Locator {
+        config: cli.config.clone(),
+    };
+    match cli.command {
+        Command::Init { root } => setup::init(&locator, root),
+        Command::Plugins {
+            command: PluginsCommand::Inspect { file, full },
+        } => {
+            init_logging("warn");
+            plugins::inspect(&file, full)
+        }
+        command => {
+            let settings = Settings::load(&locator)?;
+            init_logging(&settings.log_level);
+            for warning in &settings.warnings {
+                tracing::warn!("{warning}");
+            }
+            match command {
+                Command::Migrate => database::migrate(&settings),
+                Command::Showmigrations => database::showmigrations(&settings),
+                Command::Createsuperuser {
+                    username,
+                    email,
+                    password,
+                    token,
+                } => users::createsuperuser(&settings, username, email, password, token),
+                Command::Createuser {
+                    username,
+                    email,
+                    password,
+                    permissions,
+                    token,
+                    read_only_token,
+                } => users::createuser(
+                    &settings,
+                    &username,
+                    &email,
+                    &password,
+                    &permissions,
+                    token.as_deref(),
+                    !read_only_token,
+                ),
+                Command::Check => plugins::check(settings),
+                Command::Plugins {
+                    command: PluginsCommand::List,
+                } => plugins::list(&settings),
+                Command::Collectstatic { no_input } => {
+                    staticfiles::collectstatic(&settings, no_input)
+                }
+                Command::Start {
+                    bind,
+                    addrport,
+                    workers,
+                } => server::start(settings, bind.or(addrport), workers),
+                Command::Init { .. }
+                | Command::Plugins {
+                    command: PluginsCommand::Inspect { .. },
+                } => unreachable!("handled above"),
+            }
+        }
+    }
+}
+
+/// Logs to stderr at `level` (`RUST_LOG`, when set, wins).
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .try_init();
+}

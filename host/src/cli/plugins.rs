@@ -1,0 +1,96 @@
+//! `check`, `plugins list` and `plugins inspect`.
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::{
+    config::Settings,
+    error::{Error, Result},
+    plugins,
+    version::host_version,
+    web,
+};
+
+/// Runs every start-up check without serving.
+pub fn check(settings: Settings) -> Result<()> {
+    let count = settings.plugins.len();
+    web::boot(settings)?;
+    println!(
+        "System check identified no issues ({count} plugin{} loaded).",
+        if count == 1 { "" } else { "s" }
+    );
+    Ok(())
+}
+
+/// Lists the plugins in `PLUGINS`, in load order.
+pub fn list(settings: &Settings) -> Result<()> {
+    let discovered = plugins::discover(settings, &host_version())?;
+    if discovered.is_empty() {
+        println!("No plugins are listed in PLUGINS.");
+        return Ok(());
+    }
+    println!("{:<28} {:<10} {:<24} FILE", "NAME", "VERSION", "BASE URL");
+    for d in &discovered {
+        let m = &d.library.manifest;
+        println!(
+            "{:<28} {:<10} {:<24} {}",
+            m.name,
+            m.version,
+            format!("/plugins/{}/", m.base_url),
+            d.library.path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Prints the ABI version and manifest of a library file as JSON.
+pub fn inspect(file: &Path, full: bool) -> Result<()> {
+    let stem = file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    let name = stem
+        .strip_prefix(std::env::consts::DLL_PREFIX)
+        .unwrap_or(stem)
+        .to_string();
+    let library = plugins::open(&name, file)?;
+    let mut manifest: Value =
+        serde_json::from_str(&library.manifest_json).map_err(|e| Error::Internal(e.to_string()))?;
+    if !full {
+        summarise(&mut manifest);
+    }
+    let out = json!({
+        "file": file.display().to_string(),
+        "abi_version": format!("{}.{}.{}", library.abi.major, library.abi.minor, library.abi.patch),
+        "manifest": manifest,
+    });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&out).map_err(|e| Error::Internal(e.to_string()))?
+    );
+    Ok(())
+}
+
+/// Replaces template sources and static contents by their sizes.
+fn summarise(manifest: &mut Value) {
+    if let Some(templates) = manifest.get_mut("templates").and_then(Value::as_array_mut) {
+        for t in templates {
+            if let Some(source) = t.get("source").and_then(Value::as_str) {
+                let size = source.len();
+                t["source"] = json!(format!("<{size} bytes; --full to show>"));
+            }
+        }
+    }
+    if let Some(files) = manifest
+        .get_mut("static_files")
+        .and_then(Value::as_array_mut)
+    {
+        for f in files {
+            if let Some(content) = f.get("content_base64").and_then(Value::as_str) {
+                let size = content.len() / 4 * 3;
+                f["content_base64"] = json!(format!("<about {size} bytes; --full to show>"));
+            }
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! `start` (alias `runserver`).
+
+use crate::{config::Settings, error::Result, web};
+
+/// Runs every start-up check, then serves until interrupted.
+pub fn start(settings: Settings, bind: Option<String>, workers: Option<usize>) -> Result<()> {
+    let bind = bind.unwrap_or_else(|| "127.0.0.1:8080".to_string());
+    let state = web::boot(settings)?;
+    tracing::info!(
+        plugins = state.registry.len(),
+        database = %state.db.display(),
+        "nautobot-server {} starting",
+        crate::version::VERSION
+    );
+    web::serve(state, &bind, workers)
+}

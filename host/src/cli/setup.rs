@@ -1,0 +1,56 @@
+//! `init`: write a configuration file with a fresh `SECRET_KEY`.
+
+use std::path::PathBuf;
+
+use rand::{distributions::Alphanumeric, Rng};
+
+use crate::{
+    config::Locator,
+    error::{Error, Result},
+};
+
+/// The documented example configuration, from `config/` in the repository.
+const TEMPLATE: &str = include_str!("../../../config/nautobot_config.toml");
+/// The line of the template that `init` fills in.
+const SECRET_KEY_LINE: &str = "SECRET_KEY = \"\"";
+
+/// Writes `nautobot_config.toml` under the root (or at `--config`), creating the root
+/// and its `plugins` folder.
+pub fn init(locator: &Locator, root: Option<PathBuf>) -> Result<()> {
+    let root = root.unwrap_or_else(Locator::root);
+    let path = match &locator.config {
+        Some(path) => path.clone(),
+        None => root.join("nautobot_config.toml"),
+    };
+    if path.exists() {
+        return Err(Error::Usage(format!(
+            "{} already exists; remove it first to start over",
+            path.display()
+        )));
+    }
+    for dir in [root.clone(), root.join("plugins")] {
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    let key: String = rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(64)
+        .map(char::from)
+        .collect();
+    if !TEMPLATE.contains(SECRET_KEY_LINE) {
+        return Err(Error::Internal(
+            "the configuration template has no SECRET_KEY line".to_string(),
+        ));
+    }
+    let text = TEMPLATE.replacen(SECRET_KEY_LINE, &format!("SECRET_KEY = \"{key}\""), 1);
+    std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+    println!("Configuration file created at {}", path.display());
+    println!(
+        "NAUTOBOT_ROOT is {}; plugins go in {}",
+        root.display(),
+        root.join("plugins").display()
+    );
+    Ok(())
+}

@@ -1,0 +1,140 @@
+//! Database connections: one code path over SQLite (the embedded default) and PostgreSQL.
+//!
+//! [`DbConnection`] is a diesel `MultiConnection` over both backends; [`Database`] is a
+//! pool of them. SQLite connections are set up for concurrent use (WAL, busy timeout,
+//! foreign keys) as they are opened.
+
+pub mod migrations;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::{
+    connection::SimpleConnection,
+    r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection},
+    Connection,
+};
+
+use crate::{
+    config::DatabaseUrl,
+    error::{Error, Result},
+};
+
+/// A connection to either backend.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    /// PostgreSQL: production, shared by several servers and workers.
+    Pg(diesel::PgConnection),
+    /// SQLite: the embedded default.
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Which backend a database uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend's name as the status API reports it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgresql",
+        }
+    }
+}
+
+/// A pooled connection.
+pub type Conn = PooledConnection<ConnectionManager<DbConnection>>;
+
+/// A pool of connections to the configured database.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool<ConnectionManager<DbConnection>>,
+    backend: Backend,
+    display: String,
+}
+
+#[derive(Debug)]
+struct SqliteSetup;
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqliteSetup {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        if let DbConnection::Sqlite(conn) = conn {
+            conn.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+impl Database {
+    /// Opens a pool on `url`, checking that one connection can be made.
+    pub fn connect(url: &DatabaseUrl) -> Result<Database> {
+        let (conn_url, backend, max_size) = match url {
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+                }
+                (path.display().to_string(), Backend::Sqlite, 8)
+            }
+            DatabaseUrl::Postgres(url) => (url.clone(), Backend::Postgres, 16),
+        };
+        let display = url.display();
+        // Try one connection first: r2d2 retries silently until its timeout, and the
+        // operator deserves the real reason at once.
+        DbConnection::establish(&conn_url)
+            .map_err(|e| Error::Database(format!("cannot connect to {display}: {e}")))?;
+        let pool = Pool::builder()
+            .max_size(max_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(30))
+            .connection_customizer(Box::new(SqliteSetup))
+            .build(ConnectionManager::new(conn_url))
+            .map_err(|e| Error::Database(format!("cannot connect to {display}: {e}")))?;
+        Ok(Database {
+            pool,
+            backend,
+            display,
+        })
+    }
+
+    /// A connection from the pool.
+    pub fn conn(&self) -> Result<Conn> {
+        Ok(self.pool.get()?)
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The database's URL without its password.
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+
+    /// The server version of the database (for `/api/status/`).
+    pub fn server_version(&self) -> Result<String> {
+        use diesel::{sql_types::Text, QueryableByName, RunQueryDsl};
+        #[derive(QueryableByName)]
+        struct Version {
+            #[diesel(sql_type = Text)]
+            version: String,
+        }
+        let sql = match self.backend {
+            Backend::Sqlite => "SELECT sqlite_version() AS version",
+            Backend::Postgres => "SELECT current_setting('server_version') AS version",
+        };
+        let mut conn = self.conn()?;
+        let row: Version = diesel::sql_query(sql).get_result(&mut *conn)?;
+        Ok(row.version)
+    }
+}

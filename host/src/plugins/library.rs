@@ -1,0 +1,238 @@
+//! Opening one plugin library: the file, abi_stable's header check, our root module, the
+//! ABI version and panic strategy, and the manifest.
+
+use std::path::{Path, PathBuf};
+
+use abi_stable::library::{lib_header_from_path, LibraryError};
+use nautobot_plugin_abi::{
+    AbiVersion, PanicStrategy, PluginManifest, PluginModRef, ROOT_MODULE_NAME,
+};
+
+use super::error::{one_line, LoadError};
+
+/// The major version of `nautobot-plugin-abi` this host speaks.
+pub const ABI_MAJOR: u32 = 1;
+
+/// The file name of plugin `name`'s library on this OS (`libname.so` on Linux).
+pub fn library_file_name(name: &str) -> String {
+    format!(
+        "{}{}{}",
+        std::env::consts::DLL_PREFIX,
+        name,
+        std::env::consts::DLL_SUFFIX
+    )
+}
+
+/// A library that passed the binary checks, with its manifest read.
+pub struct OpenedLibrary {
+    /// The library file.
+    pub path: PathBuf,
+    /// The plugin's root module.
+    pub module: PluginModRef,
+    /// The ABI version it was built against.
+    pub abi: AbiVersion,
+    /// Its manifest, parsed.
+    pub manifest: PluginManifest,
+    /// The manifest as the library returned it (for `plugins inspect`).
+    pub manifest_json: String,
+}
+
+/// Opens the library at `path` for the plugin listed as `plugin`. Libraries are never
+/// unloaded.
+pub fn open(plugin: &str, path: &Path) -> Result<OpenedLibrary, LoadError> {
+    let fail = |problem: &str, expected: &str, found: String| {
+        LoadError::new(plugin, Some(path), problem, expected, found)
+    };
+
+    if !path.exists() {
+        let dir = path
+            .parent()
+            .map(Path::display)
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        return Err(fail(
+            "library not found",
+            &format!("a file at {} (PLUGINS_DIR is {dir})", path.display()),
+            "no such file".to_string(),
+        ));
+    }
+    if !path.is_file() {
+        return Err(fail(
+            "not a loadable library",
+            "a shared library file",
+            "a directory or special file".to_string(),
+        ));
+    }
+
+    let header = lib_header_from_path(path).map_err(|err| match &err {
+        LibraryError::OpenError { err: cause, .. } => fail(
+            "not a loadable library",
+            &format!("a shared library for {}-{}", std::env::consts::OS, std::env::consts::ARCH),
+            format!("a file the loader refuses ({})", strip_path(&cause.to_string(), path)),
+        ),
+        LibraryError::GetSymbolError { .. } => fail(
+            "not a Nautobot plugin",
+            &format!(
+                "a library exporting the {ROOT_MODULE_NAME} root module (built with nautobot-plugin-abi's export_plugin!)"
+            ),
+            "a library without an abi_stable root module".to_string(),
+        ),
+        other => abi_failure(plugin, path, other),
+    })?;
+
+    let consts = header.root_mod_consts();
+    if consts.name().as_str() != ROOT_MODULE_NAME {
+        return Err(fail(
+            "not a Nautobot plugin",
+            &format!("a library exporting the {ROOT_MODULE_NAME} root module"),
+            format!("the abi_stable root module '{}'", consts.name().as_str()),
+        ));
+    }
+    let version = consts.version_strings().version.as_str();
+    let found_major = version
+        .split('.')
+        .next()
+        .and_then(|m| m.parse::<u32>().ok());
+    if found_major != Some(ABI_MAJOR) {
+        return Err(fail(
+            "built for an incompatible plugin ABI",
+            &format!("nautobot-plugin-abi {ABI_MAJOR}.x"),
+            format!("nautobot-plugin-abi {version}"),
+        ));
+    }
+
+    let module = header
+        .init_root_module::<PluginModRef>()
+        .map_err(|err| abi_failure(plugin, path, &err))?;
+
+    let abi = (module.abi_version())();
+    if abi.major != ABI_MAJOR {
+        return Err(fail(
+            "built for an incompatible plugin ABI",
+            &format!("nautobot-plugin-abi {ABI_MAJOR}.x"),
+            format!(
+                "nautobot-plugin-abi {}.{}.{}",
+                abi.major, abi.minor, abi.patch
+            ),
+        ));
+    }
+    if abi.panic_strategy != PanicStrategy::Unwind {
+        return Err(fail(
+            "built with panic = \"abort\"",
+            "panic = \"unwind\", so that a panic in the plugin cannot stop the server",
+            "panic = \"abort\" (remove it from the plugin's Cargo profile)".to_string(),
+        ));
+    }
+
+    let manifest_json: String = match (module.manifest_json())().into_result() {
+        Ok(json) => json.into(),
+        Err(err) => {
+            return Err(fail(
+                "cannot produce its manifest",
+                "manifest_json to return the manifest",
+                format!("{err}"),
+            ))
+        }
+    };
+    let manifest: PluginManifest = serde_json::from_str(&manifest_json).map_err(|err| {
+        fail(
+            "invalid manifest",
+            "a JSON plugin manifest",
+            format!("{err}"),
+        )
+    })?;
+
+    Ok(OpenedLibrary {
+        path: path.to_path_buf(),
+        module,
+        abi,
+        manifest,
+        manifest_json,
+    })
+}
+
+/// Maps abi_stable's multi-line errors to one line, keeping the report for `--verbose`.
+fn abi_failure(plugin: &str, path: &Path, err: &LibraryError) -> LoadError {
+    let (problem, expected, found) = match err {
+        LibraryError::IncompatibleVersionNumber { actual_version, .. } => (
+            "built for an incompatible plugin ABI",
+            format!("nautobot-plugin-abi {ABI_MAJOR}.x"),
+            format!("nautobot-plugin-abi {actual_version}"),
+        ),
+        LibraryError::AbiInstability(_) => (
+            "incompatible plugin ABI layout",
+            format!(
+                "the layout of nautobot-plugin-abi {}",
+                env!("CARGO_PKG_VERSION_MAJOR")
+            ),
+            "a library whose root module has another layout (run with --verbose for abi_stable's report)"
+                .to_string(),
+        ),
+        LibraryError::InvalidAbiHeader(_) => (
+            "built with an incompatible abi_stable",
+            "a library built with abi_stable 0.11".to_string(),
+            "another abi_stable header".to_string(),
+        ),
+        LibraryError::InvalidCAbi { .. } => (
+            "built by an incompatible compiler",
+            "the C ABI of this host's compiler".to_string(),
+            "a different C ABI".to_string(),
+        ),
+        LibraryError::RootModule { err, .. } => (
+            "root module failed to initialise",
+            "the library's root module to load".to_string(),
+            one_line(&err.to_string()),
+        ),
+        other => (
+            "cannot be loaded",
+            "a nautobot-plugin-abi 1.x library".to_string(),
+            one_line(&other.to_string()),
+        ),
+    };
+    LoadError::new(plugin, Some(path), problem, expected, found).with_detail(err.to_string())
+}
+
+/// dlopen's messages repeat the path; the line already names the file.
+fn strip_path(message: &str, path: &Path) -> String {
+    let text = message.replace(&format!("{}: ", path.display()), "");
+    one_line(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn library_names_follow_the_platform() {
+        if cfg!(target_os = "linux") {
+            assert_eq!(library_file_name("example_plugin"), "libexample_plugin.so");
+        }
+    }
+
+    #[test]
+    fn a_missing_file_names_the_path_searched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(library_file_name("ghost"));
+        let err = match open("ghost", &path) {
+            Err(e) => e,
+            Ok(_) => panic!("a missing file must not load"),
+        };
+        let message = err.to_string();
+        assert!(message.starts_with(&format!("Plugin 'ghost' ({})", path.display())));
+        assert!(message.contains("library not found: expected a file at"));
+        assert!(message.ends_with("found no such file"));
+    }
+
+    #[test]
+    fn a_text_file_is_not_a_loadable_library() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(library_file_name("garbage"));
+        std::fs::write(&path, "this is not a shared library").unwrap();
+        let err = match open("garbage", &path) {
+            Err(e) => e,
+            Ok(_) => panic!("a text file must not load"),
+        };
+        assert_eq!(err.problem, "not a loadable library");
+        assert!(!err.to_string().contains('\n'));
+    }
+}

@@ -1,0 +1,151 @@
+//! Loading `PLUGINS`: discover and check every library, order them by dependency, merge
+//! their settings, then instantiate them. The first failure stops start-up.
+
+use std::{
+    collections::HashMap,
+    panic::{catch_unwind, AssertUnwindSafe},
+    path::PathBuf,
+    sync::Arc,
+};
+
+use abi_stable::{sabi_trait::TD_Opaque, std_types::RStr};
+use nautobot_plugin_abi::{HostServices_TO, PluginError};
+use semver::Version;
+use serde_json::{Map, Value};
+
+use super::{
+    checks::{check_manifest, merge_settings},
+    deps::{load_order, Node},
+    error::LoadError,
+    library::{library_file_name, open, OpenedLibrary},
+    registry::{LoadedPlugin, PluginRegistry},
+    services::CallServices,
+};
+use crate::{config::Settings, ui::templates::Templates};
+
+/// A plugin whose library and manifest passed every check, not yet instantiated.
+pub struct Discovered {
+    /// The opened library and its manifest.
+    pub library: OpenedLibrary,
+    /// Its settings: the operator's section over the plugin's defaults.
+    pub config: Map<String, Value>,
+}
+
+/// The library path plugin `name` is looked for at.
+pub fn library_path(settings: &Settings, name: &str) -> PathBuf {
+    settings.plugins_dir.join(library_file_name(name))
+}
+
+/// Opens and checks every plugin in `PLUGINS`; returns them in load order.
+pub fn discover(settings: &Settings, host: &Version) -> Result<Vec<Discovered>, LoadError> {
+    let mut positions: HashMap<&str, usize> = HashMap::new();
+    for (i, name) in settings.plugins.iter().enumerate() {
+        if let Some(first) = positions.insert(name.as_str(), i) {
+            return Err(LoadError::new(
+                name,
+                None,
+                "listed twice in PLUGINS",
+                "each plugin once",
+                format!("'{name}' at positions {} and {}", first + 1, i + 1),
+            ));
+        }
+    }
+
+    let mut opened: Vec<OpenedLibrary> = Vec::with_capacity(settings.plugins.len());
+    let mut base_urls: HashMap<String, String> = HashMap::new();
+    for name in &settings.plugins {
+        let path = library_path(settings, name);
+        let library = open(name, &path)?;
+        check_manifest(name, &path, &library.manifest, host)?;
+        if let Some(other) = base_urls.insert(library.manifest.base_url.clone(), name.clone()) {
+            return Err(LoadError::new(
+                name,
+                Some(&path),
+                "base_url already in use",
+                "a base_url no other plugin uses",
+                format!("'{}', the base_url of '{other}'", library.manifest.base_url),
+            ));
+        }
+        opened.push(library);
+    }
+
+    let nodes: Vec<Node<'_>> = opened
+        .iter()
+        .map(|lib| Node {
+            name: &lib.manifest.name,
+            file: &lib.path,
+            version: Version::parse(&lib.manifest.version)
+                .unwrap_or_else(|_| Version::new(0, 0, 0)),
+            dependencies: &lib.manifest.dependencies,
+        })
+        .collect();
+    let order = load_order(&nodes)?;
+
+    let mut slots: Vec<Option<OpenedLibrary>> = opened.into_iter().map(Some).collect();
+    let mut discovered = Vec::with_capacity(slots.len());
+    for i in order {
+        let Some(library) = slots[i].take() else {
+            continue;
+        };
+        let name = library.manifest.name.clone();
+        let config = merge_settings(
+            &name,
+            &library.path,
+            &library.manifest,
+            settings.plugin_section(&name),
+            &settings.config_path,
+        )?;
+        discovered.push(Discovered { library, config });
+    }
+    Ok(discovered)
+}
+
+/// Instantiates discovered plugins in order, lending them the host's services.
+pub fn instantiate(
+    discovered: Vec<Discovered>,
+    templates: Arc<Templates>,
+) -> Result<PluginRegistry, LoadError> {
+    let mut plugins = Vec::with_capacity(discovered.len());
+    for Discovered { library, config } in discovered {
+        let name = library.manifest.name.clone();
+        let config_json = Value::Object(config.clone()).to_string();
+        let services = CallServices::new(&name, &config, &templates, None, None);
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            let host = HostServices_TO::from_ptr(&services, TD_Opaque);
+            (library.module.instantiate())(RStr::from_str(&config_json), host).into_result()
+        }));
+        let fail = |problem: &str, found: String| {
+            LoadError::new(
+                &name,
+                Some(&library.path),
+                problem,
+                "instantiate to return the plugin",
+                found,
+            )
+        };
+        let instance = match result {
+            Ok(Ok(instance)) => instance,
+            Ok(Err(err)) if err.code == PluginError::PANIC => {
+                return Err(fail(
+                    "panicked while starting",
+                    format!("a panic: {}", err.message),
+                ))
+            }
+            Ok(Err(err)) => return Err(fail("failed to start", format!("an error: {err}"))),
+            Err(_) => {
+                return Err(fail(
+                    "panicked while starting",
+                    "a panic that escaped the plugin's guard".to_string(),
+                ))
+            }
+        };
+        tracing::info!(
+            plugin = %name,
+            version = %library.manifest.version,
+            file = %library.path.display(),
+            "plugin loaded"
+        );
+        plugins.push(Arc::new(LoadedPlugin::new(library, config, instance)));
+    }
+    Ok(PluginRegistry::new(plugins))
+}

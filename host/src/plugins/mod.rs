@@ -1,0 +1,20 @@
+//! Plugins: find each library in `PLUGINS_DIR`, check it, order by dependency, merge its
+//! settings, instantiate it, and call into it safely.
+//!
+//! Loading follows DESIGN.md "Loading": every failure is a [`LoadError`] whose message
+//! is one line naming the plugin, the file, what was expected and what was found.
+
+mod checks;
+mod deps;
+mod error;
+mod library;
+mod loader;
+mod registry;
+mod services;
+
+pub use checks::{is_valid_base_url, is_valid_plugin_name, RESERVED_BASE_URLS, RESERVED_NAMES};
+pub use error::LoadError;
+pub use library::{library_file_name, open, OpenedLibrary, ABI_MAJOR};
+pub use loader::{discover, instantiate, library_path, Discovered};
+pub use registry::{LoadedPlugin, PluginLinks, PluginRegistry};
+pub use services::CallServices;

@@ -1,0 +1,60 @@
+//! The context every page is rendered with: the user, the menu they may see, the CSRF
+//! token, versions and the current path.
+
+use serde_json::json;
+use tera::Context;
+
+use crate::{
+    auth::Identity,
+    error::Result,
+    version::{API_VERSION, VERSION},
+    web::AppState,
+};
+
+/// Request facts a page needs, gathered before going off the async executor.
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    /// The requester.
+    pub identity: std::sync::Arc<Identity>,
+    /// The CSRF token for forms.
+    pub csrf_token: String,
+    /// The request path.
+    pub path: String,
+}
+
+impl PageRequest {
+    /// The page facts of `req`.
+    pub fn of(req: &actix_web::HttpRequest) -> Self {
+        PageRequest {
+            identity: crate::web::request::identity(req),
+            csrf_token: crate::web::request::csrf_token(req),
+            path: req.path().to_string(),
+        }
+    }
+}
+
+/// Builds the standard page context (blocking: may load permissions for the menu).
+pub fn page(state: &AppState, request: &PageRequest, title: &str) -> Result<Context> {
+    let mut ctx = Context::new();
+    let user = request.identity.user.as_ref().map(|u| {
+        json!({
+            "username": u.username,
+            "is_superuser": u.is_superuser,
+            "is_staff": u.is_staff,
+        })
+    });
+    ctx.insert("user", &user);
+    ctx.insert(
+        "nav",
+        &state
+            .menu
+            .visible_to(&request.identity, &state.db, state.settings.login_required)?,
+    );
+    ctx.insert("csrf_token", &request.csrf_token);
+    ctx.insert("request_path", &request.path);
+    ctx.insert("page_title", title);
+    ctx.insert("version", VERSION);
+    ctx.insert("api_version", API_VERSION);
+    ctx.insert("STATIC_URL", &state.settings.static_url);
+    Ok(ctx)
+}

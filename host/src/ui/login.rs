@@ -1,0 +1,175 @@
+//! `/login/` and `/logout/`: password login into a database session.
+
+use actix_web::{
+    cookie::{Cookie, SameSite},
+    http::{header, StatusCode},
+    web, HttpRequest, HttpResponse,
+};
+use serde::Deserialize;
+
+use super::{context::PageRequest, html_response};
+use crate::{
+    auth::{csrf, sessions, users},
+    error::{Error, Result},
+    web::{request, AppState},
+};
+
+/// The login form.
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    username: Option<String>,
+    password: Option<String>,
+    next: Option<String>,
+    csrfmiddlewaretoken: Option<String>,
+}
+
+/// Query parameters of `GET /login/`.
+#[derive(Debug, Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// Where to go after login: a local path only, never another site.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
+            n.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+fn redirect(location: &str) -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, location.to_string()))
+        .finish()
+}
+
+async fn login_page(
+    state: web::Data<AppState>,
+    req: &HttpRequest,
+    next: String,
+    username: String,
+    error: Option<String>,
+) -> Result<HttpResponse> {
+    let page = PageRequest::of(req);
+    let html = web::block(move || -> Result<String> {
+        let mut ctx = super::context::page(&state, &page, "Log in")?;
+        ctx.insert("next", &next);
+        ctx.insert("username", &username);
+        ctx.insert("error", &error);
+        state.templates.render("login.html", &ctx)
+    })
+    .await??;
+    Ok(html_response(StatusCode::OK, html))
+}
+
+/// `GET /login/`.
+pub async fn show(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse> {
+    let next = safe_next(query.next.as_deref());
+    if request::identity(&req).is_authenticated() {
+        return Ok(redirect(&next));
+    }
+    login_page(state, &req, next, String::new(), None).await
+}
+
+/// `POST /login/`.
+pub async fn submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse> {
+    let form = form.into_inner();
+    let cookie = req.cookie(csrf::COOKIE).map(|c| c.value().to_string());
+    if !csrf::matches(cookie.as_deref(), form.csrfmiddlewaretoken.as_deref()) {
+        return Err(Error::Csrf(
+            "the form's CSRF token is missing or does not match the csrftoken cookie; reload the login page and try again".to_string(),
+        ));
+    }
+    let next = safe_next(form.next.as_deref());
+    let username = form.username.unwrap_or_default();
+    let password = form.password.unwrap_or_default();
+    let db = state.db.clone();
+    let secret = state.settings.secret_key.clone();
+    let age = state.settings.session_cookie_age;
+    let name = username.clone();
+    let session = web::block(move || -> Result<Option<String>> {
+        let mut conn = db.conn()?;
+        match users::authenticate(&mut conn, &name, &password)? {
+            Some(user) => Ok(Some(sessions::create(&mut conn, &secret, &user.id, age)?)),
+            None => Ok(None),
+        }
+    })
+    .await??;
+    let Some(session) = session else {
+        tracing::info!(username = %username, "failed login");
+        return login_page(
+            state,
+            &req,
+            next,
+            username,
+            Some("Please enter a correct username and password. Note that both fields may be case-sensitive.".to_string()),
+        )
+        .await;
+    };
+    tracing::info!(username = %username, "login");
+    let cookie = Cookie::build(sessions::COOKIE, session)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.settings.session_cookie_secure)
+        .max_age(actix_web::cookie::time::Duration::seconds(
+            i64::try_from(state.settings.session_cookie_age).unwrap_or(i64::MAX),
+        ))
+        .finish();
+    let mut response = redirect(&next);
+    response
+        .add_cookie(&cookie)
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(response)
+}
+
+/// `GET` or `POST /logout/`: ends the session and returns to the login page.
+pub async fn logout(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
+    if let Some(cookie) = req.cookie(sessions::COOKIE) {
+        let value = cookie.value().to_string();
+        let db = state.db.clone();
+        let secret = state.settings.secret_key.clone();
+        web::block(move || -> Result<()> {
+            let mut conn = db.conn()?;
+            sessions::delete(&mut conn, &secret, &value)
+        })
+        .await??;
+    }
+    let mut response = redirect("/login/");
+    let mut gone = Cookie::build(sessions::COOKIE, "")
+        .path("/")
+        .http_only(true)
+        .finish();
+    gone.make_removal();
+    response
+        .add_cookie(&gone)
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(
+            safe_next(Some("/plugins/example-plugin/")),
+            "/plugins/example-plugin/"
+        );
+        assert_eq!(safe_next(Some("//evil.com/")), "/");
+        assert_eq!(safe_next(Some("https://evil.com/")), "/");
+        assert_eq!(safe_next(Some("/\\evil.com")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}

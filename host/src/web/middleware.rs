@@ -1,0 +1,316 @@
+//! The host's own middleware, outermost first: allowed hosts, request id and logging,
+//! HTML error pages for the UI, identity (session or token) with CSRF, and the
+//! `API-Version` header. Plugin middleware runs inside these (see `plugin_middleware`).
+
+use std::{sync::Arc, time::Instant};
+
+use actix_web::{
+    body::BoxBody,
+    cookie::{Cookie, SameSite},
+    dev::{ServiceRequest, ServiceResponse},
+    http::header::{self, HeaderName, HeaderValue},
+    middleware::Next,
+    web, HttpMessage, HttpResponse,
+};
+
+use super::{
+    request::{CsrfToken, RequestId},
+    AppState,
+};
+use crate::{
+    auth::{csrf, sessions, tokens, AuthMethod, Identity},
+    error::Error,
+    ui,
+    version::API_VERSION,
+};
+
+/// Paths that need no identity, CSRF cookie or plugin middleware.
+pub fn is_infrastructure_path(state: &AppState, path: &str) -> bool {
+    path.starts_with(&state.settings.static_url) || path == "/health/"
+}
+
+fn state_of(req: &ServiceRequest) -> Result<web::Data<AppState>, Error> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| Error::Internal("application state missing".to_string()))
+}
+
+/// Refuses requests whose `Host` is not in `ALLOWED_HOSTS` (Django's check).
+pub async fn allowed_hosts(
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let state = state_of(&req)?;
+    let host = req.connection_info().host().to_string();
+    if !host_allowed(&host, &state.settings.allowed_hosts) {
+        return Ok(req.error_response(Error::DisallowedHost(host)));
+    }
+    next.call(req).await
+}
+
+/// Whether `host` (which may carry a port) matches an `ALLOWED_HOSTS` entry: `*`, an
+/// exact name, or `.example.com` for a domain and its subdomains.
+pub fn host_allowed(host: &str, allowed: &[String]) -> bool {
+    let name = strip_port(host).to_ascii_lowercase();
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    allowed.iter().any(|entry| {
+        let entry = entry.to_ascii_lowercase();
+        let entry = entry.trim_start_matches('[').trim_end_matches(']');
+        entry == "*"
+            || entry == name
+            || (entry.starts_with('.')
+                && (name.ends_with(entry) || name == entry.trim_start_matches('.')))
+    })
+}
+
+fn strip_port(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        // [::1]:8080
+        return match rest.find(']') {
+            Some(end) => &host[..end + 2],
+            None => host,
+        };
+    }
+    match host.rsplit_once(':') {
+        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
+        _ => host,
+    }
+}
+
+/// Gives each request an id (`X-Request-ID`) and logs it at debug level.
+pub async fn request_id(
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let path = req.path().to_string();
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let mut res = next.call(req).await?;
+    tracing::debug!(
+        request_id = %id, %method, %path, status = res.status().as_u16(),
+        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0, "request"
+    );
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), value);
+    }
+    Ok(res)
+}
+
+/// Identifies the requester from an API token (API paths) or the session cookie, and
+/// enforces the token's write permission and CSRF on unsafe API calls made with a
+/// session. Hands out the `csrftoken` cookie for UI forms.
+pub async fn identity(
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let state = state_of(&req)?;
+    if is_infrastructure_path(&state, req.path()) {
+        return next.call(req).await;
+    }
+    let is_api = req.path().starts_with("/api/");
+    let unsafe_method = csrf::is_unsafe_method(req.method().as_str());
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or("").to_string());
+    let session = req.cookie(sessions::COOKIE).map(|c| c.value().to_string());
+    let csrf_cookie = req
+        .cookie(csrf::COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| csrf::is_well_formed(v));
+
+    let identity = match authenticate(&state, is_api, authorization, session).await {
+        Ok(identity) => identity,
+        Err(err) => return Ok(req.error_response(err)),
+    };
+
+    if is_api && unsafe_method {
+        let submitted = req
+            .headers()
+            .get(csrf::HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        if let Err(err) =
+            check_unsafe_api_call(&identity, csrf_cookie.as_deref(), submitted.as_deref())
+        {
+            return Ok(req.error_response(err));
+        }
+    }
+
+    let (token, fresh) = match csrf_cookie {
+        Some(token) => (token, false),
+        None => (csrf::new_token(), true),
+    };
+    req.extensions_mut().insert(Arc::new(identity));
+    req.extensions_mut().insert(CsrfToken(token.clone()));
+    let mut res = next.call(req).await?;
+    if fresh && !is_api {
+        let cookie = Cookie::build(csrf::COOKIE, token)
+            .path("/")
+            .same_site(SameSite::Lax)
+            .secure(state.settings.session_cookie_secure)
+            .max_age(actix_web::cookie::time::Duration::days(365))
+            .finish();
+        res.response_mut().add_cookie(&cookie)?;
+    }
+    Ok(res)
+}
+
+/// The identity behind a token (API paths) or the session cookie.
+async fn authenticate(
+    state: &web::Data<AppState>,
+    is_api: bool,
+    authorization: Option<String>,
+    session: Option<String>,
+) -> Result<Identity, Error> {
+    match (is_api, authorization, session) {
+        (true, Some(authorization), _) => {
+            let key = parse_token_header(&authorization).ok_or(Error::InvalidToken)?;
+            let db = state.db.clone();
+            let found = web::block(move || {
+                let mut conn = db.conn()?;
+                tokens::lookup(&mut conn, &key)
+            })
+            .await??;
+            match found {
+                Some((user, write_enabled)) => {
+                    Ok(Identity::user(user, AuthMethod::Token { write_enabled }))
+                }
+                None => Err(Error::InvalidToken),
+            }
+        }
+        (_, _, Some(cookie)) => {
+            let db = state.db.clone();
+            let secret = state.settings.secret_key.clone();
+            let found = web::block(move || {
+                let mut conn = db.conn()?;
+                sessions::lookup(&mut conn, &secret, &cookie)
+            })
+            .await??;
+            Ok(match found {
+                Some(user) => Identity::user(user, AuthMethod::Session),
+                None => Identity::anonymous(),
+            })
+        }
+        _ => Ok(Identity::anonymous()),
+    }
+}
+
+/// Unsafe API calls need a write-enabled token, or a session plus the CSRF header.
+fn check_unsafe_api_call(
+    identity: &Identity,
+    csrf_cookie: Option<&str>,
+    submitted: Option<&str>,
+) -> Result<(), Error> {
+    match identity.method {
+        AuthMethod::Token {
+            write_enabled: false,
+        } => Err(Error::PermissionDenied(
+            "This token does not have write permissions.".to_string(),
+        )),
+        AuthMethod::Session if !csrf::matches(csrf_cookie, submitted) => {
+            Err(Error::Csrf("CSRF token missing or incorrect.".to_string()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `Token <key>` → the key.
+fn parse_token_header(value: &str) -> Option<String> {
+    let mut parts = value.split_whitespace();
+    let scheme = parts.next()?;
+    let key = parts.next()?;
+    if !scheme.eq_ignore_ascii_case("token") || parts.next().is_some() {
+        return None;
+    }
+    Some(key.to_string())
+}
+
+/// Adds `API-Version` to every API response.
+pub async fn api_version(
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let is_api = req.path().starts_with("/api/");
+    let mut res = next.call(req).await?;
+    if is_api {
+        res.headers_mut().insert(
+            HeaderName::from_static("api-version"),
+            HeaderValue::from_static(API_VERSION),
+        );
+    }
+    Ok(res)
+}
+
+/// Turns errors on UI paths into HTML pages, and "not authenticated" into a redirect to
+/// the login page. API paths keep their JSON errors.
+pub async fn error_pages(
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let state = state_of(&req)?;
+    if req.path().starts_with("/api/") || is_infrastructure_path(&state, req.path()) {
+        return next.call(req).await;
+    }
+    // Inner middleware answers errors as responses, so only handlers' errors reach here,
+    // attached to their response.
+    let res = next.call(req).await?;
+    let Some(err) = res.response().error() else {
+        return Ok(res);
+    };
+    let status = res.status();
+    let ours = err.as_error::<Error>();
+    if let Some(Error::NotAuthenticated) = ours {
+        let location = ui::login_redirect(res.request());
+        let response = HttpResponse::Found()
+            .insert_header((header::LOCATION, location))
+            .finish();
+        return Ok(res.into_response(response));
+    }
+    let message = match ours {
+        Some(e) => e.public_message(),
+        None => status.canonical_reason().unwrap_or("Error").to_string(),
+    };
+    let request = res.request().clone();
+    let page = ui::error_page(&state, &request, status, &message).await;
+    Ok(res.into_response(page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_match_like_django() {
+        let allowed: Vec<String> = ["localhost", "127.0.0.1", "[::1]", ".example.com"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        for ok in [
+            "localhost",
+            "localhost:8080",
+            "127.0.0.1:1",
+            "[::1]:8080",
+            "example.com",
+            "a.example.com",
+        ] {
+            assert!(host_allowed(ok, &allowed), "{ok}");
+        }
+        for bad in ["evil.com", "127.0.0.2", "notexample.com", "[::2]:80"] {
+            assert!(!host_allowed(bad, &allowed), "{bad}");
+        }
+        assert!(host_allowed("anything", &["*".to_string()]));
+    }
+
+    #[test]
+    fn token_headers() {
+        assert_eq!(parse_token_header("Token abc").as_deref(), Some("abc"));
+        assert_eq!(parse_token_header("token  abc").as_deref(), Some("abc"));
+        assert_eq!(parse_token_header("Bearer abc"), None);
+        assert_eq!(parse_token_header("Token"), None);
+        assert_eq!(parse_token_header("Token a b"), None);
+    }
+}

@@ -1,0 +1,129 @@
+//! The actix-web application: state, middleware chain, routes, and the server.
+
+pub mod middleware;
+mod plugin_middleware;
+mod plugin_response;
+mod plugin_views;
+pub mod request;
+mod responses;
+mod state;
+
+use actix_web::{
+    http::header, middleware::from_fn, web, App, HttpRequest, HttpResponse, HttpServer,
+};
+
+pub use state::{boot, load_plugins, AppState};
+
+use crate::{
+    api,
+    error::{Error, Result},
+    ui,
+};
+
+/// Registers every route: core pages, the core API, plugin views, static files.
+pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
+    cfg.route("/health/", web::get().to(health))
+        .route("/", web::get().to(ui::pages::home))
+        .route("/login/", web::get().to(ui::login::show))
+        .route("/login/", web::post().to(ui::login::submit))
+        .route("/logout/", web::get().to(ui::login::logout))
+        .route("/logout/", web::post().to(ui::login::logout))
+        .route(
+            "/plugins/installed-plugins/",
+            web::get().to(ui::pages::installed),
+        )
+        .route(
+            "/plugins/installed-plugins/{name}/",
+            web::get().to(ui::pages::detail),
+        )
+        .route("/apps/installed-apps/", web::get().to(ui::pages::installed))
+        .route(
+            "/apps/installed-apps/{name}/",
+            web::get().to(ui::pages::detail),
+        )
+        .route("/api/", web::get().to(api::root))
+        .route("/api/status/", web::get().to(api::status))
+        .route("/api/plugins/", web::get().to(api::plugins_root))
+        .route(
+            "/api/plugins/installed-plugins/",
+            web::get().to(api::installed_plugins),
+        );
+    plugin_views::mount(cfg, &state.registry);
+    let mount = state.settings.static_url.trim_end_matches('/').to_string();
+    cfg.service(actix_files::Files::new(&mount, &state.settings.static_root));
+}
+
+/// Builds the application around `state`.
+pub fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<actix_web::body::BoxBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let routes_state = state.clone();
+    App::new()
+        .app_data(state)
+        .app_data(web::FormConfig::default().limit(1 << 20))
+        .configure(move |cfg| routes(cfg, &routes_state))
+        .default_service(web::to(not_found))
+        // Listed innermost first: the last one wraps all the others.
+        .wrap(from_fn(middleware::api_version))
+        .wrap(from_fn(plugin_middleware::run))
+        .wrap(from_fn(middleware::identity))
+        .wrap(from_fn(middleware::error_pages))
+        .wrap(from_fn(middleware::request_id))
+        .wrap(from_fn(middleware::allowed_hosts))
+}
+
+/// Serves `state` on `bind` until interrupted.
+pub fn serve(state: AppState, bind: &str, workers: Option<usize>) -> Result<()> {
+    let state = web::Data::new(state);
+    let workers = workers.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    });
+    actix_web::rt::System::new().block_on(async move {
+        let server = HttpServer::new(move || app(state.clone()))
+            .workers(workers)
+            .bind(bind)
+            .map_err(|e| Error::Usage(format!("cannot listen on {bind}: {e}")))?;
+        for addr in server.addrs() {
+            tracing::info!("listening on http://{addr}/");
+        }
+        server
+            .run()
+            .await
+            .map_err(|e| Error::Internal(format!("the server stopped: {e}")))
+    })
+}
+
+/// `GET /health/`: liveness, no login.
+async fn health() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("OK")
+}
+
+/// Anything no route matches. UI GETs without a trailing slash are redirected to the
+/// slashed path, as Django's `APPEND_SLASH` does.
+async fn not_found(req: HttpRequest) -> Result<HttpResponse> {
+    let path = req.path();
+    if path.starts_with("/api/") {
+        return Err(Error::NotFound("Not found.".to_string()));
+    }
+    if req.method() == actix_web::http::Method::GET && !path.ends_with('/') {
+        let mut location = format!("{path}/");
+        if !req.query_string().is_empty() {
+            location.push('?');
+            location.push_str(req.query_string());
+        }
+        return Ok(HttpResponse::MovedPermanently()
+            .insert_header((header::LOCATION, location))
+            .finish());
+    }
+    Err(Error::NotFound("Page not found.".to_string()))
+}

@@ -1,0 +1,62 @@
+//! [`AppState`]: everything a request handler needs, built once at start-up.
+
+use std::sync::Arc;
+
+use nautobot_plugin_abi::MiddlewareDef;
+
+use crate::{
+    config::Settings,
+    db::{migrations, Database},
+    error::{Error, Result},
+    plugins::{self, LoadedPlugin, PluginRegistry},
+    ui::{nav::Menu, templates::Templates},
+    version::host_version,
+};
+
+/// The server's shared state.
+pub struct AppState {
+    /// The settings.
+    pub settings: Settings,
+    /// The database pool.
+    pub db: Database,
+    /// The loaded plugins.
+    pub registry: PluginRegistry,
+    /// Compiled templates (core and plugins).
+    pub templates: Arc<Templates>,
+    /// The navigation menu (core and plugins).
+    pub menu: Menu,
+    /// Plugin middleware in run order.
+    pub middleware: Vec<(Arc<LoadedPlugin>, MiddlewareDef)>,
+}
+
+/// Loads plugins and templates without touching the database (what `check`, `collectstatic`
+/// and start-up share).
+pub fn load_plugins(settings: &Settings) -> Result<(PluginRegistry, Arc<Templates>)> {
+    let discovered = plugins::discover(settings, &host_version())?;
+    let templates = Arc::new(Templates::build(&discovered, &settings.static_url)?);
+    let registry = plugins::instantiate(discovered, templates.clone())?;
+    Ok((registry, templates))
+}
+
+/// Runs every start-up check and builds the state: plugins, templates, database,
+/// migrations applied.
+pub fn boot(settings: Settings) -> Result<AppState> {
+    let (registry, templates) = load_plugins(&settings)?;
+    let db = Database::connect(&settings.database)?;
+    if migrations::has_pending(&db)? {
+        return Err(Error::Database(format!(
+            "{} has unapplied migrations: run `nautobot-server migrate`",
+            db.display()
+        )));
+    }
+    let menu = Menu::build(&registry);
+    let middleware = registry.middleware();
+    Ok(AppState {
+        settings,
+        db,
+        registry,
+        templates,
+        menu,
+        middleware,
+    })
+}

@@ -1,0 +1,463 @@
+//! The authoring layer: declare a plugin with [`PluginBuilder`] and typed handlers.
+//!
+//! A plugin crate writes one function returning a [`PluginBuilder`] and passes it to
+//! [`export_plugin!`](crate::export_plugin). The builder records the manifest and the
+//! handler behind every view, middleware and hook; the generated glue dispatches host
+//! calls to them and catches panics.
+
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use serde::{de::DeserializeOwned, Serialize};
+use serde_json::{Map, Value};
+
+use crate::{
+    error::PluginError,
+    host::Host,
+    http::{
+        MiddlewareAction, MiddlewareRequest, MiddlewareResponse, Request, Response, ResponseChanges,
+    },
+    kinds,
+    manifest::{Dependency, MiddlewareDef, PluginManifest, StaticFile, TemplateFile, ViewDef},
+    nav::NavMenuTab,
+};
+
+/// What a handler receives besides its payload: the host's services and the plugin's
+/// settings.
+pub struct Context<'a> {
+    host: Host<'a>,
+    config: &'a Map<String, Value>,
+    manifest: &'a PluginManifest,
+}
+
+impl<'a> Context<'a> {
+    pub(crate) fn new(
+        host: Host<'a>,
+        config: &'a Map<String, Value>,
+        manifest: &'a PluginManifest,
+    ) -> Self {
+        Context {
+            host,
+            config,
+            manifest,
+        }
+    }
+
+    /// The host's services (log, render, data …).
+    pub fn host(&self) -> &Host<'a> {
+        &self.host
+    }
+
+    /// The plugin's `PLUGINS_CONFIG` section, defaults merged.
+    pub fn config(&self) -> &Map<String, Value> {
+        self.config
+    }
+
+    /// One setting of the plugin, deserialised into `T`; `None` when unset or of
+    /// another type.
+    pub fn setting<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        self.config
+            .get(key)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+    }
+
+    /// The plugin's manifest.
+    pub fn manifest(&self) -> &PluginManifest {
+        self.manifest
+    }
+}
+
+type RawHandler = Box<dyn Fn(&Context<'_>, &str) -> Result<String, PluginError> + Send + Sync>;
+type ReadyHandler = Box<dyn Fn(&Context<'_>) -> Result<(), PluginError> + Send + Sync>;
+
+/// Declares a view: its name, its path under the plugin's base URL, the methods it
+/// accepts and the permissions it requires.
+#[derive(Debug, Clone)]
+pub struct View {
+    def: ViewDef,
+}
+
+impl View {
+    /// A view named `name` at `path` (relative to the base URL, e.g. `""` or
+    /// `"things/{pk}/"`) accepting GET.
+    pub fn new(name: impl Into<String>, path: impl Into<String>) -> Self {
+        View {
+            def: ViewDef {
+                name: name.into(),
+                path: path.into(),
+                ..Default::default()
+            },
+        }
+    }
+
+    /// Shorthand for [`View::new`]: a GET view.
+    pub fn get(name: impl Into<String>, path: impl Into<String>) -> Self {
+        Self::new(name, path)
+    }
+
+    /// Sets the accepted methods (e.g. `["GET", "POST"]`).
+    pub fn methods<I, S>(mut self, methods: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.def.methods = methods
+            .into_iter()
+            .map(|m| m.into().to_ascii_uppercase())
+            .collect();
+        self
+    }
+
+    /// Requires a permission (`"app_label.action_model"`); a view may require several.
+    pub fn permission(mut self, permission: impl Into<String>) -> Self {
+        self.def.permissions.push(permission.into());
+        self
+    }
+}
+
+/// Declares a middleware and its request and/or response hooks.
+pub struct Middleware {
+    name: String,
+    on_request: Option<RawHandler>,
+    on_response: Option<RawHandler>,
+}
+
+impl Middleware {
+    /// A middleware named `name` with no hooks yet.
+    pub fn new(name: impl Into<String>) -> Self {
+        Middleware {
+            name: name.into(),
+            on_request: None,
+            on_response: None,
+        }
+    }
+
+    /// Runs `hook` on every request before the view; it may answer the request itself.
+    pub fn on_request<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&Context<'_>, MiddlewareRequest) -> Result<MiddlewareAction, PluginError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.on_request = Some(typed(hook));
+        self
+    }
+
+    /// Runs `hook` on every response; it may set or remove headers.
+    pub fn on_response<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&Context<'_>, MiddlewareResponse) -> Result<ResponseChanges, PluginError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.on_response = Some(typed(hook));
+        self
+    }
+}
+
+/// Builds a plugin: its manifest and the handlers behind it.
+///
+/// ```
+/// use nautobot_plugin_abi::prelude::*;
+///
+/// fn home(_ctx: &Context<'_>, _req: Request) -> Result<Response, PluginError> {
+///     Ok(Response::render("my_plugin/home.html", serde_json::json!({"greeting": "hi"})))
+/// }
+///
+/// pub fn plugin() -> PluginBuilder {
+///     PluginBuilder::new("my_plugin")
+///         .verbose_name("My Plugin")
+///         .version("0.1.0")
+///         .base_url("my-plugin")
+///         .view(View::get("home", ""), home)
+///         .template("my_plugin/home.html", "<p>{{ greeting }}</p>")
+///         .home_view("home")
+/// }
+/// # let manifest = plugin().manifest().clone();
+/// # assert_eq!(manifest.views[0].name, "home");
+/// ```
+pub struct PluginBuilder {
+    manifest: PluginManifest,
+    handlers: HashMap<(String, String), RawHandler>,
+    ready: Option<ReadyHandler>,
+}
+
+impl PluginBuilder {
+    /// Starts a plugin named `name` (its `PLUGINS` entry and library file stem). The base
+    /// URL defaults to the name with `_` replaced by `-`, the verbose name to the name.
+    pub fn new(name: impl Into<String>) -> Self {
+        let name = name.into();
+        PluginBuilder {
+            manifest: PluginManifest {
+                base_url: name.replace('_', "-"),
+                verbose_name: name.clone(),
+                version: "0.1.0".to_string(),
+                name,
+                ..Default::default()
+            },
+            handlers: HashMap::new(),
+            ready: None,
+        }
+    }
+
+    /// Sets the human-readable name.
+    pub fn verbose_name(mut self, verbose_name: impl Into<String>) -> Self {
+        self.manifest.verbose_name = verbose_name.into();
+        self
+    }
+
+    /// Sets the plugin's version (semver); usually `env!("CARGO_PKG_VERSION")`.
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.manifest.version = version.into();
+        self
+    }
+
+    /// Sets the author.
+    pub fn author(mut self, author: impl Into<String>) -> Self {
+        self.manifest.author = author.into();
+        self
+    }
+
+    /// Sets the author's e-mail address.
+    pub fn author_email(mut self, email: impl Into<String>) -> Self {
+        self.manifest.author_email = email.into();
+        self
+    }
+
+    /// Sets the one-line description.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.manifest.description = description.into();
+        self
+    }
+
+    /// Sets the URL segment under `/plugins/` and `/api/plugins/`.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.manifest.base_url = base_url.into();
+        self
+    }
+
+    /// Sets the lowest host version the plugin supports (inclusive).
+    pub fn min_version(mut self, version: impl Into<String>) -> Self {
+        self.manifest.min_version = Some(version.into());
+        self
+    }
+
+    /// Sets the highest host version the plugin supports (inclusive).
+    pub fn max_version(mut self, version: impl Into<String>) -> Self {
+        self.manifest.max_version = Some(version.into());
+        self
+    }
+
+    /// Requires `key` in the operator's `PLUGINS_CONFIG[name]` section.
+    pub fn required_setting(mut self, key: impl Into<String>) -> Self {
+        self.manifest.required_settings.push(key.into());
+        self
+    }
+
+    /// Gives `key` a default value, used when the operator does not set it.
+    pub fn default_setting(mut self, key: impl Into<String>, value: impl Serialize) -> Self {
+        let value = serde_json::to_value(value).unwrap_or(Value::Null);
+        self.manifest.default_settings.insert(key.into(), value);
+        self
+    }
+
+    /// Requires another plugin, with a semver requirement on its version (`"*"` for any).
+    pub fn dependency(mut self, name: impl Into<String>, version: impl Into<String>) -> Self {
+        self.manifest.dependencies.push(Dependency {
+            name: name.into(),
+            version: version.into(),
+        });
+        self
+    }
+
+    /// Adds a UI view under `/plugins/<base_url>/`.
+    pub fn view<F>(mut self, view: View, handler: F) -> Self
+    where
+        F: Fn(&Context<'_>, Request) -> Result<Response, PluginError> + Send + Sync + 'static,
+    {
+        self.handlers.insert(
+            (kinds::VIEW.to_string(), view.def.name.clone()),
+            typed(handler),
+        );
+        self.manifest.views.push(view.def);
+        self
+    }
+
+    /// Adds a REST API view under `/api/plugins/<base_url>/`.
+    pub fn api_view<F>(mut self, view: View, handler: F) -> Self
+    where
+        F: Fn(&Context<'_>, Request) -> Result<Response, PluginError> + Send + Sync + 'static,
+    {
+        self.handlers.insert(
+            (kinds::API_VIEW.to_string(), view.def.name.clone()),
+            typed(handler),
+        );
+        self.manifest.api_views.push(view.def);
+        self
+    }
+
+    /// Adds a navigation menu tab (merged into an existing tab of the same name).
+    pub fn menu_tab(mut self, tab: NavMenuTab) -> Self {
+        self.manifest.menu_items.push(tab);
+        self
+    }
+
+    /// Adds a middleware; middleware runs in the order added.
+    pub fn middleware(mut self, middleware: Middleware) -> Self {
+        let Middleware {
+            name,
+            on_request,
+            on_response,
+        } = middleware;
+        self.manifest.middleware.push(MiddlewareDef {
+            name: name.clone(),
+            request: on_request.is_some(),
+            response: on_response.is_some(),
+        });
+        if let Some(h) = on_request {
+            self.handlers
+                .insert((kinds::MIDDLEWARE_REQUEST.to_string(), name.clone()), h);
+        }
+        if let Some(h) = on_response {
+            self.handlers
+                .insert((kinds::MIDDLEWARE_RESPONSE.to_string(), name), h);
+        }
+        self
+    }
+
+    /// Ships a Tera template named `<plugin name>/…` (usually with `include_str!`).
+    pub fn template(mut self, name: impl Into<String>, source: impl Into<String>) -> Self {
+        self.manifest.templates.push(TemplateFile {
+            name: name.into(),
+            source: source.into(),
+        });
+        self
+    }
+
+    /// Ships a static file at `<plugin name>/…` (usually with `include_bytes!`);
+    /// `collectstatic` copies it into `STATIC_ROOT`.
+    pub fn static_file(mut self, path: impl Into<String>, content: impl AsRef<[u8]>) -> Self {
+        self.manifest.static_files.push(StaticFile {
+            path: path.into(),
+            content_base64: base64::engine::general_purpose::STANDARD.encode(content),
+        });
+        self
+    }
+
+    /// Names the view linked as the plugin's home page.
+    pub fn home_view(mut self, view_name: impl Into<String>) -> Self {
+        self.manifest.home_view_name = Some(view_name.into());
+        self
+    }
+
+    /// Names the view linked as the plugin's configuration page.
+    pub fn config_view(mut self, view_name: impl Into<String>) -> Self {
+        self.manifest.config_view_name = Some(view_name.into());
+        self
+    }
+
+    /// Names the view linked as the plugin's documentation.
+    pub fn docs_view(mut self, view_name: impl Into<String>) -> Self {
+        self.manifest.docs_view_name = Some(view_name.into());
+        self
+    }
+
+    /// Runs `hook` once when the host instantiates the plugin (Nautobot's `ready()`);
+    /// an error refuses the plugin at start-up.
+    pub fn on_ready<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&Context<'_>) -> Result<(), PluginError> + Send + Sync + 'static,
+    {
+        self.ready = Some(Box::new(hook));
+        self
+    }
+
+    /// Registers a handler for any call kind, taking and returning raw JSON. For kinds
+    /// this builder has no typed method for yet.
+    pub fn handler<F>(
+        mut self,
+        kind: impl Into<String>,
+        name: impl Into<String>,
+        handler: F,
+    ) -> Self
+    where
+        F: Fn(&Context<'_>, &str) -> Result<String, PluginError> + Send + Sync + 'static,
+    {
+        self.handlers
+            .insert((kind.into(), name.into()), Box::new(handler));
+        self
+    }
+
+    /// Edits the manifest directly, for fields without a builder method.
+    pub fn manifest_mut(&mut self) -> &mut PluginManifest {
+        &mut self.manifest
+    }
+
+    /// The manifest as declared so far.
+    pub fn manifest(&self) -> &PluginManifest {
+        &self.manifest
+    }
+
+    pub(crate) fn into_instance(self, config: Map<String, Value>) -> PluginInstance {
+        PluginInstance {
+            manifest: self.manifest,
+            handlers: self.handlers,
+            ready: self.ready,
+            config,
+        }
+    }
+}
+
+/// Wraps a typed handler into one taking and returning JSON.
+fn typed<P, R, F>(handler: F) -> RawHandler
+where
+    P: DeserializeOwned,
+    R: Serialize,
+    F: Fn(&Context<'_>, P) -> Result<R, PluginError> + Send + Sync + 'static,
+{
+    Box::new(move |ctx, payload| {
+        let payload: P = serde_json::from_str(payload)
+            .map_err(|e| PluginError::bad_request(format!("unexpected payload: {e}")))?;
+        let answer = handler(ctx, payload)?;
+        serde_json::to_string(&answer)
+            .map_err(|e| PluginError::internal(format!("cannot serialise the answer: {e}")))
+    })
+}
+
+/// A plugin as the host sees it after `instantiate`: manifest, handlers and settings.
+pub(crate) struct PluginInstance {
+    manifest: PluginManifest,
+    handlers: HashMap<(String, String), RawHandler>,
+    ready: Option<ReadyHandler>,
+    config: Map<String, Value>,
+}
+
+impl PluginInstance {
+    pub(crate) fn ready(&self, host: Host<'_>) -> Result<(), PluginError> {
+        match &self.ready {
+            Some(hook) => hook(&Context::new(host, &self.config, &self.manifest)),
+            None => Ok(()),
+        }
+    }
+
+    pub(crate) fn dispatch(
+        &self,
+        kind: &str,
+        name: &str,
+        payload: &str,
+        host: Host<'_>,
+    ) -> Result<String, PluginError> {
+        let handler = self
+            .handlers
+            .get(&(kind.to_string(), name.to_string()))
+            .ok_or_else(|| {
+                PluginError::unsupported(format!(
+                    "plugin '{}' has no {kind} handler named '{name}'",
+                    self.manifest.name
+                ))
+            })?;
+        handler(&Context::new(host, &self.config, &self.manifest), payload)
+    }
+}

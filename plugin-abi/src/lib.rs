@@ -1,0 +1,89 @@
+//! # nautobot-plugin-abi
+//!
+//! The one crate a `nautobot-server` plugin depends on: the stable binary interface
+//! between the server and plugin libraries, and a safe authoring layer on top of it.
+//!
+//! A plugin is a Rust `cdylib`. It describes itself with a [`PluginBuilder`] — name,
+//! version, base URL, views, REST API views, navigation menu, middleware, templates,
+//! static files, settings — and exports it with [`export_plugin!`]:
+//!
+//! ```ignore
+//! use nautobot_plugin_abi::prelude::*;
+//!
+//! fn home(ctx: &Context<'_>, _req: Request) -> Result<Response, PluginError> {
+//!     ctx.host().info("rendering the home page");
+//!     Ok(Response::render("my_plugin/home.html", serde_json::json!({})))
+//! }
+//!
+//! fn plugin() -> PluginBuilder {
+//!     PluginBuilder::new("my_plugin")
+//!         .verbose_name("My Plugin")
+//!         .version(env!("CARGO_PKG_VERSION"))
+//!         .view(View::get("home", ""), home)
+//!         .template("my_plugin/home.html", include_str!("../templates/my_plugin/home.html"))
+//! }
+//!
+//! export_plugin!(plugin);
+//! ```
+//!
+//! Build it with `cargo build --release`, copy `target/release/libmy_plugin.so` into the
+//! server's `PLUGINS_DIR`, add `"my_plugin"` to `PLUGINS`, run `nautobot-server migrate`
+//! and `nautobot-server collectstatic`, and restart.
+//!
+//! ## Stability
+//!
+//! The binary layouts in [`ffi`] are frozen for 1.x, so a plugin built once keeps
+//! loading on later 1.x hosts. Everything else travels as JSON whose every field has a
+//! default; new capabilities arrive as new manifest fields and new call [`kinds`].
+//!
+//! ## Safety
+//!
+//! Every entry point catches panics and returns them as [`PluginError::PANIC`]; the host
+//! turns that into an error for the one request and carries on. A plugin built with
+//! `panic = "abort"` is refused at load, because its panics could not be caught.
+
+#![deny(missing_docs)]
+
+mod builder;
+mod error;
+mod export;
+pub mod ffi;
+mod host;
+mod http;
+pub mod kinds;
+mod manifest;
+pub mod nav;
+
+pub use builder::{Context, Middleware, PluginBuilder, View};
+pub use error::PluginError;
+pub use ffi::{
+    AbiVersion, HostServices, HostServicesRef, HostServices_TO, LogLevel, PanicStrategy, Plugin,
+    PluginBox, PluginMod, PluginModRef, Plugin_TO, ROOT_MODULE_NAME,
+};
+pub use host::Host;
+pub use http::{
+    Content, MiddlewareAction, MiddlewareRequest, MiddlewareResponse, Request, Response,
+    ResponseChanges, User,
+};
+pub use manifest::{Dependency, MiddlewareDef, PluginManifest, StaticFile, TemplateFile, ViewDef};
+pub use nav::{NavMenuButton, NavMenuGroup, NavMenuItem, NavMenuTab};
+
+/// Re-exports used by the code [`export_plugin!`] generates. Not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::export::*;
+    pub use abi_stable::std_types::{RResult, RStr, RString};
+}
+
+/// Everything a plugin author needs, in one import.
+pub mod prelude {
+    pub use crate::{
+        export_plugin, Context, Host, LogLevel, Middleware, MiddlewareAction, MiddlewareRequest,
+        MiddlewareResponse, NavMenuButton, NavMenuGroup, NavMenuItem, NavMenuTab, PluginBuilder,
+        PluginError, Request, Response, ResponseChanges, User, View,
+    };
+    pub use serde_json::json;
+}
+
+/// `serde_json`, re-exported so plugins need no direct dependency for handler payloads.
+pub use serde_json;

@@ -1,0 +1,184 @@
+//! The plugin manifest: everything a plugin declares about itself, as JSON.
+//!
+//! The host reads the manifest once, at load, and checks it before the plugin is
+//! instantiated. Every field has a default, so a manifest written by an older 1.x plugin
+//! still parses on a newer host and fields added later are simply absent from it.
+//! Plugin authors fill it through [`PluginBuilder`](crate::PluginBuilder).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::nav::NavMenuTab;
+
+/// What a plugin declares about itself (Nautobot's `PluginConfig` / `NautobotAppConfig`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PluginManifest {
+    /// The plugin's name, equal to its entry in `PLUGINS` and to its library's file stem
+    /// (`[a-z][a-z0-9_]*`). It is also the app label of its models and the namespace of
+    /// its templates and static files.
+    pub name: String,
+    /// Human-readable name shown in the UI ("Example Plugin").
+    pub verbose_name: String,
+    /// The plugin's own version (semver).
+    pub version: String,
+    /// Who wrote it.
+    pub author: String,
+    /// How to reach the author.
+    pub author_email: String,
+    /// One-line description shown on the installed-plugins page.
+    pub description: String,
+    /// URL segment under `/plugins/` and `/api/plugins/` (`[a-z0-9-]+`, unique).
+    pub base_url: String,
+    /// Lowest host version the plugin runs on (inclusive), if any.
+    pub min_version: Option<String>,
+    /// Highest host version the plugin runs on (inclusive), if any.
+    pub max_version: Option<String>,
+    /// Keys that must be present in the operator's `PLUGINS_CONFIG[name]` section.
+    pub required_settings: Vec<String>,
+    /// Defaults for `PLUGINS_CONFIG[name]`; the operator's values take precedence.
+    pub default_settings: Map<String, Value>,
+    /// Other plugins this one needs, loaded before it.
+    pub dependencies: Vec<Dependency>,
+    /// Model schemas the plugin contributes (data layer).
+    pub models: Vec<Value>,
+    /// Declarative migrations of the plugin's models (data layer).
+    pub migrations: Vec<Value>,
+    /// Custom validators the plugin registers for models (data layer).
+    pub validators: Vec<Value>,
+    /// UI views, mounted under `/plugins/<base_url>/`.
+    pub views: Vec<ViewDef>,
+    /// REST API views, mounted under `/api/plugins/<base_url>/`.
+    pub api_views: Vec<ViewDef>,
+    /// Content the plugin adds to core pages (data layer).
+    pub template_extensions: Vec<Value>,
+    /// Navigation menu tabs, groups, items and buttons the plugin adds.
+    pub menu_items: Vec<NavMenuTab>,
+    /// Middleware hooks, run in the order declared on every request and response.
+    pub middleware: Vec<MiddlewareDef>,
+    /// Jobs the plugin provides.
+    pub jobs: Vec<Value>,
+    /// Tera templates, each named `<plugin name>/…`.
+    pub templates: Vec<TemplateFile>,
+    /// Static files embedded in the library, each at `<plugin name>/…`.
+    pub static_files: Vec<StaticFile>,
+    /// Name of the view linked as the plugin's home on the installed-plugins page.
+    pub home_view_name: Option<String>,
+    /// Name of the view linked as the plugin's configuration page.
+    pub config_view_name: Option<String>,
+    /// Name of the view linked as the plugin's documentation.
+    pub docs_view_name: Option<String>,
+}
+
+impl PluginManifest {
+    /// Finds one of the plugin's UI views by name.
+    pub fn view(&self, name: &str) -> Option<&ViewDef> {
+        self.views.iter().find(|v| v.name == name)
+    }
+
+    /// Finds one of the plugin's API views by name.
+    pub fn api_view(&self, name: &str) -> Option<&ViewDef> {
+        self.api_views.iter().find(|v| v.name == name)
+    }
+}
+
+/// Another plugin this plugin requires.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Dependency {
+    /// The other plugin's name, as listed in `PLUGINS`.
+    pub name: String,
+    /// A semver requirement on its version (`">=1.2, <2"`); `"*"` accepts any.
+    pub version: String,
+}
+
+/// One view a plugin serves, in its UI or its REST API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ViewDef {
+    /// The handler name; also how menu items and home/config/docs links refer to it.
+    pub name: String,
+    /// Path relative to the plugin's base URL, ending in `/` unless empty. Segments in
+    /// braces are path parameters: `"things/{pk}/"`.
+    pub path: String,
+    /// HTTP methods the view accepts (upper case).
+    pub methods: Vec<String>,
+    /// Permissions the user needs (all of them), as `"app_label.action_model"`.
+    pub permissions: Vec<String>,
+}
+
+impl Default for ViewDef {
+    fn default() -> Self {
+        ViewDef {
+            name: String::new(),
+            path: String::new(),
+            methods: vec!["GET".to_string()],
+            permissions: Vec::new(),
+        }
+    }
+}
+
+/// A middleware a plugin runs around every request.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MiddlewareDef {
+    /// The handler name.
+    pub name: String,
+    /// Whether it sees requests (kind `middleware_request`).
+    pub request: bool,
+    /// Whether it sees responses (kind `middleware_response`).
+    pub response: bool,
+}
+
+/// A Tera template shipped inside the plugin library.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TemplateFile {
+    /// The template's name, `<plugin name>/…`.
+    pub name: String,
+    /// The template's source text.
+    pub source: String,
+}
+
+/// A static file (CSS, JavaScript, image …) shipped inside the plugin library.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StaticFile {
+    /// Path under `STATIC_ROOT`, `<plugin name>/…`.
+    pub path: String,
+    /// The file's bytes, base64-encoded (standard alphabet, padded).
+    pub content_base64: String,
+}
+
+impl StaticFile {
+    /// Decodes the file's bytes.
+    pub fn content(&self) -> Result<Vec<u8>, base64::DecodeError> {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.decode(&self.content_base64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_manifest_parses_with_defaults() {
+        let m: PluginManifest = serde_json::from_str("{}").unwrap();
+        assert_eq!(m, PluginManifest::default());
+    }
+
+    #[test]
+    fn unknown_fields_from_a_newer_plugin_are_ignored() {
+        let m: PluginManifest =
+            serde_json::from_str(r#"{"name": "x", "field_from_the_future": [1, 2]}"#).unwrap();
+        assert_eq!(m.name, "x");
+    }
+
+    #[test]
+    fn a_view_defaults_to_get() {
+        let v: ViewDef = serde_json::from_str(r#"{"name": "home"}"#).unwrap();
+        assert_eq!(v.methods, vec!["GET"]);
+        assert!(v.permissions.is_empty());
+    }
+}
