@@ -1,7 +1,11 @@
 //! The glue [`export_plugin!`](crate::export_plugin) expands to: the library header,
 //! the root module's `extern "C"` functions, and the panic guard around each of them.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::{
+    cell::{Cell, RefCell},
+    panic::{catch_unwind, AssertUnwindSafe},
+    sync::Once,
+};
 
 use abi_stable::{
     prefix_type::PrefixTypeTrait,
@@ -24,12 +28,52 @@ pub use abi_stable::library::{
     __call_root_module_loader, CheckTypeLayout, LibHeader, RootModuleResult,
 };
 
+thread_local! {
+    /// How many guards are active on this thread.
+    static GUARDED: Cell<u32> = const { Cell::new(0) };
+    /// Where the last guarded panic on this thread happened.
+    static PANIC_LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+static HOOK: Once = Once::new();
+
+/// Installs this library's panic hook (each `cdylib` has its own copy of std, so this
+/// affects the plugin's panics only). Inside a guard the panic is recorded and reported
+/// to the host as an error, instead of being printed to the server's stderr; elsewhere
+/// (a thread the plugin spawned) it is printed as usual.
+fn install_panic_hook() {
+    HOOK.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if GUARDED.with(Cell::get) > 0 {
+                let location = info
+                    .location()
+                    .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+                PANIC_LOCATION.with(|p| *p.borrow_mut() = location);
+            } else {
+                default(info);
+            }
+        }));
+    });
+}
+
 /// Runs `f`, turning a panic into [`PluginError::PANIC`] so that it never unwinds across
-/// the FFI boundary (which would abort the host).
+/// the FFI boundary (which would abort the host). The error's message is the panic's,
+/// followed by where it happened.
 pub fn guard<T>(f: impl FnOnce() -> Result<T, PluginError>) -> RResult<T, PluginError> {
-    match catch_unwind(AssertUnwindSafe(f)) {
+    install_panic_hook();
+    GUARDED.with(|g| g.set(g.get() + 1));
+    let outcome = catch_unwind(AssertUnwindSafe(f));
+    GUARDED.with(|g| g.set(g.get().saturating_sub(1)));
+    match outcome {
         Ok(result) => result.into(),
-        Err(payload) => RResult::RErr(PluginError::panic(panic_message(payload.as_ref()))),
+        Err(payload) => {
+            let mut message = panic_message(payload.as_ref());
+            if let Some(location) = PANIC_LOCATION.with(|p| p.borrow_mut().take()) {
+                message = format!("{message} (at {location})");
+            }
+            RResult::RErr(PluginError::panic(message))
+        }
     }
 }
 
@@ -189,7 +233,12 @@ mod tests {
         let result: RResult<(), PluginError> = guard(|| panic!("kaboom"));
         let err = result.into_result().unwrap_err();
         assert_eq!(err.code, PluginError::PANIC);
-        assert_eq!(err.message.as_str(), "kaboom");
+        assert!(
+            err.message
+                .starts_with("kaboom (at plugin-abi/src/export.rs:"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

@@ -49,8 +49,12 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
             web::get().to(api::installed_plugins),
         );
     plugin_views::mount(cfg, &state.registry);
-    let mount = state.settings.static_url.trim_end_matches('/').to_string();
-    cfg.service(actix_files::Files::new(&mount, &state.settings.static_root));
+    // Static files come from STATIC_ROOT as collectstatic left it; actix-files refuses
+    // paths that climb out of it and does not list directories.
+    if state.settings.static_root.is_dir() {
+        let mount = state.settings.static_url.trim_end_matches('/').to_string();
+        cfg.service(actix_files::Files::new(&mount, &state.settings.static_root));
+    }
 }
 
 /// Builds the application around `state`.

@@ -49,6 +49,12 @@ pub fn boot(settings: Settings) -> Result<AppState> {
             db.display()
         )));
     }
+    if !settings.static_root.is_dir() {
+        tracing::warn!(
+            "STATIC_ROOT {} does not exist: run `nautobot-server collectstatic`, then restart",
+            settings.static_root.display()
+        );
+    }
     let menu = Menu::build(&registry);
     let middleware = registry.middleware();
     Ok(AppState {
