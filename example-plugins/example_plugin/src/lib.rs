@@ -36,10 +36,13 @@ pub fn plugin() -> PluginBuilder {
         .api_view(View::new("api_echo", "echo/").methods(["POST"]), api_echo)
         .menu_tab(
             NavMenuTab::new("Example Menu").weight(1000).group(
-                NavMenuGroup::new("Example Group 1")
-                    .item(NavMenuItem::new("home", "Example Home").button(
-                        NavMenuButton::new("form", "Add").icon_class("mdi mdi-plus-thick"),
-                    )),
+                NavMenuGroup::new("Example Group 1").item(
+                    NavMenuItem::new("home", "Example Home").button(
+                        NavMenuButton::new("form", "Add")
+                            .icon_class("mdi mdi-plus-thick")
+                            .permission("example_plugin.add_examplemodel"),
+                    ),
+                ),
             ),
         )
         .middleware(Middleware::new("add_header").on_response(add_header))

@@ -124,7 +124,7 @@ pub async fn identity(
 
     let identity = match authenticate(&state, is_api, authorization, session).await {
         Ok(identity) => identity,
-        Err(err) => return Ok(req.error_response(err)),
+        Err(err) => return Ok(finish_error(&state, req.error_response(err)).await),
     };
 
     if is_api && unsafe_method {
@@ -255,11 +255,22 @@ pub async fn error_pages(
     if req.path().starts_with("/api/") || is_infrastructure_path(&state, req.path()) {
         return next.call(req).await;
     }
-    // Inner middleware answers errors as responses, so only handlers' errors reach here,
-    // attached to their response.
     let res = next.call(req).await?;
+    Ok(finish_error(&state, res).await)
+}
+
+/// If `res` carries an error and is not an API response, renders it as an HTML page
+/// (or a login redirect). Used by `error_pages` and by the middleware outside it, whose
+/// own errors do not pass through `error_pages`.
+pub async fn finish_error(
+    state: &web::Data<AppState>,
+    res: ServiceResponse<BoxBody>,
+) -> ServiceResponse<BoxBody> {
+    if res.request().path().starts_with("/api/") {
+        return res;
+    }
     let Some(err) = res.response().error() else {
-        return Ok(res);
+        return res;
     };
     let status = res.status();
     let ours = err.as_error::<Error>();
@@ -268,15 +279,15 @@ pub async fn error_pages(
         let response = HttpResponse::Found()
             .insert_header((header::LOCATION, location))
             .finish();
-        return Ok(res.into_response(response));
+        return res.into_response(response);
     }
     let message = match ours {
         Some(e) => e.public_message(),
         None => status.canonical_reason().unwrap_or("Error").to_string(),
     };
     let request = res.request().clone();
-    let page = ui::error_page(&state, &request, status, &message).await;
-    Ok(res.into_response(page))
+    let page = ui::error_page(state, &request, status, &message).await;
+    res.into_response(page)
 }
 
 #[cfg(test)]

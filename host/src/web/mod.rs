@@ -22,31 +22,30 @@ use crate::{
 
 /// Registers every route: core pages, the core API, plugin views, static files.
 pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
-    cfg.route("/health/", web::get().to(health))
-        .route("/", web::get().to(ui::pages::home))
-        .route("/login/", web::get().to(ui::login::show))
-        .route("/login/", web::post().to(ui::login::submit))
-        .route("/logout/", web::get().to(ui::login::logout))
-        .route("/logout/", web::post().to(ui::login::logout))
-        .route(
-            "/plugins/installed-plugins/",
-            web::get().to(ui::pages::installed),
+    cfg.service(resource("/health/").route(web::get().to(health)))
+        .service(resource("/").route(web::get().to(ui::pages::home)))
+        .service(
+            resource("/login/")
+                .route(web::get().to(ui::login::show))
+                .route(web::post().to(ui::login::submit)),
         )
-        .route(
-            "/plugins/installed-plugins/{name}/",
-            web::get().to(ui::pages::detail),
+        .service(
+            resource("/logout/")
+                .route(web::get().to(ui::login::logout))
+                .route(web::post().to(ui::login::logout)),
         )
-        .route("/apps/installed-apps/", web::get().to(ui::pages::installed))
-        .route(
-            "/apps/installed-apps/{name}/",
-            web::get().to(ui::pages::detail),
+        .service(resource("/plugins/installed-plugins/").route(web::get().to(ui::pages::installed)))
+        .service(
+            resource("/plugins/installed-plugins/{name}/").route(web::get().to(ui::pages::detail)),
         )
-        .route("/api/", web::get().to(api::root))
-        .route("/api/status/", web::get().to(api::status))
-        .route("/api/plugins/", web::get().to(api::plugins_root))
-        .route(
-            "/api/plugins/installed-plugins/",
-            web::get().to(api::installed_plugins),
+        .service(resource("/apps/installed-apps/").route(web::get().to(ui::pages::installed)))
+        .service(resource("/apps/installed-apps/{name}/").route(web::get().to(ui::pages::detail)))
+        .service(resource("/api/").route(web::get().to(api::root)))
+        .service(resource("/api/status/").route(web::get().to(api::status)))
+        .service(resource("/api/plugins/").route(web::get().to(api::plugins_root)))
+        .service(
+            resource("/api/plugins/installed-plugins/")
+                .route(web::get().to(api::installed_plugins)),
         );
     plugin_views::mount(cfg, &state.registry);
     // Static files come from STATIC_ROOT as collectstatic left it; actix-files refuses
@@ -55,6 +54,15 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
         let mount = state.settings.static_url.trim_end_matches('/').to_string();
         cfg.service(actix_files::Files::new(&mount, &state.settings.static_root));
     }
+}
+
+/// A resource that answers 405 to methods it has no route for.
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse> {
+    Err(Error::MethodNotAllowed(req.method().to_string()))
 }
 
 /// Builds the application around `state`.
@@ -75,11 +83,12 @@ pub fn app(
         .app_data(web::FormConfig::default().limit(1 << 20))
         .configure(move |cfg| routes(cfg, &routes_state))
         .default_service(web::to(not_found))
-        // Listed innermost first: the last one wraps all the others.
+        // Listed innermost first: the last one wraps all the others. Plugin middleware
+        // sees responses as the client will (error pages rendered, redirects made).
         .wrap(from_fn(middleware::api_version))
+        .wrap(from_fn(middleware::error_pages))
         .wrap(from_fn(plugin_middleware::run))
         .wrap(from_fn(middleware::identity))
-        .wrap(from_fn(middleware::error_pages))
         .wrap(from_fn(middleware::request_id))
         .wrap(from_fn(middleware::allowed_hosts))
 }

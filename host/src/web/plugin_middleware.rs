@@ -14,7 +14,7 @@ use nautobot_plugin_abi::{
 };
 
 use super::{
-    middleware::is_infrastructure_path,
+    middleware::{finish_error, is_infrastructure_path},
     plugin_response::{bad_answer, prepare},
     request, AppState,
 };
@@ -51,9 +51,10 @@ pub async fn run(
             Err(e) => return Ok(req.error_response(Error::Internal(e.to_string()))),
         };
         let page = PageRequest::of(req.request());
-        let state = state.clone();
+        let shared = state.clone();
         let identity = identity.clone();
         let answered = web::block(move || -> Result<_, Error> {
+            let state = shared;
             for (plugin, mw) in state.middleware.iter().filter(|(_, m)| m.request) {
                 let services = CallServices::new(
                     plugin.name(),
@@ -84,7 +85,7 @@ pub async fn run(
         match answered {
             Ok(Some(prepared)) => return Ok(req.into_response(prepared.into_response())),
             Ok(None) => {}
-            Err(err) => return Ok(req.error_response(err)),
+            Err(err) => return Ok(finish_error(&state, req.error_response(err)).await),
         }
     }
 
@@ -108,8 +109,9 @@ pub async fn run(
             user,
             request_id,
         };
-        let state = state.clone();
+        let shared = state.clone();
         let changes = web::block(move || -> Result<Vec<ResponseChanges>, Error> {
+            let state = shared;
             let mut all = Vec::new();
             for (plugin, mw) in state.middleware.iter().rev().filter(|(_, m)| m.response) {
                 let services = CallServices::new(
@@ -145,7 +147,7 @@ pub async fn run(
         match changes {
             Ok(changes) => apply(&mut res, changes),
             // The view's answer is not delivered half-processed.
-            Err(err) => return Ok(res.error_response(err)),
+            Err(err) => return Ok(finish_error(&state, res.error_response(err)).await),
         }
     }
     Ok(res)
