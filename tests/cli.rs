@@ -30,7 +30,7 @@ fn migrate_says_what_it_applied_and_is_idempotent(backend: Backend) {
 }
 
 fn createsuperuser_creates_a_working_login_and_token(backend: Backend) {
-    let mut root = Root::new(backend);
+    let root = Root::new(backend);
     root.run(&["migrate"]).success();
     let out = root
         .run(&[

@@ -16,20 +16,11 @@ pub enum Error {
 
     /// A plugin failed one of the load-time checks.
     #[error("{0}")]
-    PluginLoad(#[from] Box<LoadError>),
+    PluginLoad(#[from] LoadError),
 
     /// A call into a loaded plugin failed (an error it returned, or a caught panic).
-    #[error("plugin '{plugin}' failed in {kind} '{name}': {error}")]
-    PluginCall {
-        /// The plugin that failed.
-        plugin: String,
-        /// The call kind.
-        kind: String,
-        /// The handler name.
-        name: String,
-        /// What the plugin reported.
-        error: PluginError,
-    },
+    #[error("{0}")]
+    PluginCall(Box<PluginFailure>),
 
     /// The database refused or failed.
     #[error("database error: {0}")]
@@ -89,7 +80,31 @@ pub enum Error {
     Internal(String),
 }
 
+/// What a failed plugin call reports.
+#[derive(Debug, thiserror::Error)]
+#[error("plugin '{plugin}' failed in {kind} '{name}': {error}")]
+pub struct PluginFailure {
+    /// The plugin that failed.
+    pub plugin: String,
+    /// The call kind.
+    pub kind: String,
+    /// The handler name.
+    pub name: String,
+    /// What the plugin reported.
+    pub error: PluginError,
+}
+
 impl Error {
+    /// A failed call into `plugin`'s `name` handler of `kind`.
+    pub fn plugin_call(plugin: &str, kind: &str, name: &str, error: PluginError) -> Self {
+        Error::PluginCall(Box::new(PluginFailure {
+            plugin: plugin.to_string(),
+            kind: kind.to_string(),
+            name: name.to_string(),
+            error,
+        }))
+    }
+
     /// A file error at `path`.
     pub fn io(path: impl Into<PathBuf>, err: impl std::fmt::Display) -> Self {
         Error::Io {
@@ -108,7 +123,7 @@ impl Error {
             Error::BadRequest(_) | Error::DisallowedHost(_) => StatusCode::BAD_REQUEST,
             Error::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::PluginCall { error, .. } => match error.code {
+            Error::PluginCall(failure) => match failure.error.code {
                 PluginError::BAD_REQUEST | PluginError::VALIDATION => StatusCode::BAD_REQUEST,
                 PluginError::NOT_FOUND => StatusCode::NOT_FOUND,
                 PluginError::PERMISSION_DENIED => StatusCode::FORBIDDEN,
@@ -130,14 +145,15 @@ impl Error {
     pub fn public_message(&self) -> String {
         if self.status().is_server_error() {
             match self {
-                Error::PluginCall { plugin, .. } => {
-                    format!("The plugin '{plugin}' failed while handling this request.")
-                }
+                Error::PluginCall(failure) => format!(
+                    "The plugin '{}' failed while handling this request.",
+                    failure.plugin
+                ),
                 _ => "The server failed while handling this request.".to_string(),
             }
         } else {
             match self {
-                Error::PluginCall { error, .. } => error.message.to_string(),
+                Error::PluginCall(failure) => failure.error.message.to_string(),
                 other => other.to_string(),
             }
         }
@@ -148,18 +164,12 @@ impl Error {
         match self {
             Error::Usage(_) => 2,
             Error::Config(_) => 3,
-            Error::PluginLoad(_) | Error::PluginCall { .. } => 4,
+            Error::PluginLoad(_) | Error::PluginCall(_) => 4,
             Error::Database(_) => 5,
             Error::Io { .. } => 6,
             Error::Template(_) => 7,
             _ => 1,
         }
-    }
-}
-
-impl From<LoadError> for Error {
-    fn from(err: LoadError) -> Self {
-        Error::PluginLoad(Box::new(err))
     }
 }
 

@@ -158,7 +158,7 @@ impl Plugin for PluginInstance {
 /// and no `extern`. It also records whether the crate was compiled with
 /// `panic = "unwind"`, which the host requires.
 ///
-/// ```ignore
+/// ```
 /// use nautobot_plugin_abi::prelude::*;
 ///
 /// fn plugin() -> PluginBuilder {
@@ -166,6 +166,7 @@ impl Plugin for PluginInstance {
 /// }
 ///
 /// export_plugin!(plugin);
+/// # fn main() {}
 /// ```
 #[macro_export]
 macro_rules! export_plugin {

@@ -7,12 +7,12 @@
 //! version, base URL, views, REST API views, navigation menu, middleware, templates,
 //! static files, settings — and exports it with [`export_plugin!`]:
 //!
-//! ```ignore
+//! ```
 //! use nautobot_plugin_abi::prelude::*;
 //!
 //! fn home(ctx: &Context<'_>, _req: Request) -> Result<Response, PluginError> {
 //!     ctx.host().info("rendering the home page");
-//!     Ok(Response::render("my_plugin/home.html", serde_json::json!({})))
+//!     Ok(Response::render("my_plugin/home.html", json!({"greeting": "Hello"})))
 //! }
 //!
 //! fn plugin() -> PluginBuilder {
@@ -20,10 +20,15 @@
 //!         .verbose_name("My Plugin")
 //!         .version(env!("CARGO_PKG_VERSION"))
 //!         .view(View::get("home", ""), home)
-//!         .template("my_plugin/home.html", include_str!("../templates/my_plugin/home.html"))
+//!         // Usually include_str!("../templates/my_plugin/home.html").
+//!         .template(
+//!             "my_plugin/home.html",
+//!             "{% extends \"base.html\" %}{% block content %}{{ greeting }}{% endblock content %}",
+//!         )
 //! }
 //!
 //! export_plugin!(plugin);
+//! # fn main() {}
 //! ```
 //!
 //! Build it with `cargo build --release`, copy `target/release/libmy_plugin.so` into the

@@ -11,6 +11,7 @@ pub mod http;
 pub mod paths;
 pub mod root;
 pub mod server;
+pub mod webdriver;
 
 pub use db::{Backend, TestDatabase};
 pub use http::{Client, Response};
@@ -22,7 +23,7 @@ pub const ADMIN_TOKEN: &str = "0123456789abcdef0123456789abcdef01234567";
 
 /// Generates one test per database backend from `fn name(backend: Backend)`.
 ///
-/// ```ignore
+/// ```text
 /// both_backends!(login_works);
 /// fn login_works(backend: Backend) { … }
 /// ```

@@ -4,8 +4,14 @@
 use std::{fmt, path::PathBuf};
 
 /// A plugin failed a load-time check. Start-up stops with its one-line message.
+///
+/// Boxed, so that the many `Result<_, LoadError>` of the loader stay small.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoadError {
+pub struct LoadError(Box<LoadErrorDetails>);
+
+/// What a [`LoadError`] says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadErrorDetails {
     /// The plugin's name as listed in `PLUGINS`.
     pub plugin: String,
     /// The library file concerned, if one was found.
@@ -20,6 +26,14 @@ pub struct LoadError {
     pub detail: Option<String>,
 }
 
+impl std::ops::Deref for LoadError {
+    type Target = LoadErrorDetails;
+
+    fn deref(&self) -> &LoadErrorDetails {
+        &self.0
+    }
+}
+
 impl LoadError {
     /// A load error for `plugin` at `file`.
     pub fn new(
@@ -29,19 +43,19 @@ impl LoadError {
         expected: impl Into<String>,
         found: impl Into<String>,
     ) -> Self {
-        LoadError {
+        LoadError(Box::new(LoadErrorDetails {
             plugin: plugin.to_string(),
             file: file.map(std::path::Path::to_path_buf),
             problem: problem.into(),
             expected: expected.into(),
             found: found.into(),
             detail: None,
-        }
+        }))
     }
 
     /// Attaches the long detail shown with `--verbose`.
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = Some(detail.into());
+        self.0.detail = Some(detail.into());
         self
     }
 }

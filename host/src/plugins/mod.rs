@@ -13,7 +13,7 @@ mod registry;
 mod services;
 
 pub use checks::{is_valid_base_url, is_valid_plugin_name, RESERVED_BASE_URLS, RESERVED_NAMES};
-pub use error::LoadError;
+pub use error::{LoadError, LoadErrorDetails};
 pub use library::{library_file_name, open, OpenedLibrary, ABI_MAJOR};
 pub use loader::{discover, instantiate, library_path, Discovered};
 pub use registry::{LoadedPlugin, PluginLinks, PluginRegistry};

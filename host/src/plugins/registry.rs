@@ -123,12 +123,7 @@ impl LoadedPlugin {
                 "plugin call returned an error: {}", error.message
             ),
         }
-        Err(Error::PluginCall {
-            plugin: self.name().to_string(),
-            kind: kind.to_string(),
-            name: name.to_string(),
-            error,
-        })
+        Err(Error::plugin_call(self.name(), kind, name, error))
     }
 }
 

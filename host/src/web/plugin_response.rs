@@ -31,12 +31,7 @@ pub struct Prepared {
 /// The error for a plugin that answered something the host cannot use.
 pub fn bad_answer(plugin: &LoadedPlugin, kind: &str, name: &str, what: String) -> Error {
     tracing::error!(plugin = %plugin.name(), kind, handler = name, "unusable answer: {what}");
-    Error::PluginCall {
-        plugin: plugin.name().to_string(),
-        kind: kind.to_string(),
-        name: name.to_string(),
-        error: PluginError::internal(what),
-    }
+    Error::plugin_call(plugin.name(), kind, name, PluginError::internal(what))
 }
 
 /// Prepares `response` from `plugin` (blocking: may render a template).

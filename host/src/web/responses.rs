@@ -15,11 +15,12 @@ impl ResponseError for Error {
     fn error_response(&self) -> HttpResponse {
         let status = self.status();
         // Plugin failures were logged with the plugin's name where they happened.
-        if status.is_server_error() && !matches!(self, Error::PluginCall { .. }) {
+        if status.is_server_error() && !matches!(self, Error::PluginCall(_)) {
             tracing::error!("request failed: {self}");
         }
         let body = match self {
-            Error::PluginCall { error, .. } if error.code == PluginError::VALIDATION => error
+            Error::PluginCall(failure) if failure.error.code == PluginError::VALIDATION => failure
+                .error
                 .details()
                 .unwrap_or_else(|| json!({"detail": self.public_message()})),
             _ => json!({"detail": self.public_message()}),
