@@ -62,6 +62,25 @@ fn the_example_plugin_pages_render_inside_the_site(backend: Backend) {
     let missing = client.get("/plugins/example-plugin/items/0/");
     assert_eq!(missing.status, 404);
     assert!(missing.body.contains("There is no item 0."));
+    // Redirects and raw bytes pass through.
+    let res = client.get("/plugins/example-plugin/go/");
+    assert_eq!(res.status, 302);
+    assert_eq!(res.header("location"), Some("/plugins/example-plugin/"));
+    let res = client.get("/plugins/example-plugin/export.txt");
+    assert_eq!(res.status, 200);
+    assert_eq!(
+        res.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+    assert_eq!(
+        res.header("content-disposition"),
+        Some("attachment; filename=\"example_plugin.txt\"")
+    );
+    assert!(
+        res.body.contains("example_setting = \"default value\"\n"),
+        "{}",
+        res.body
+    );
     // Paths the plugin did not declare do not exist.
     assert_eq!(
         client.get("/plugins/example-plugin/nothing-here/").status,
@@ -341,6 +360,8 @@ fn a_misbehaving_plugin_costs_only_the_request(backend: Backend) {
         "plugin=misbehaving_plugin kind=\"middleware_request\" handler=\"guard\"",
         "plugin=misbehaving_plugin kind=\"middleware_response\" handler=\"guard\"",
         "it may render only its own templates, not 'example_plugin/home.html'",
+        // HostServices::log, tagged with the plugin's name.
+        "about to answer with another plugin's template plugin=\"misbehaving_plugin\"",
     ] {
         assert!(log.contains(expected), "the log names the plugin: {expected:?}\n{log}");
     }

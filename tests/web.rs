@@ -117,6 +117,30 @@ fn logging_in_and_out_through_the_form(backend: Backend) {
     let home = client.get("/");
     assert_eq!(home.status, 200);
     assert!(home.body.contains("id=\"current-user\">admin<"));
+    assert_eq!(home.header("x-frame-options"), Some("DENY"));
+    assert_eq!(home.header("x-content-type-options"), Some("nosniff"));
+    assert!(home.header("x-request-id").is_some());
+
+    // Logging in again replaces the session instead of adding to it.
+    let first_session = client.cookie("sessionid").unwrap();
+    let res = client.post_form(
+        "/login/",
+        &[
+            ("username", "admin"),
+            ("password", "admin"),
+            ("csrfmiddlewaretoken", &csrf),
+        ],
+    );
+    assert_eq!(res.status, 302);
+    assert_ne!(client.cookie("sessionid").unwrap(), first_session);
+    let stale = server.client();
+    let res = stale.request(
+        "GET",
+        "/",
+        &[("Cookie", &format!("sessionid={first_session}"))],
+        None,
+    );
+    assert_eq!(res.status, 302, "the replaced session is gone");
     assert!(home.body.contains("data-tab=\"Example Menu\""));
 
     // An offsite `next` is ignored.

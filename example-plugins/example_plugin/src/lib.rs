@@ -31,6 +31,8 @@ pub fn plugin() -> PluginBuilder {
             protected,
         )
         .view(View::get("item", "items/{pk}/"), item)
+        .view(View::get("go_home", "go/"), go_home)
+        .view(View::get("export", "export.txt"), export)
         .api_view(View::get("api_root", ""), api_root)
         .api_view(View::get("api_status", "status/"), api_status)
         .api_view(View::new("api_echo", "echo/").methods(["POST"]), api_echo)
@@ -165,6 +167,25 @@ fn item(_ctx: &Context<'_>, req: Request) -> Result<Response, PluginError> {
         "example_plugin/page.html",
         json!({"page_title": format!("Item {pk}"), "message": format!("Item {pk}")}),
     ))
+}
+
+/// A redirect back to the plugin's home page.
+fn go_home(_ctx: &Context<'_>, req: Request) -> Result<Response, PluginError> {
+    Ok(Response::redirect(req.base_path))
+}
+
+/// Raw bytes: the plugin's settings as a text file download.
+fn export(ctx: &Context<'_>, _req: Request) -> Result<Response, PluginError> {
+    let mut text = String::new();
+    for (key, value) in ctx.config() {
+        text.push_str(&format!("{key} = {value}\n"));
+    }
+    Ok(
+        Response::bytes("text/plain; charset=utf-8", text).with_header(
+            "Content-Disposition",
+            "attachment; filename=\"example_plugin.txt\"",
+        ),
+    )
 }
 
 fn api_root(_ctx: &Context<'_>, req: Request) -> Result<Response, PluginError> {

@@ -92,9 +92,12 @@ impl Database {
         // operator deserves the real reason at once.
         DbConnection::establish(&conn_url)
             .map_err(|e| Error::Database(format!("cannot connect to {display}: {e}")))?;
+        // No minimum of idle connections: r2d2 would open them on its own threads at
+        // any moment, and a process exiting while libpq connects there crashes in
+        // libpq's exit handlers. Connections are opened when asked for and then kept.
         let pool = Pool::builder()
             .max_size(max_size)
-            .min_idle(Some(1))
+            .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(30))
             .connection_customizer(Box::new(SqliteSetup))
             .build(ConnectionManager::new(conn_url))

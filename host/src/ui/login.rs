@@ -97,8 +97,13 @@ pub async fn submit(
     let secret = state.settings.secret_key.clone();
     let age = state.settings.session_cookie_age;
     let name = username.clone();
+    let previous = req.cookie(sessions::COOKIE).map(|c| c.value().to_string());
     let session = web::block(move || -> Result<Option<String>> {
         let mut conn = db.conn()?;
+        // A new login always gets a new session (no session fixation).
+        if let Some(previous) = previous {
+            sessions::delete(&mut conn, &secret, &previous)?;
+        }
         match users::authenticate(&mut conn, &name, &password)? {
             Some(user) => Ok(Some(sessions::create(&mut conn, &secret, &user.id, age)?)),
             None => Ok(None),

@@ -77,7 +77,8 @@ fn strip_port(host: &str) -> &str {
     }
 }
 
-/// Gives each request an id (`X-Request-ID`) and logs it at debug level.
+/// Gives each request an id (`X-Request-ID`), logs it at debug level, and adds Django's
+/// default security headers where a response has not set its own.
 pub async fn request_id(
     req: ServiceRequest,
     next: Next<BoxBody>,
@@ -92,9 +93,19 @@ pub async fn request_id(
         request_id = %id, %method, %path, status = res.status().as_u16(),
         elapsed_ms = started.elapsed().as_secs_f64() * 1000.0, "request"
     );
+    let headers = res.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&id) {
-        res.headers_mut()
-            .insert(HeaderName::from_static("x-request-id"), value);
+        headers.insert(HeaderName::from_static("x-request-id"), value);
+    }
+    for (name, value) in [
+        ("x-frame-options", "DENY"),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "same-origin"),
+    ] {
+        let name = HeaderName::from_static(name);
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
     }
     Ok(res)
 }
