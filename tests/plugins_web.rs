@@ -400,8 +400,14 @@ fn middleware_runs_around_every_request_in_onion_order(backend: Backend) {
             "{path}"
         );
     }
-    // A request middleware may answer on its own; the view never runs.
+    // A request middleware may answer on its own; the view and the middleware after it
+    // do not run, and the answer goes back out through the middleware before it.
     let res = client.get("/plugins/misbehaving/short-circuit/");
     assert_eq!(res.status, 418);
     assert_eq!(res.json()["answered_by"], "misbehaving_plugin middleware");
+    assert_eq!(res.header("x-example-plugin"), Some("example_plugin/1.0.0"));
+    assert_eq!(
+        res.header("x-plugin-middleware"),
+        Some("example_plugin.trace")
+    );
 }

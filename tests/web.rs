@@ -393,6 +393,33 @@ fn hosts_outside_allowed_hosts_are_refused(backend: Backend) {
         None,
     );
     assert_eq!(res.status, 200);
+    // Forwarding headers are any client's to set: they neither pass the check nor shape
+    // the URLs the API answers with.
+    let res = client.request(
+        "GET",
+        "/login/",
+        &[
+            ("Host", "evil.example.com"),
+            ("X-Forwarded-Host", "127.0.0.1"),
+        ],
+        None,
+    );
+    assert_eq!(res.status, 400);
+    let api = server.client().with_token(ADMIN_TOKEN);
+    let res = api.request(
+        "GET",
+        "/api/",
+        &[
+            ("X-Forwarded-Host", "evil.example.com"),
+            ("Forwarded", "host=evil.example.com"),
+        ],
+        None,
+    );
+    assert_eq!(res.status, 200);
+    assert_eq!(
+        res.json()["status"],
+        format!("{}/api/status/", server.base_url())
+    );
 }
 
 /// Sends a raw request line, so that `..` reaches the server unnormalised.

@@ -32,10 +32,14 @@ pub fn showmigrations(settings: &Settings) -> Result<()> {
     let mut current_app = String::new();
     for m in migrations::show(&db)? {
         if m.app != current_app {
-            println!("{}", m.app);
+            super::out(&m.app)?;
             current_app = m.app.clone();
         }
-        println!(" [{}] {}", if m.applied { "X" } else { " " }, m.name);
+        super::out(format!(
+            " [{}] {}",
+            if m.applied { "X" } else { " " },
+            m.name
+        ))?;
     }
     Ok(())
 }

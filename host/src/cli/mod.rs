@@ -207,6 +207,17 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// Prints `text` and a newline on stdout; a closed pipe (`… | head`) is not an error.
+fn out(text: impl std::fmt::Display) -> Result<()> {
+    use std::io::Write;
+    match writeln!(std::io::stdout().lock(), "{text}") {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Internal(format!(
+            "cannot write to standard output: {e}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Logs to stderr at `level` (`RUST_LOG`, when set, wins).
 fn init_logging(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

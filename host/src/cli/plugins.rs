@@ -30,16 +30,19 @@ pub fn list(settings: &Settings) -> Result<()> {
         println!("No plugins are listed in PLUGINS.");
         return Ok(());
     }
-    println!("{:<28} {:<10} {:<24} FILE", "NAME", "VERSION", "BASE URL");
+    super::out(format!(
+        "{:<28} {:<10} {:<24} FILE",
+        "NAME", "VERSION", "BASE URL"
+    ))?;
     for d in &discovered {
         let m = &d.library.manifest;
-        println!(
+        super::out(format!(
             "{:<28} {:<10} {:<24} {}",
             m.name,
             m.version,
             format!("/plugins/{}/", m.base_url),
             d.library.path.display()
-        );
+        ))?;
     }
     Ok(())
 }
@@ -65,11 +68,7 @@ pub fn inspect(file: &Path, full: bool) -> Result<()> {
         "abi_version": format!("{}.{}.{}", library.abi.major, library.abi.minor, library.abi.patch),
         "manifest": manifest,
     });
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&out).map_err(|e| Error::Internal(e.to_string()))?
-    );
-    Ok(())
+    super::out(serde_json::to_string_pretty(&out).map_err(|e| Error::Internal(e.to_string()))?)
 }
 
 /// Replaces template sources and static contents by their sizes.

@@ -52,5 +52,17 @@ pub fn init(locator: &Locator, root: Option<PathBuf>) -> Result<()> {
         root.display(),
         root.join("plugins").display()
     );
+    // Other commands find the root through NAUTOBOT_ROOT (or ~/.nautobot), not this flag.
+    if root != Locator::root() {
+        println!(
+            "Run the other commands with NAUTOBOT_ROOT={} set in their environment.",
+            root.display()
+        );
+    } else if locator.config.is_some() {
+        println!(
+            "Run the other commands with --config {} (or NAUTOBOT_CONFIG).",
+            path.display()
+        );
+    }
     Ok(())
 }

@@ -161,10 +161,7 @@ fn abi_failure(plugin: &str, path: &Path, err: &LibraryError) -> LoadError {
         ),
         LibraryError::AbiInstability(_) => (
             "incompatible plugin ABI layout",
-            format!(
-                "the layout of nautobot-plugin-abi {}",
-                env!("CARGO_PKG_VERSION_MAJOR")
-            ),
+            format!("the layout of nautobot-plugin-abi {ABI_MAJOR}.x"),
             "a library whose root module has another layout (run with --verbose for abi_stable's report)"
                 .to_string(),
         ),

@@ -1,8 +1,9 @@
 //! The host's side of [`HostServices`]: what a plugin may ask of the host during a call.
 //!
 //! Each method runs on behalf of the calling plugin (settings and templates are its own)
-//! and, when a request is being served, of its user (permissions). Every method catches
-//! panics: one unwinding back into the plugin through `extern "C"` would abort the server.
+//! and, when a request is being served, of its user (permissions). Every method that runs
+//! host code catches panics: one unwinding back into the plugin through `extern "C"`
+//! would abort the server.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 

@@ -1,6 +1,7 @@
-//! The host's own middleware, outermost first: allowed hosts, request id and logging,
-//! HTML error pages for the UI, identity (session or token) with CSRF, and the
-//! `API-Version` header. Plugin middleware runs inside these (see `plugin_middleware`).
+//! The host's own middleware. Outermost first: allowed hosts; request id, logging and
+//! security headers; identity (session or token) with CSRF; the `API-Version` header;
+//! then plugin middleware (see `plugin_middleware`); then HTML error pages for the UI,
+//! innermost, so that plugin middleware sees responses as the client will.
 
 use std::{sync::Arc, time::Instant};
 
@@ -41,7 +42,7 @@ pub async fn allowed_hosts(
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let state = state_of(&req)?;
-    let host = req.connection_info().host().to_string();
+    let host = super::request::host(req.request()).to_string();
     if !host_allowed(&host, &state.settings.allowed_hosts) {
         return Ok(req.error_response(Error::DisallowedHost(host)));
     }

@@ -85,9 +85,9 @@ pub fn app(
         .default_service(web::to(not_found))
         // Listed innermost first: the last one wraps all the others. Plugin middleware
         // sees responses as the client will (error pages rendered, redirects made).
-        .wrap(from_fn(middleware::api_version))
         .wrap(from_fn(middleware::error_pages))
         .wrap(from_fn(plugin_middleware::run))
+        .wrap(from_fn(middleware::api_version))
         .wrap(from_fn(middleware::identity))
         .wrap(from_fn(middleware::request_id))
         .wrap(from_fn(middleware::allowed_hosts))

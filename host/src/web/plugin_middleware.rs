@@ -1,6 +1,11 @@
-//! Plugin middleware, Django's way round: request hooks in declared order (plugins in
-//! load order), response hooks in reverse. A hook may answer a request itself or change
-//! response headers. A failing hook is a 500 for that request only.
+//! Plugin middleware, Django's way round (an onion): request hooks in declared order
+//! (plugins in load order), response hooks in reverse. A request hook may answer the
+//! request itself; then the view and the middleware declared after it do not run, and
+//! the answer passes back through the response hooks of the middleware declared before
+//! it. A response hook may set or remove headers. A failing hook is a 500 for that
+//! request only.
+
+use std::sync::Arc;
 
 use actix_web::{
     body::BoxBody,
@@ -15,10 +20,10 @@ use nautobot_plugin_abi::{
 
 use super::{
     middleware::{finish_error, is_infrastructure_path},
-    plugin_response::{bad_answer, prepare},
+    plugin_response::{bad_answer, prepare, Prepared},
     request, AppState,
 };
-use crate::{error::Error, plugins::CallServices, ui::context::PageRequest};
+use crate::{auth::Identity, error::Error, plugins::CallServices, ui::context::PageRequest};
 
 /// Runs the plugins' middleware around the request.
 pub async fn run(
@@ -32,125 +37,153 @@ pub async fn run(
         return next.call(req).await;
     }
     let identity = request::identity(req.request());
-    let user = identity.plugin_user();
     let request_id = request::request_id(req.request());
     let method = req.method().to_string();
     let path = req.path().to_string();
 
-    if state.middleware.iter().any(|(_, m)| m.request) {
+    // How many middleware (in declared order) the request went through: all of them,
+    // unless a request hook answered.
+    let mut passed = state.middleware.len();
+    let mut res = if state.middleware.iter().any(|(_, m)| m.request) {
         let payload = MiddlewareRequest {
             method: method.clone(),
             path: path.clone(),
             query_string: req.query_string().to_string(),
             headers: request::plugin_visible_headers(req.request()),
-            user: user.clone(),
+            user: identity.plugin_user(),
             request_id: request_id.clone(),
-        };
-        let payload = match serde_json::to_string(&payload) {
-            Ok(p) => p,
-            Err(e) => return Ok(req.error_response(Error::Internal(e.to_string()))),
         };
         let page = PageRequest::of(req.request());
         let shared = state.clone();
-        let identity = identity.clone();
-        let answered = web::block(move || -> Result<_, Error> {
-            let state = shared;
-            for (plugin, mw) in state.middleware.iter().filter(|(_, m)| m.request) {
-                let services = CallServices::new(
-                    plugin.name(),
-                    &plugin.config,
-                    &state.templates,
-                    Some(&identity),
-                    Some(&state.db),
-                );
-                let kind = kinds::MIDDLEWARE_REQUEST;
-                let answer = plugin.call(kind, &mw.name, &payload, &services)?;
-                let action: MiddlewareAction = serde_json::from_str(&answer).map_err(|e| {
-                    bad_answer(
-                        plugin,
-                        kind,
-                        &mw.name,
-                        format!("not a middleware action: {e}"),
-                    )
-                })?;
-                if let MiddlewareAction::Respond { response } = action {
-                    return prepare(&state, plugin, kind, &mw.name, response, &page).map(Some);
-                }
-            }
-            Ok(None)
-        })
-        .await
-        .map_err(Error::from)
-        .and_then(|r| r);
+        let who = identity.clone();
+        let answered = web::block(move || request_hooks(&shared, &who, &payload, &page))
+            .await
+            .map_err(Error::from)
+            .and_then(|r| r);
         match answered {
-            Ok(Some(prepared)) => return Ok(req.into_response(prepared.into_response())),
-            Ok(None) => {}
+            Ok(None) => next.call(req).await?,
+            Ok(Some((index, prepared))) => {
+                passed = index;
+                req.into_response(prepared.into_response())
+            }
             Err(err) => return Ok(finish_error(&state, req.error_response(err)).await),
         }
+    } else {
+        next.call(req).await?
+    };
+
+    let hooks: Vec<usize> = (0..passed)
+        .rev()
+        .filter(|&i| state.middleware[i].1.response)
+        .collect();
+    if hooks.is_empty() {
+        return Ok(res);
     }
-
-    let mut res = next.call(req).await?;
-
-    if state.middleware.iter().any(|(_, m)| m.response) {
-        let mut payload = MiddlewareResponse {
-            method,
-            path,
-            status: res.status().as_u16(),
-            headers: res
-                .headers()
-                .iter()
-                .filter(|(name, _)| name.as_str() != "set-cookie")
-                .filter_map(|(n, v)| {
-                    v.to_str()
-                        .ok()
-                        .map(|v| (n.as_str().to_string(), v.to_string()))
-                })
-                .collect(),
-            user,
-            request_id,
-        };
-        let shared = state.clone();
-        let changes = web::block(move || -> Result<Vec<ResponseChanges>, Error> {
-            let state = shared;
-            let mut all = Vec::new();
-            for (plugin, mw) in state.middleware.iter().rev().filter(|(_, m)| m.response) {
-                let services = CallServices::new(
-                    plugin.name(),
-                    &plugin.config,
-                    &state.templates,
-                    Some(&identity),
-                    Some(&state.db),
-                );
-                let kind = kinds::MIDDLEWARE_RESPONSE;
-                let json =
-                    serde_json::to_string(&payload).map_err(|e| Error::Internal(e.to_string()))?;
-                let answer = plugin.call(kind, &mw.name, &json, &services)?;
-                let change: ResponseChanges = serde_json::from_str(&answer).map_err(|e| {
-                    bad_answer(plugin, kind, &mw.name, format!("not response changes: {e}"))
-                })?;
-                // The next hook sees the response as this one left it.
-                for name in &change.remove_headers {
-                    payload.headers.remove(&name.to_ascii_lowercase());
-                }
-                for (name, value) in &change.set_headers {
-                    payload
-                        .headers
-                        .insert(name.to_ascii_lowercase(), value.clone());
-                }
-                all.push(change);
-            }
-            Ok(all)
-        })
+    let payload = MiddlewareResponse {
+        method,
+        path,
+        status: res.status().as_u16(),
+        headers: res
+            .headers()
+            .iter()
+            .filter(|(name, _)| name.as_str() != "set-cookie")
+            .filter_map(|(n, v)| {
+                v.to_str()
+                    .ok()
+                    .map(|v| (n.as_str().to_string(), v.to_string()))
+            })
+            .collect(),
+        user: identity.plugin_user(),
+        request_id,
+    };
+    let shared = state.clone();
+    let changes = web::block(move || response_hooks(&shared, &identity, payload, &hooks))
         .await
         .map_err(Error::from)
         .and_then(|r| r);
-        match changes {
-            Ok(changes) => apply(&mut res, changes),
-            // The view's answer is not delivered half-processed.
-            Err(err) => return Ok(finish_error(&state, res.error_response(err)).await),
+    match changes {
+        Ok(changes) => {
+            apply(&mut res, changes);
+            Ok(res)
+        }
+        // The view's answer is not delivered half-processed.
+        Err(err) => Ok(finish_error(&state, res.error_response(err)).await),
+    }
+}
+
+fn services<'a>(
+    state: &'a AppState,
+    plugin: &'a crate::plugins::LoadedPlugin,
+    identity: &'a Identity,
+) -> CallServices<'a> {
+    CallServices::new(
+        plugin.name(),
+        &plugin.config,
+        &state.templates,
+        Some(identity),
+        Some(&state.db),
+    )
+}
+
+/// Runs the request hooks in order; the first that answers stops the others. Returns
+/// its position in the middleware list and its prepared answer.
+fn request_hooks(
+    state: &AppState,
+    identity: &Arc<Identity>,
+    payload: &MiddlewareRequest,
+    page: &PageRequest,
+) -> Result<Option<(usize, Prepared)>, Error> {
+    let json = serde_json::to_string(payload).map_err(|e| Error::Internal(e.to_string()))?;
+    let kind = kinds::MIDDLEWARE_REQUEST;
+    for (index, (plugin, mw)) in state.middleware.iter().enumerate() {
+        if !mw.request {
+            continue;
+        }
+        let answer = plugin.call(kind, &mw.name, &json, &services(state, plugin, identity))?;
+        let action: MiddlewareAction = serde_json::from_str(&answer).map_err(|e| {
+            bad_answer(
+                plugin,
+                kind,
+                &mw.name,
+                format!("not a middleware action: {e}"),
+            )
+        })?;
+        if let MiddlewareAction::Respond { response } = action {
+            let prepared = prepare(state, plugin, kind, &mw.name, response, page)?;
+            return Ok(Some((index, prepared)));
         }
     }
-    Ok(res)
+    Ok(None)
+}
+
+/// Runs the response hooks at `order` (indices into the middleware list); each sees the
+/// response as the previous one left it.
+fn response_hooks(
+    state: &AppState,
+    identity: &Arc<Identity>,
+    mut payload: MiddlewareResponse,
+    order: &[usize],
+) -> Result<Vec<ResponseChanges>, Error> {
+    let kind = kinds::MIDDLEWARE_RESPONSE;
+    let mut all = Vec::with_capacity(order.len());
+    for &index in order {
+        let (plugin, mw) = &state.middleware[index];
+        let json = serde_json::to_string(&payload).map_err(|e| Error::Internal(e.to_string()))?;
+        let answer = plugin.call(kind, &mw.name, &json, &services(state, plugin, identity))?;
+        let change: ResponseChanges = serde_json::from_str(&answer).map_err(|e| {
+            bad_answer(plugin, kind, &mw.name, format!("not response changes: {e}"))
+        })?;
+        for name in &change.remove_headers {
+            payload.headers.remove(&name.to_ascii_lowercase());
+        }
+        for (name, value) in &change.set_headers {
+            payload
+                .headers
+                .insert(name.to_ascii_lowercase(), value.clone());
+        }
+        all.push(change);
+    }
+    Ok(all)
 }
 
 fn apply(res: &mut ServiceResponse<BoxBody>, changes: Vec<ResponseChanges>) {

@@ -58,8 +58,18 @@ pub fn plugin_visible_headers(req: &HttpRequest) -> std::collections::BTreeMap<S
         .collect()
 }
 
+/// The host the client asked for: the `Host` header (or the HTTP/2 authority). Never
+/// `X-Forwarded-Host`/`Forwarded`, which any client can set (Django's default too).
+pub fn host(req: &HttpRequest) -> &str {
+    req.headers()
+        .get(actix_web::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()))
+        .unwrap_or("")
+}
+
 /// The absolute URL of `path` as the client reached this server.
 pub fn absolute_url(req: &HttpRequest, path: &str) -> String {
-    let info = req.connection_info();
-    format!("{}://{}{}", info.scheme(), info.host(), path)
+    let scheme = req.connection_info().scheme().to_string();
+    format!("{scheme}://{}{path}", host(req))
 }
