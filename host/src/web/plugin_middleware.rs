@@ -23,7 +23,7 @@ use super::{
     plugin_response::{bad_answer, prepare, Prepared},
     request, AppState,
 };
-use crate::{auth::Identity, error::Error, plugins::CallServices, ui::context::PageRequest};
+use crate::{auth::Identity, error::Error, ui::context::PageRequest};
 
 /// Runs the plugins' middleware around the request.
 pub async fn run(
@@ -111,20 +111,6 @@ pub async fn run(
     }
 }
 
-fn services<'a>(
-    state: &'a AppState,
-    plugin: &'a crate::plugins::LoadedPlugin,
-    identity: &'a Identity,
-) -> CallServices<'a> {
-    CallServices::new(
-        plugin.name(),
-        &plugin.config,
-        &state.templates,
-        Some(identity),
-        Some(&state.db),
-    )
-}
-
 /// Runs the request hooks in order; the first that answers stops the others. Returns
 /// its position in the middleware list and its prepared answer.
 fn request_hooks(
@@ -139,7 +125,12 @@ fn request_hooks(
         if !mw.request {
             continue;
         }
-        let answer = plugin.call(kind, &mw.name, &json, &services(state, plugin, identity))?;
+        let answer = plugin.call(
+            kind,
+            &mw.name,
+            &json,
+            &state.call_services(plugin, identity),
+        )?;
         let action: MiddlewareAction = serde_json::from_str(&answer).map_err(|e| {
             bad_answer(
                 plugin,
@@ -169,7 +160,12 @@ fn response_hooks(
     for &index in order {
         let (plugin, mw) = &state.middleware[index];
         let json = serde_json::to_string(&payload).map_err(|e| Error::Internal(e.to_string()))?;
-        let answer = plugin.call(kind, &mw.name, &json, &services(state, plugin, identity))?;
+        let answer = plugin.call(
+            kind,
+            &mw.name,
+            &json,
+            &state.call_services(plugin, identity),
+        )?;
         let change: ResponseChanges = serde_json::from_str(&answer).map_err(|e| {
             bad_answer(plugin, kind, &mw.name, format!("not response changes: {e}"))
         })?;

@@ -14,7 +14,7 @@ use super::{
 use crate::{
     auth::csrf,
     error::{Error, Result},
-    plugins::{CallServices, LoadedPlugin, PluginRegistry},
+    plugins::{LoadedPlugin, PluginRegistry},
     ui::context::PageRequest,
 };
 
@@ -113,14 +113,12 @@ async fn dispatch(
             ));
         }
         let kind = surface.kind();
-        let services = CallServices::new(
-            plugin.name(),
-            &plugin.config,
-            &state.templates,
-            Some(&identity),
-            Some(&state.db),
-        );
-        let answer = plugin.call(kind, &view.name, &payload, &services)?;
+        let answer = plugin.call(
+            kind,
+            &view.name,
+            &payload,
+            &state.call_services(&plugin, &identity),
+        )?;
         let response: Response = serde_json::from_str(&answer).map_err(|e| {
             bad_answer(
                 &plugin,

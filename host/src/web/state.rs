@@ -29,6 +29,23 @@ pub struct AppState {
     pub middleware: Vec<(Arc<LoadedPlugin>, MiddlewareDef)>,
 }
 
+impl AppState {
+    /// The host services lent to `plugin` while it serves a request of `identity`.
+    pub fn call_services<'a>(
+        &'a self,
+        plugin: &'a LoadedPlugin,
+        identity: &'a crate::auth::Identity,
+    ) -> plugins::CallServices<'a> {
+        plugins::CallServices::new(
+            plugin.name(),
+            &plugin.config,
+            &self.templates,
+            Some(identity),
+            Some(&self.db),
+        )
+    }
+}
+
 /// Loads plugins and templates without touching the database (what `check`, `collectstatic`
 /// and start-up share).
 pub fn load_plugins(settings: &Settings) -> Result<(PluginRegistry, Arc<Templates>)> {
