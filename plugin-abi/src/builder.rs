@@ -12,14 +12,19 @@ use serde::{de::DeserializeOwned, Serialize};
 use serde_json::{Map, Value};
 
 use crate::{
+    data::{DetailTab, TemplateContent, TemplateContentRequest, ValidationRequest},
     error::PluginError,
     host::Host,
     http::{
         MiddlewareAction, MiddlewareRequest, MiddlewareResponse, Request, Response, ResponseChanges,
     },
     kinds,
-    manifest::{Dependency, MiddlewareDef, PluginManifest, StaticFile, TemplateFile, ViewDef},
+    manifest::{
+        Dependency, MiddlewareDef, PluginManifest, StaticFile, TemplateExtensionDef, TemplateFile,
+        ValidatorDef, ViewDef,
+    },
     nav::NavMenuTab,
+    schema::{Migration, ModelSchema},
 };
 
 /// What a handler receives besides its payload: the host's services and the plugin's
@@ -153,6 +158,52 @@ impl Middleware {
             + 'static,
     {
         self.on_response = Some(typed(hook));
+        self
+    }
+}
+
+/// Declares content for the pages of one model: a handler per slot.
+pub struct TemplateExtension {
+    name: String,
+    model: String,
+    slots: Vec<(String, RawHandler)>,
+}
+
+impl TemplateExtension {
+    /// An extension named `name` for the pages of `model` (`"dcim.location"`).
+    pub fn new(name: impl Into<String>, model: impl Into<String>) -> Self {
+        TemplateExtension {
+            name: name.into(),
+            model: model.into(),
+            slots: Vec::new(),
+        }
+    }
+
+    /// Fills `slot` (`left_page`, `right_page`, `full_width_page`, `buttons` on detail
+    /// pages, `list_buttons` on list pages) with the HTML `handler` returns.
+    pub fn slot<F>(mut self, slot: impl Into<String>, handler: F) -> Self
+    where
+        F: Fn(&Context<'_>, TemplateContentRequest) -> Result<String, PluginError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let handler = move |ctx: &Context<'_>, req: TemplateContentRequest| {
+            handler(ctx, req).map(|html| TemplateContent { html })
+        };
+        self.slots.push((slot.into(), typed(handler)));
+        self
+    }
+
+    /// Adds tabs to the model's detail pages.
+    pub fn detail_tabs<F>(mut self, handler: F) -> Self
+    where
+        F: Fn(&Context<'_>, TemplateContentRequest) -> Result<Vec<DetailTab>, PluginError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.slots.push(("detail_tabs".to_string(), typed(handler)));
         self
     }
 }
@@ -324,6 +375,68 @@ impl PluginBuilder {
             self.handlers
                 .insert((kinds::MIDDLEWARE_RESPONSE.to_string(), name), h);
         }
+        self
+    }
+
+    /// Declares a model (its app label is set to the plugin's name).
+    pub fn model(mut self, mut model: ModelSchema) -> Self {
+        model.app_label = self.manifest.name.clone();
+        self.manifest.models.push(model);
+        self
+    }
+
+    /// Ships a migration of the plugin's models (its app label is the plugin's name).
+    pub fn migration(mut self, mut migration: Migration) -> Self {
+        migration.app_label = self.manifest.name.clone();
+        self.manifest.migrations.push(migration);
+        self
+    }
+
+    /// Registers a custom validator for `model` (`"dcim.location"`, or one of the
+    /// plugin's own), called before every create and update; an error rejects the write.
+    pub fn validator<F>(
+        mut self,
+        model: impl Into<String>,
+        name: impl Into<String>,
+        handler: F,
+    ) -> Self
+    where
+        F: Fn(&Context<'_>, ValidationRequest) -> Result<(), PluginError> + Send + Sync + 'static,
+    {
+        let name = name.into();
+        let handler = move |ctx: &Context<'_>, req: ValidationRequest| {
+            handler(ctx, req).map(|()| serde_json::Value::Null)
+        };
+        self.handlers
+            .insert((kinds::VALIDATE.to_string(), name.clone()), typed(handler));
+        self.manifest.validators.push(ValidatorDef {
+            name,
+            model: model.into(),
+        });
+        self
+    }
+
+    /// Adds content to the pages of a model.
+    pub fn template_extension(mut self, extension: TemplateExtension) -> Self {
+        let TemplateExtension { name, model, slots } = extension;
+        let mut names = Vec::with_capacity(slots.len());
+        for (slot, handler) in slots {
+            self.handlers.insert(
+                (
+                    kinds::TEMPLATE_CONTENT.to_string(),
+                    format!("{name}:{slot}"),
+                ),
+                handler,
+            );
+            names.push(slot);
+        }
+        self.manifest
+            .template_extensions
+            .push(TemplateExtensionDef {
+                name,
+                model,
+                slots: names,
+            });
         self
     }
 

@@ -68,7 +68,8 @@ impl<'a> Host<'a> {
             .map(Into::into)
     }
 
-    /// Lists objects of `model` (`"app_label.model"`) matching `query`.
+    /// Lists objects of `model` (`"app_label.model"`) matching `query` (a
+    /// [`Query`](crate::Query)); the answer is a [`Page`](crate::Page).
     pub fn query<T: DeserializeOwned>(
         &self,
         model: &str,

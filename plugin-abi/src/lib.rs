@@ -50,6 +50,7 @@
 #![deny(missing_docs)]
 
 mod builder;
+mod data;
 mod error;
 mod export;
 pub mod ffi;
@@ -58,8 +59,12 @@ mod http;
 pub mod kinds;
 mod manifest;
 pub mod nav;
+pub mod schema;
 
-pub use builder::{Context, Middleware, PluginBuilder, View};
+pub use builder::{Context, Middleware, PluginBuilder, TemplateExtension, View};
+pub use data::{
+    DetailTab, Page, Query, TemplateContent, TemplateContentRequest, ValidationRequest,
+};
 pub use error::PluginError;
 pub use ffi::{
     AbiVersion, HostServices, HostServicesRef, HostServices_TO, LogLevel, PanicStrategy, Plugin,
@@ -70,8 +75,12 @@ pub use http::{
     Content, MiddlewareAction, MiddlewareRequest, MiddlewareResponse, Request, Response,
     ResponseChanges, User,
 };
-pub use manifest::{Dependency, MiddlewareDef, PluginManifest, StaticFile, TemplateFile, ViewDef};
+pub use manifest::{
+    Dependency, MiddlewareDef, PluginManifest, StaticFile, TemplateExtensionDef, TemplateFile,
+    ValidatorDef, ViewDef,
+};
 pub use nav::{NavMenuButton, NavMenuGroup, NavMenuItem, NavMenuTab};
+pub use schema::{Choice, FieldKind, FieldSchema, Migration, ModelSchema, OnDelete, Operation};
 
 /// Re-exports used by the code [`export_plugin!`] generates. Not part of the API.
 #[doc(hidden)]
@@ -83,9 +92,11 @@ pub mod __private {
 /// Everything a plugin author needs, in one import.
 pub mod prelude {
     pub use crate::{
-        export_plugin, Context, Host, LogLevel, Middleware, MiddlewareAction, MiddlewareRequest,
-        MiddlewareResponse, NavMenuButton, NavMenuGroup, NavMenuItem, NavMenuTab, PluginBuilder,
-        PluginError, Request, Response, ResponseChanges, User, View,
+        export_plugin, Context, DetailTab, FieldKind, FieldSchema, Host, LogLevel, Middleware,
+        MiddlewareAction, MiddlewareRequest, MiddlewareResponse, Migration, ModelSchema,
+        NavMenuButton, NavMenuGroup, NavMenuItem, NavMenuTab, OnDelete, Operation, Page,
+        PluginBuilder, PluginError, Query, Request, Response, ResponseChanges,
+        TemplateContentRequest, TemplateExtension, User, ValidationRequest, View,
     };
     pub use serde_json::json;
 }

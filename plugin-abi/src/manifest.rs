@@ -8,7 +8,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::nav::NavMenuTab;
+use crate::{
+    nav::NavMenuTab,
+    schema::{Migration, ModelSchema},
+};
 
 /// What a plugin declares about itself (Nautobot's `PluginConfig` / `NautobotAppConfig`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -40,18 +43,18 @@ pub struct PluginManifest {
     pub default_settings: Map<String, Value>,
     /// Other plugins this one needs, loaded before it.
     pub dependencies: Vec<Dependency>,
-    /// Model schemas the plugin contributes (data layer).
-    pub models: Vec<Value>,
-    /// Declarative migrations of the plugin's models (data layer).
-    pub migrations: Vec<Value>,
-    /// Custom validators the plugin registers for models (data layer).
-    pub validators: Vec<Value>,
+    /// The models the plugin contributes; their app label is the plugin's name.
+    pub models: Vec<ModelSchema>,
+    /// Declarative migrations creating and evolving the plugin's tables.
+    pub migrations: Vec<Migration>,
+    /// Custom validators the plugin registers for models (its own or any other).
+    pub validators: Vec<ValidatorDef>,
     /// UI views, mounted under `/plugins/<base_url>/`.
     pub views: Vec<ViewDef>,
     /// REST API views, mounted under `/api/plugins/<base_url>/`.
     pub api_views: Vec<ViewDef>,
-    /// Content the plugin adds to core pages (data layer).
-    pub template_extensions: Vec<Value>,
+    /// Content the plugin adds to the detail and list pages of models.
+    pub template_extensions: Vec<TemplateExtensionDef>,
     /// Navigation menu tabs, groups, items and buttons the plugin adds.
     pub menu_items: Vec<NavMenuTab>,
     /// Middleware hooks, run in the order declared on every request and response.
@@ -80,6 +83,30 @@ impl PluginManifest {
     pub fn api_view(&self, name: &str) -> Option<&ViewDef> {
         self.api_views.iter().find(|v| v.name == name)
     }
+}
+
+/// A custom validator: called (kind `validate`) before every create and update of
+/// objects of `model`, from the UI, the API, jobs and plugins, inside the transaction.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ValidatorDef {
+    /// The handler name.
+    pub name: String,
+    /// The model validated, `app_label.name` (`dcim.location`).
+    pub model: String,
+}
+
+/// Content a plugin adds to the pages of a model (kind `template_content`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TemplateExtensionDef {
+    /// The extension's name; its handlers are called `<name>:<slot>`.
+    pub name: String,
+    /// The model whose pages it extends, `app_label.name`.
+    pub model: String,
+    /// The slots it fills: `left_page`, `right_page`, `full_width_page`, `buttons`
+    /// (detail pages), `list_buttons` (list pages), `detail_tabs`.
+    pub slots: Vec<String>,
 }
 
 /// Another plugin this plugin requires.

@@ -4,6 +4,7 @@
 //! pool of them. SQLite connections are set up for concurrent use (WAL, busy timeout,
 //! foreign keys) as they are opened.
 
+pub mod dynamic;
 pub mod migrations;
 pub mod schema;
 

@@ -1,0 +1,1 @@
+//! Load-time checks of the models and migrations plugins declare.

@@ -1,0 +1,236 @@
+//! Model schemas at run time: the registry of every model (core and plugins), and the
+//! declarative migration engine that creates and evolves their tables.
+//!
+//! A [`Model`] is a [`ModelSchema`] plus what the host derives for it (URLs, display and
+//! natural key fields, search fields, ordering). The [`Registry`] holds them all and
+//! answers "who points at this model" for deletes and related-object lists.
+
+pub mod checks;
+pub mod ddl;
+pub mod migrate;
+pub mod state;
+
+use std::{collections::HashMap, sync::Arc};
+
+use nautobot_plugin_abi::{FieldKind, FieldSchema, ModelSchema, OnDelete};
+
+/// Names a model may not give a field: the host adds them to every table.
+pub const RESERVED_FIELDS: &[&str] = &[
+    "id",
+    "created",
+    "last_updated",
+    "object_type",
+    "display",
+    "url",
+    "natural_slug",
+    "notes_url",
+    "custom_fields",
+];
+
+/// A model as the host serves it.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The declaration.
+    pub schema: ModelSchema,
+    /// The plugin that declared it (`None` for core models).
+    pub plugin: Option<String>,
+    /// Its REST list URL path (`/api/dcim/locations/`).
+    pub api_path: String,
+    /// Its UI list URL path (`/dcim/locations/`).
+    pub ui_path: String,
+    /// The field shown as `display`.
+    pub display_field: Option<String>,
+    /// The fields of its natural key.
+    pub natural_key: Vec<String>,
+    /// The fields `q` searches.
+    pub search_fields: Vec<String>,
+    /// Default ordering.
+    pub ordering: Vec<String>,
+    /// Served read-only (the change log): no add, change or delete.
+    pub read_only: bool,
+}
+
+impl Model {
+    /// Resolves a schema: derives display, natural key, search and ordering defaults.
+    pub fn new(schema: ModelSchema, plugin: Option<(&str, &str)>, read_only: bool) -> Model {
+        let plural = schema.url_plural();
+        let (api_path, ui_path) = match plugin {
+            Some((_, base_url)) => (
+                format!("/api/plugins/{base_url}/{plural}/"),
+                format!("/plugins/{base_url}/{plural}/"),
+            ),
+            None => (
+                format!("/api/{}/{plural}/", schema.app_label),
+                format!("/{}/{plural}/", schema.app_label),
+            ),
+        };
+        let has = |f: &str| schema.get_field(f).is_some();
+        let display_field = schema.display_field.clone().or_else(|| {
+            ["name", "model", "address", "prefix"]
+                .iter()
+                .find(|f| has(f))
+                .map(|f| f.to_string())
+        });
+        let natural_key = if !schema.natural_key.is_empty() {
+            schema.natural_key.clone()
+        } else if let Some(f) = schema.fields.iter().find(|f| f.unique) {
+            vec![f.name.clone()]
+        } else if let Some(fields) = schema.unique_together.first() {
+            fields.clone()
+        } else {
+            display_field.iter().cloned().collect()
+        };
+        let search_fields = if !schema.search_fields.is_empty() {
+            schema.search_fields.clone()
+        } else {
+            schema
+                .fields
+                .iter()
+                .filter(|f| {
+                    matches!(
+                        f.kind,
+                        FieldKind::Char { .. } | FieldKind::Slug { .. } | FieldKind::Text
+                    ) && [
+                        "name",
+                        "description",
+                        "model",
+                        "serial",
+                        "facility",
+                        "comments",
+                    ]
+                    .contains(&f.name.as_str())
+                })
+                .map(|f| f.name.clone())
+                .collect()
+        };
+        let ordering = if !schema.ordering.is_empty() {
+            schema.ordering.clone()
+        } else {
+            display_field.iter().cloned().collect()
+        };
+        Model {
+            plugin: plugin.map(|(name, _)| name.to_string()),
+            api_path,
+            ui_path,
+            display_field,
+            natural_key,
+            search_fields,
+            ordering,
+            read_only,
+            schema,
+        }
+    }
+
+    /// `app_label.name`.
+    pub fn label(&self) -> String {
+        self.schema.label()
+    }
+
+    /// The table.
+    pub fn table(&self) -> String {
+        self.schema.table()
+    }
+
+    /// The field named `name`.
+    pub fn field(&self, name: &str) -> Option<&FieldSchema> {
+        self.schema.get_field(name)
+    }
+
+    /// Fields stored in the table (everything but tags).
+    pub fn stored_fields(&self) -> impl Iterator<Item = &FieldSchema> {
+        self.schema
+            .fields
+            .iter()
+            .filter(|f| !matches!(f.kind, FieldKind::Tags))
+    }
+
+    /// Whether the model has tags.
+    pub fn has_tags(&self) -> bool {
+        self.schema
+            .fields
+            .iter()
+            .any(|f| matches!(f.kind, FieldKind::Tags))
+    }
+
+    /// The permission `<app_label>.<action>_<model>`.
+    pub fn permission(&self, action: &str) -> String {
+        format!("{}.{}_{}", self.schema.app_label, action, self.schema.name)
+    }
+
+    /// Human-readable names.
+    pub fn verbose_name(&self) -> &str {
+        &self.schema.verbose_name
+    }
+
+    /// Human-readable plural name.
+    pub fn verbose_name_plural(&self) -> &str {
+        &self.schema.verbose_name_plural
+    }
+}
+
+/// The column a field is stored in: `<name>_id` for foreign keys.
+pub fn column(field: &FieldSchema) -> String {
+    match field.kind {
+        FieldKind::ForeignKey { .. } => format!("{}_id", field.name),
+        _ => field.name.clone(),
+    }
+}
+
+/// The model a foreign key points at.
+pub fn fk_target(field: &FieldSchema) -> Option<(&str, OnDelete)> {
+    match &field.kind {
+        FieldKind::ForeignKey { to, on_delete } => Some((to.as_str(), *on_delete)),
+        _ => None,
+    }
+}
+
+/// Every model the server knows.
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    models: Vec<Arc<Model>>,
+    by_label: HashMap<String, usize>,
+}
+
+impl Registry {
+    /// A registry of `models`.
+    pub fn new(models: Vec<Model>) -> Registry {
+        let models: Vec<Arc<Model>> = models.into_iter().map(Arc::new).collect();
+        let by_label = models
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.label(), i))
+            .collect();
+        Registry { models, by_label }
+    }
+
+    /// The model labelled `label` (`dcim.location`).
+    pub fn get(&self, label: &str) -> Option<&Arc<Model>> {
+        self.by_label.get(label).map(|&i| &self.models[i])
+    }
+
+    /// Every model, core first, in declaration order.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Model>> {
+        self.models.iter()
+    }
+
+    /// The models of one app.
+    pub fn app(&self, app_label: &str) -> Vec<&Arc<Model>> {
+        self.models
+            .iter()
+            .filter(|m| m.schema.app_label == app_label)
+            .collect()
+    }
+
+    /// Every (model, field) whose foreign key points at `label`.
+    pub fn referencing(&self, label: &str) -> Vec<(Arc<Model>, FieldSchema)> {
+        let mut found = Vec::new();
+        for model in &self.models {
+            for field in &model.schema.fields {
+                if fk_target(field).map(|(to, _)| to) == Some(label) {
+                    found.push((model.clone(), field.clone()));
+                }
+            }
+        }
+        found
+    }
+}
