@@ -58,6 +58,15 @@ pub enum Error {
     #[error("{0}")]
     NotFound(String),
 
+    /// Data failed validation: messages per field (`__all__` for model-wide rules), as
+    /// Django REST framework reports them.
+    #[error("{}", describe_validation(.0))]
+    Validation(Box<ValidationErrors>),
+
+    /// The change conflicts with other data (deleting a protected object).
+    #[error("{0}")]
+    Conflict(String),
+
     /// A template failed to compile or render.
     #[error("template error: {0}")]
     Template(String),
@@ -78,6 +87,17 @@ pub enum Error {
     /// Anything else.
     #[error("{0}")]
     Internal(String),
+}
+
+/// Validation messages per field name.
+pub type ValidationErrors = std::collections::BTreeMap<String, Vec<String>>;
+
+fn describe_validation(errors: &ValidationErrors) -> String {
+    errors
+        .iter()
+        .map(|(field, messages)| format!("{field}: {}", messages.join(" ")))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// What a failed plugin call reports.
@@ -105,6 +125,13 @@ impl Error {
         }))
     }
 
+    /// A validation error on one field.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let mut errors = ValidationErrors::new();
+        errors.insert(field.into(), vec![message.into()]);
+        Error::Validation(Box::new(errors))
+    }
+
     /// A file error at `path`.
     pub fn io(path: impl Into<PathBuf>, err: impl std::fmt::Display) -> Self {
         Error::Io {
@@ -120,7 +147,10 @@ impl Error {
                 StatusCode::FORBIDDEN
             }
             Error::Csrf(_) => StatusCode::FORBIDDEN,
-            Error::BadRequest(_) | Error::DisallowedHost(_) => StatusCode::BAD_REQUEST,
+            Error::BadRequest(_) | Error::DisallowedHost(_) | Error::Validation(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            Error::Conflict(_) => StatusCode::CONFLICT,
             Error::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::PluginCall(failure) => match failure.error.code {

@@ -1,45 +1,105 @@
-//! `migrate` and `showmigrations`.
+//! `migrate` and `showmigrations`: the host's own tables (diesel, app `core`) and the
+//! declarative migrations of the core apps and plugins.
 
 use crate::{
     config::Settings,
     db::{migrations, Database},
-    error::Result,
-    plugins,
-    version::host_version,
+    error::{Error, Result},
+    schema::{self, catalog::Catalog},
+    web,
 };
 
-/// Applies pending migrations, saying which.
-pub fn migrate(settings: &Settings) -> Result<()> {
+fn catalog(settings: &Settings) -> Result<Catalog> {
     // A broken plugin stops migrate as it would stop the server.
-    plugins::discover(settings, &host_version())?;
+    let (registry, _) = web::load_plugins(settings)?;
+    web::catalog_of(&registry)
+}
+
+/// Applies pending migrations, saying which; or (`<app> zero`) unapplies an app's.
+pub fn migrate(settings: &Settings, app: Option<&str>, target: Option<&str>) -> Result<()> {
+    let catalog = catalog(settings)?;
     let db = Database::connect(&settings.database)?;
+    if let Some(app) = app {
+        let known = app == migrations::CORE_APP || catalog.plan.apps().iter().any(|a| a == app);
+        if !known {
+            return Err(Error::Usage(format!(
+                "No installed app with label '{app}'."
+            )));
+        }
+        if let Some(target) = target {
+            if target != "zero" {
+                return Err(Error::Usage(format!(
+                    "Cannot migrate '{app}' to '{target}': only 'zero' (unapply every migration) is supported"
+                )));
+            }
+            if catalog.plan.plugin_of(app).is_none() {
+                return Err(Error::Usage(format!(
+                    "Cannot unapply '{app}': it is a core app; only plugins' apps can be unapplied"
+                )));
+            }
+            println!("Operations to perform:");
+            println!("  Unapply all migrations: {app}");
+            println!("Running migrations:");
+            let tables = schema::migrate::zero(&db, &catalog.plan, app)?;
+            if tables.is_empty() {
+                println!("  No migrations to unapply.");
+            }
+            for table in tables {
+                println!("  Dropped table {table}... OK");
+            }
+            return Ok(());
+        }
+    }
+    let mut apps = vec![migrations::CORE_APP.to_string()];
+    apps.extend(catalog.plan.apps());
     println!("Operations to perform:");
-    println!("  Apply all migrations: {}", migrations::CORE_APP);
+    println!("  Apply all migrations: {}", apps.join(", "));
     println!("Running migrations:");
-    let applied = migrations::migrate(&db)?;
-    if applied.is_empty() {
+    let core = migrations::migrate(&db)?;
+    let declared = schema::migrate::migrate(&db, &catalog.plan)?;
+    if core.is_empty() && declared.is_empty() {
         println!("  No migrations to apply.");
     }
-    for name in applied {
+    for name in core {
         println!("  Applying {}.{name}... OK", migrations::CORE_APP);
+    }
+    for (app, name) in declared {
+        println!("  Applying {app}.{name}... OK");
     }
     Ok(())
 }
 
 /// Lists migrations per app with `[X]` (applied) or `[ ]`.
 pub fn showmigrations(settings: &Settings) -> Result<()> {
+    let catalog = catalog(settings)?;
     let db = Database::connect(&settings.database)?;
-    let mut current_app = String::new();
-    for m in migrations::show(&db)? {
-        if m.app != current_app {
-            super::out(&m.app)?;
-            current_app = m.app.clone();
+    let core = migrations::show(&db)?;
+    let core_done = core.iter().all(|m| m.applied);
+    let mut rows: Vec<(String, String, bool)> = core
+        .into_iter()
+        .map(|m| (m.app, m.name, m.applied))
+        .collect();
+    if core_done {
+        for m in schema::migrate::show(&db, &catalog.plan)? {
+            rows.push((m.app, m.name, m.applied));
         }
-        super::out(format!(
-            " [{}] {}",
-            if m.applied { "X" } else { " " },
-            m.name
-        ))?;
+    } else {
+        for m in catalog.plan.steps() {
+            rows.push((m.app_label.clone(), m.name.clone(), false));
+        }
+    }
+    // Grouped per app, apps in the order they first appear.
+    let mut apps: Vec<String> = Vec::new();
+    for (app, _, _) in &rows {
+        if !apps.contains(app) {
+            apps.push(app.clone());
+        }
+    }
+    for app in apps {
+        super::out(&app)?;
+        for (_, name, applied) in rows.iter().filter(|(a, _, _)| *a == app) {
+            super::out(format!(" [{}] {name}", if *applied { "X" } else { " " }))?;
+        }
     }
     Ok(())
 }

@@ -41,8 +41,14 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
     },
-    /// Apply database migrations.
-    Migrate,
+    /// Apply database migrations; `migrate <app> zero` unapplies a plugin's (removing
+    /// its tables).
+    Migrate {
+        /// Only this app (`migrate <app> zero` to unapply it).
+        app: Option<String>,
+        /// `zero`: unapply every migration of the app.
+        target: Option<String>,
+    },
     /// List migrations and whether they are applied.
     Showmigrations,
     /// Create a superuser (non-interactive when every flag is given).
@@ -162,7 +168,9 @@ fn run(cli: Cli) -> Result<()> {
                 tracing::warn!("{warning}");
             }
             match command {
-                Command::Migrate => database::migrate(&settings),
+                Command::Migrate { app, target } => {
+                    database::migrate(&settings, app.as_deref(), target.as_deref())
+                }
                 Command::Showmigrations => database::showmigrations(&settings),
                 Command::Createsuperuser {
                     username,

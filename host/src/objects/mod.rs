@@ -1,4 +1,197 @@
-//! The model layer every entry point shares (REST API, UI, plugins, jobs): values,
-//! queries, serialisation, writes with validation and the change log.
+//! The model layer every entry point shares (REST API, UI, plugins, jobs): reading rows,
+//! filtering and paging ([`query`]), the REST representation ([`serialize`]), writes with
+//! validation, custom validators and the change log ([`write`], [`changelog`]).
+//!
+//! A row is a JSON object keyed by field name: foreign keys hold the referred object's
+//! id, tags a list of tag ids, plus `id`, `created` and `last_updated`.
 
+pub mod changelog;
+pub mod query;
+pub mod serialize;
 pub mod values;
+pub mod write;
+
+use nautobot_plugin_abi::{FieldKind, User, ValidationRequest};
+use serde_json::{Map, Value};
+
+use crate::{
+    db::{
+        dynamic::{self, ident, Sql, SqlValue},
+        Backend, DbConnection,
+    },
+    error::Result,
+    schema::{column, Model},
+};
+
+/// One object as stored, keyed by field name.
+pub type Row = Map<String, Value>;
+
+/// Who makes a change, for permissions, validators and the change log.
+#[derive(Debug, Clone, Default)]
+pub struct Actor {
+    /// The user, if a user acts.
+    pub user: Option<User>,
+    /// The request (or job) the change belongs to.
+    pub request_id: String,
+}
+
+impl Actor {
+    /// A change made by the system itself (data migrations, tests).
+    pub fn system() -> Actor {
+        Actor {
+            user: None,
+            request_id: uuid::Uuid::new_v4().to_string(),
+        }
+    }
+}
+
+/// What the model layer asks of the plugins while it writes.
+pub trait Hooks {
+    /// Runs every custom validator registered for `request.model`; an error rejects the
+    /// write.
+    fn validate(&self, request: &ValidationRequest) -> Result<()>;
+}
+
+/// Hooks that do nothing (no plugins loaded).
+pub struct NoHooks;
+
+impl Hooks for NoHooks {
+    fn validate(&self, _request: &ValidationRequest) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The content type tagged items and the change log record for a model.
+pub fn content_type(model: &Model) -> String {
+    model.label()
+}
+
+/// The expression selecting one row of `model` as a JSON object named `row`.
+pub fn select_row(model: &Model, backend: Backend) -> String {
+    let mut args = vec![format!("'id', {}", ident("id"))];
+    for field in model.stored_fields() {
+        let col = column(field);
+        args.push(format!("'{}', {}", field.name, ident(&col)));
+    }
+    args.push(format!("'created', {}", ident("created")));
+    args.push(format!("'last_updated', {}", ident("last_updated")));
+    if model.has_tags() {
+        let ct = content_type(model).replace('\'', "''");
+        let table = ident(&model.table());
+        args.push(match backend {
+            Backend::Sqlite => format!(
+                "'tags', (SELECT json_group_array(tag_id) FROM extras_taggeditem \
+                 WHERE content_type = '{ct}' AND object_id = {table}.\"id\")"
+            ),
+            Backend::Postgres => format!(
+                "'tags', (SELECT COALESCE(json_agg(tag_id ORDER BY tag_id), '[]'::json) \
+                 FROM extras_taggeditem WHERE content_type = '{ct}' AND object_id = {table}.\"id\")"
+            ),
+        });
+    }
+    match backend {
+        Backend::Sqlite => format!("json_object({}) AS row", args.join(", ")),
+        Backend::Postgres => format!("json_build_object({})::text AS row", args.join(", ")),
+    }
+}
+
+/// Normalises a row as the database returned it.
+pub fn normalise(model: &Model, raw: Value) -> Row {
+    let Value::Object(mut raw) = raw else {
+        return Row::new();
+    };
+    let mut row = Row::new();
+    row.insert("id".into(), raw.remove("id").unwrap_or(Value::Null));
+    for field in &model.schema.fields {
+        let value = raw.remove(&field.name).unwrap_or(Value::Null);
+        let value = match (&field.kind, value) {
+            (FieldKind::Tags, Value::String(s)) => {
+                serde_json::from_str(&s).unwrap_or(Value::Array(Vec::new()))
+            }
+            (FieldKind::Tags, Value::Null) => Value::Array(Vec::new()),
+            (_, v) => values::from_db(field, v),
+        };
+        row.insert(field.name.clone(), value);
+    }
+    for ts in ["created", "last_updated"] {
+        let value = match raw.remove(ts) {
+            Some(Value::String(s)) => Value::String(values::timestamp(&s)),
+            other => other.unwrap_or(Value::Null),
+        };
+        row.insert(ts.into(), value);
+    }
+    row
+}
+
+/// Runs a row query of `model`.
+pub fn load(conn: &mut DbConnection, model: &Model, sql: &Sql) -> Result<Vec<Row>> {
+    Ok(dynamic::query_json(conn, sql)?
+        .into_iter()
+        .map(|raw| normalise(model, raw))
+        .collect())
+}
+
+/// The object of `model` with id `id`, if it exists.
+pub fn get(conn: &mut DbConnection, model: &Model, id: &str) -> Result<Option<Row>> {
+    if uuid::Uuid::parse_str(id).is_err() {
+        return Ok(None);
+    }
+    let backend = dynamic::backend_of(conn);
+    let mut sql = Sql::from(format!(
+        "SELECT {} FROM {} WHERE {} = ",
+        select_row(model, backend),
+        ident(&model.table()),
+        ident("id")
+    ));
+    sql.bind(SqlValue::text(id));
+    Ok(load(conn, model, &sql)?.into_iter().next())
+}
+
+/// The objects of `model` whose ids are in `ids` (any order).
+pub fn get_many(conn: &mut DbConnection, model: &Model, ids: &[String]) -> Result<Vec<Row>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = dynamic::backend_of(conn);
+    let mut sql = Sql::from(format!(
+        "SELECT {} FROM {} WHERE {} IN (",
+        select_row(model, backend),
+        ident(&model.table()),
+        ident("id")
+    ));
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(SqlValue::text(id));
+    }
+    sql.push(")");
+    load(conn, model, &sql)
+}
+
+/// The text an object is shown as: its display field, else its verbose name and id.
+pub fn display(model: &Model, row: &Row) -> String {
+    let shown = model
+        .display_field
+        .as_deref()
+        .and_then(|f| row.get(f))
+        .and_then(|v| match v {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        });
+    match shown {
+        Some(s) => s,
+        None => {
+            let id = row.get("id").and_then(Value::as_str).unwrap_or_default();
+            let short: String = id.chars().take(8).collect();
+            let name = model.verbose_name();
+            let mut chars = name.chars();
+            let title = match chars.next() {
+                Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
+                None => String::new(),
+            };
+            format!("{title} {short}")
+        }
+    }
+}

@@ -7,6 +7,7 @@
 mod checks;
 mod deps;
 mod error;
+mod hooks;
 mod library;
 mod loader;
 mod registry;
@@ -14,6 +15,7 @@ mod services;
 
 pub use checks::{is_valid_base_url, is_valid_plugin_name, RESERVED_BASE_URLS, RESERVED_NAMES};
 pub use error::{LoadError, LoadErrorDetails};
+pub use hooks::PluginHooks;
 pub use library::{library_file_name, open, OpenedLibrary, ABI_MAJOR};
 pub use loader::{discover, instantiate, library_path, Discovered};
 pub use registry::{LoadedPlugin, PluginLinks, PluginRegistry};

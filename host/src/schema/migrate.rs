@@ -246,6 +246,44 @@ pub fn show(db: &Database, plan: &Plan) -> Result<Vec<Status>> {
     Ok(out)
 }
 
+/// Checks that every plugin model is in the database as the plugin declares it: the
+/// migrations recorded as applied must build exactly the declared models (they differ
+/// when a plugin's migrations were changed after they ran).
+pub fn check_applied(db: &Database, catalog: &super::catalog::Catalog) -> Result<()> {
+    let mut conn = db.conn()?;
+    let done = applied(&mut conn)?;
+    let state = applied_state(&catalog.plan, &done)?;
+    for model in catalog.registry.iter() {
+        let Some(plugin) = &model.plugin else {
+            continue;
+        };
+        let label = model.label();
+        let fail = |problem: String, expected: String, found: String| {
+            Err(Error::PluginLoad(crate::plugins::LoadError::new(
+                plugin, None, problem, expected, found,
+            )))
+        };
+        match state.model(&model.schema.app_label, &model.schema.name) {
+            None => {
+                return fail(
+                    format!("model {label} is not in the database"),
+                    "its migrations applied (run `nautobot-server migrate`)".into(),
+                    "no table".into(),
+                )
+            }
+            Some(applied) if !super::checks::same_model(applied, &model.schema) => {
+                return fail(
+                    format!("model {label} differs from its applied migrations"),
+                    super::checks::describe(&model.schema),
+                    super::checks::describe(applied),
+                )
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
 /// Applies every pending migration in order, each atomically; returns those applied.
 pub fn migrate(db: &Database, plan: &Plan) -> Result<Vec<(String, String)>> {
     let mut conn = db.conn()?;

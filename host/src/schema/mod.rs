@@ -5,7 +5,9 @@
 //! natural key fields, search fields, ordering). The [`Registry`] holds them all and
 //! answers "who points at this model" for deletes and related-object lists.
 
+pub mod catalog;
 pub mod checks;
+pub mod core;
 pub mod ddl;
 pub mod migrate;
 pub mod state;

@@ -23,6 +23,7 @@ impl ResponseError for Error {
                 .error
                 .details()
                 .unwrap_or_else(|| json!({"detail": self.public_message()})),
+            Error::Validation(errors) => json!(errors),
             _ => json!({"detail": self.public_message()}),
         };
         HttpResponse::build(status).json(body)

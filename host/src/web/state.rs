@@ -8,7 +8,8 @@ use crate::{
     config::Settings,
     db::{migrations, Database},
     error::{Error, Result},
-    plugins::{self, LoadedPlugin, PluginRegistry},
+    plugins::{self, LoadedPlugin, PluginHooks, PluginRegistry},
+    schema::{self, catalog::Catalog},
     ui::{nav::Menu, templates::Templates},
     version::host_version,
 };
@@ -27,6 +28,8 @@ pub struct AppState {
     pub menu: Menu,
     /// Plugin middleware in run order.
     pub middleware: Vec<(Arc<LoadedPlugin>, MiddlewareDef)>,
+    /// Every model and migration, core and plugins.
+    pub catalog: Catalog,
 }
 
 impl AppState {
@@ -44,12 +47,27 @@ impl AppState {
             Some(&self.db),
         )
     }
+
+    /// The plugins' data hooks (validators), acting for `identity`.
+    pub fn hooks<'a>(&'a self, identity: Option<&'a crate::auth::Identity>) -> PluginHooks<'a> {
+        PluginHooks {
+            registry: &self.registry,
+            templates: &self.templates,
+            db: Some(&self.db),
+            identity,
+        }
+    }
 }
 
 /// Loads plugins and templates without touching the database (what `check`, `collectstatic`
 /// and start-up share).
 pub fn load_plugins(settings: &Settings) -> Result<(PluginRegistry, Arc<Templates>)> {
     let discovered = plugins::discover(settings, &host_version())?;
+    let manifests: Vec<(&nautobot_plugin_abi::PluginManifest, &std::path::Path)> = discovered
+        .iter()
+        .map(|d| (&d.library.manifest, d.library.path.as_path()))
+        .collect();
+    schema::checks::check_plugins(&manifests, &schema::catalog::core_labels()?)?;
     let templates = Arc::new(Templates::build(&discovered, &settings.static_url)?);
     let registry = plugins::instantiate(discovered, templates.clone())?;
     Ok((registry, templates))
@@ -60,12 +78,18 @@ pub fn load_plugins(settings: &Settings) -> Result<(PluginRegistry, Arc<Template
 pub fn boot(settings: Settings) -> Result<AppState> {
     let (registry, templates) = load_plugins(&settings)?;
     let db = Database::connect(&settings.database)?;
-    if migrations::has_pending(&db)? {
+    let catalog = catalog_of(&registry)?;
+    if migrations::has_pending(&db)?
+        || schema::migrate::show(&db, &catalog.plan)?
+            .iter()
+            .any(|m| !m.applied)
+    {
         return Err(Error::Database(format!(
             "{} has unapplied migrations: run `nautobot-server migrate`",
             db.display()
         )));
     }
+    schema::migrate::check_applied(&db, &catalog)?;
     if !settings.static_root.is_dir() {
         tracing::warn!(
             "STATIC_ROOT {} does not exist: run `nautobot-server collectstatic`, then restart",
@@ -81,5 +105,13 @@ pub fn boot(settings: Settings) -> Result<AppState> {
         templates,
         menu,
         middleware,
+        catalog,
     })
+}
+
+/// The catalog of the core and the loaded plugins.
+pub fn catalog_of(registry: &PluginRegistry) -> Result<Catalog> {
+    let manifests: Vec<&nautobot_plugin_abi::PluginManifest> =
+        registry.iter().map(|p| &p.manifest).collect();
+    Catalog::build(&manifests)
 }

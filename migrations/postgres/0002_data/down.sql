@@ -1,1 +1,2 @@
+DROP TABLE extras_objectchange;
 DROP TABLE nautobot_migrations;

@@ -1,0 +1,544 @@
+//! List queries: Nautobot's filters with their lookups, `q` search, `sort`, and
+//! `limit`/`offset` paging, turned into one SQL query for the page and one for the count.
+//!
+//! Field names come only from the model's schema; values only as binds.
+
+use nautobot_plugin_abi::{FieldKind, FieldSchema};
+use serde_json::Value;
+
+use super::{load, select_row, values, Row};
+use crate::{
+    db::{
+        dynamic::{self, ident, Sql, SqlType, SqlValue},
+        Backend, DbConnection,
+    },
+    error::{Error, Result, ValidationErrors},
+    schema::{column, ddl::table_of, Model, Registry},
+};
+
+/// The page size when none is asked for (Nautobot's `PAGINATE_COUNT`).
+pub const DEFAULT_LIMIT: u64 = 50;
+/// The largest page (Nautobot's `MAX_PAGE_SIZE`); `limit=0` asks for it.
+pub const MAX_LIMIT: u64 = 1000;
+
+/// Query parameters that are not filters.
+pub const RESERVED_PARAMS: &[&str] = &[
+    "limit",
+    "offset",
+    "q",
+    "sort",
+    "depth",
+    "format",
+    "brief",
+    "export",
+    "per_page",
+    "page",
+    "exclude_m2m",
+    "include",
+    "csrfmiddlewaretoken",
+    "return_url",
+];
+
+/// The lookups a filter may use after `__`.
+const LOOKUPS: &[&str] = &[
+    "n", "ic", "nic", "isw", "nisw", "iew", "niew", "ie", "nie", "gt", "gte", "lt", "lte", "isnull",
+];
+
+/// A parsed list request.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    /// `(field, lookup, values)`: values OR-ed, filters AND-ed.
+    pub filters: Vec<(String, String, Vec<String>)>,
+    /// The `q` search text.
+    pub q: Option<String>,
+    /// Sort fields, `-` prefix for descending.
+    pub sort: Vec<String>,
+    /// Page size.
+    pub limit: u64,
+    /// Objects skipped.
+    pub offset: u64,
+}
+
+impl ListQuery {
+    /// Parses query parameters; unknown filter fields or lookups are a 400 naming them.
+    pub fn parse(model: &Model, params: &[(String, String)]) -> Result<ListQuery> {
+        let mut query = ListQuery {
+            limit: DEFAULT_LIMIT,
+            ..Default::default()
+        };
+        let mut errors = ValidationErrors::new();
+        for (key, value) in params {
+            match key.as_str() {
+                "limit" => {
+                    query.limit = match value.trim().parse::<u64>() {
+                        Ok(0) => MAX_LIMIT,
+                        Ok(n) => n.min(MAX_LIMIT),
+                        Err(_) => DEFAULT_LIMIT,
+                    }
+                }
+                "offset" => query.offset = value.trim().parse().unwrap_or(0),
+                "q" => {
+                    if !value.trim().is_empty() {
+                        query.q = Some(value.trim().to_string());
+                    }
+                }
+                "sort" => {
+                    for part in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                        let name = part.trim_start_matches('-');
+                        if is_sortable(model, name) {
+                            query.sort.push(part.to_string());
+                        } else {
+                            errors
+                                .entry("sort".into())
+                                .or_default()
+                                .push(format!("Invalid sort field: {name}"));
+                        }
+                    }
+                }
+                k if RESERVED_PARAMS.contains(&k) => {}
+                k => {
+                    let (field, lookup) = match k.rsplit_once("__") {
+                        Some((f, l)) if LOOKUPS.contains(&l) => (f, l),
+                        _ => (k, "exact"),
+                    };
+                    if !is_filterable(model, field) {
+                        errors
+                            .entry(k.to_string())
+                            .or_default()
+                            .push("Unknown filter field".into());
+                        continue;
+                    }
+                    match query
+                        .filters
+                        .iter_mut()
+                        .find(|(f, l, _)| f == field && l == lookup)
+                    {
+                        Some((_, _, values)) => values.push(value.clone()),
+                        None => query.filters.push((
+                            field.to_string(),
+                            lookup.to_string(),
+                            vec![value.clone()],
+                        )),
+                    }
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(query)
+        } else {
+            Err(Error::Validation(Box::new(errors)))
+        }
+    }
+
+    /// Adds an exact filter (`field=value`).
+    pub fn filter(mut self, field: &str, value: &str) -> ListQuery {
+        self.filters
+            .push((field.into(), "exact".into(), vec![value.into()]));
+        self
+    }
+}
+
+fn is_filterable(model: &Model, name: &str) -> bool {
+    matches!(name, "id" | "created" | "last_updated") || model.field(name).is_some()
+}
+
+fn is_sortable(model: &Model, name: &str) -> bool {
+    matches!(name, "id" | "created" | "last_updated")
+        || model
+            .field(name)
+            .is_some_and(|f| !matches!(f.kind, FieldKind::Tags | FieldKind::Json))
+}
+
+/// The WHERE clause (possibly empty) of a list query.
+pub fn where_clause(
+    registry: &Registry,
+    model: &Model,
+    query: &ListQuery,
+    backend: Backend,
+) -> Result<Sql> {
+    let mut conditions: Vec<Sql> = Vec::new();
+    let mut errors = ValidationErrors::new();
+    for (field, lookup, values) in &query.filters {
+        match condition(registry, model, field, lookup, values, backend) {
+            Ok(sql) => conditions.push(sql),
+            Err(message) => {
+                let key = if lookup == "exact" {
+                    field.clone()
+                } else {
+                    format!("{field}__{lookup}")
+                };
+                errors.entry(key).or_default().push(message);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Validation(Box::new(errors)));
+    }
+    if let Some(q) = &query.q {
+        let mut any = Sql::from("(");
+        let fields: Vec<&FieldSchema> = model
+            .search_fields
+            .iter()
+            .filter_map(|f| model.field(f))
+            .collect();
+        if fields.is_empty() {
+            any.push("1 = 0");
+        }
+        for (i, field) in fields.iter().enumerate() {
+            if i > 0 {
+                any.push(" OR ");
+            }
+            any.push(format!("LOWER({}) LIKE ", ident(&column(field))))
+                .bind(SqlValue::text(format!(
+                    "%{}%",
+                    escape_like(&q.to_lowercase())
+                )))
+                .push(" ESCAPE '\\'");
+        }
+        if uuid::Uuid::parse_str(q).is_ok() {
+            any.push(format!(" OR {} = ", ident("id")))
+                .bind(SqlValue::text(q.to_lowercase()));
+        }
+        any.push(")");
+        conditions.push(any);
+    }
+    let mut sql = Sql::new();
+    for (i, c) in conditions.into_iter().enumerate() {
+        sql.push(if i == 0 { " WHERE " } else { " AND " });
+        sql.append(c);
+    }
+    Ok(sql)
+}
+
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// One filter: `values` OR-ed for positive lookups, AND-ed for negated ones.
+fn condition(
+    registry: &Registry,
+    model: &Model,
+    name: &str,
+    lookup: &str,
+    values: &[String],
+    backend: Backend,
+) -> std::result::Result<Sql, String> {
+    let negated = matches!(lookup, "n" | "nic" | "nisw" | "niew" | "nie");
+    let mut out = Sql::from("(");
+    for (i, value) in values.iter().enumerate() {
+        if i > 0 {
+            out.push(if negated { " AND " } else { " OR " });
+        }
+        out.append(one_condition(
+            registry, model, name, lookup, value, backend,
+        )?);
+    }
+    out.push(")");
+    Ok(out)
+}
+
+fn one_condition(
+    registry: &Registry,
+    model: &Model,
+    name: &str,
+    lookup: &str,
+    value: &str,
+    backend: Backend,
+) -> std::result::Result<Sql, String> {
+    let (col, field): (String, Option<&FieldSchema>) = match name {
+        "id" | "created" | "last_updated" => (name.to_string(), None),
+        _ => {
+            let f = model.field(name).ok_or("Unknown filter field")?;
+            (column(f), Some(f))
+        }
+    };
+    let c = ident(&col);
+    if lookup == "isnull" {
+        let yes = values::parse_bool(value).ok_or("Enter a valid boolean.")?;
+        if let Some(f) = field {
+            if matches!(f.kind, FieldKind::Tags) {
+                let mut sql = tag_subquery(model);
+                sql.push(")");
+                let mut out = Sql::from(format!(
+                    "{} {}IN (",
+                    ident("id"),
+                    if yes { "NOT " } else { "" }
+                ));
+                out.append(sql);
+                return Ok(out);
+            }
+        }
+        return Ok(Sql::from(format!(
+            "{c} IS {}NULL",
+            if yes { "" } else { "NOT " }
+        )));
+    }
+    let is_null_value = value.eq_ignore_ascii_case("null");
+    let negate = |sql: Sql| {
+        let mut out = Sql::from(format!("({c} IS NULL OR NOT ("));
+        out.append(sql);
+        out.push("))");
+        out
+    };
+    let kind = field.map(|f| &f.kind);
+    match kind {
+        Some(FieldKind::ForeignKey { to, .. }) => {
+            if !matches!(lookup, "exact" | "n") {
+                return Err(format!(
+                    "Lookup '{lookup}' is not supported on a related field"
+                ));
+            }
+            let positive = if is_null_value {
+                Sql::from(format!("{c} IS NULL"))
+            } else if uuid::Uuid::parse_str(value).is_ok() {
+                let mut s = Sql::from(format!("{c} = "));
+                s.bind(SqlValue::text(value.to_lowercase()));
+                s
+            } else {
+                let target = registry
+                    .get(to)
+                    .and_then(|m| m.display_field.clone())
+                    .ok_or_else(|| {
+                        format!(
+                            "Select a valid choice. {value} is not one of the available choices."
+                        )
+                    })?;
+                let mut s = Sql::from(format!(
+                    "{c} IN (SELECT {} FROM {} WHERE {} = ",
+                    ident("id"),
+                    ident(&table_of(to)),
+                    ident(&target)
+                ));
+                s.bind(SqlValue::text(value)).push(")");
+                s
+            };
+            Ok(if lookup == "n" {
+                if is_null_value {
+                    Sql::from(format!("{c} IS NOT NULL"))
+                } else {
+                    negate(positive)
+                }
+            } else {
+                positive
+            })
+        }
+        Some(FieldKind::Tags) => {
+            if !matches!(lookup, "exact" | "n") {
+                return Err(format!("Lookup '{lookup}' is not supported on tags"));
+            }
+            let mut sub = tag_subquery(model);
+            sub.push(" AND tag_id IN (SELECT \"id\" FROM extras_tag WHERE \"id\" = ")
+                .bind(SqlValue::text(value.to_lowercase()))
+                .push(" OR \"name\" = ")
+                .bind(SqlValue::text(value))
+                .push("))");
+            let mut out = Sql::from(format!(
+                "{} {}IN (",
+                ident("id"),
+                if lookup == "n" { "NOT " } else { "" }
+            ));
+            out.append(sub);
+            Ok(out)
+        }
+        Some(FieldKind::Json) => {
+            if !matches!(lookup, "exact" | "n") {
+                return Err(format!("Lookup '{lookup}' is not supported on this field"));
+            }
+            // A JSON list contains the value (content_types=dcim.device).
+            let mut s = Sql::from(match backend {
+                Backend::Sqlite => {
+                    format!("EXISTS (SELECT 1 FROM json_each({c}) AS e WHERE e.value = ")
+                }
+                Backend::Postgres => format!(
+                    "EXISTS (SELECT 1 FROM jsonb_array_elements_text({c}) AS e(value) WHERE e.value = "
+                ),
+            });
+            s.bind(SqlValue::text(value)).push(")");
+            Ok(if lookup == "n" { negate(s) } else { s })
+        }
+        _ => {
+            let bound = typed_value(field, name, value)?;
+            let text_like = matches!(bound, SqlValue::Text(_, SqlType::Text));
+            let op = |sql_op: &str| {
+                let mut s = Sql::from(format!("{c} {sql_op} "));
+                s.bind(bound.clone());
+                s
+            };
+            let like = |pattern: String| {
+                let mut s = Sql::from(format!("LOWER({c}) LIKE "));
+                s.bind(SqlValue::text(pattern)).push(" ESCAPE '\\'");
+                s
+            };
+            let v = escape_like(&value.to_lowercase());
+            Ok(match lookup {
+                "exact" if is_null_value && field.is_some_and(|f| f.null) => {
+                    Sql::from(format!("{c} IS NULL"))
+                }
+                "exact" => op("="),
+                "n" => negate(op("=")),
+                "gt" => op(">"),
+                "gte" => op(">="),
+                "lt" => op("<"),
+                "lte" => op("<="),
+                "ic" | "nic" | "isw" | "nisw" | "iew" | "niew" | "ie" | "nie" if !text_like => {
+                    return Err(format!("Lookup '{lookup}' is not supported on this field"))
+                }
+                "ic" => like(format!("%{v}%")),
+                "nic" => negate(like(format!("%{v}%"))),
+                "isw" => like(format!("{v}%")),
+                "nisw" => negate(like(format!("{v}%"))),
+                "iew" => like(format!("%{v}")),
+                "niew" => negate(like(format!("%{v}"))),
+                "ie" => like(v),
+                "nie" => negate(like(v)),
+                other => return Err(format!("Unknown lookup '{other}'")),
+            })
+        }
+    }
+}
+
+/// `SELECT object_id FROM extras_taggeditem WHERE content_type = '<model>'` (open, for
+/// more conditions).
+fn tag_subquery(model: &Model) -> Sql {
+    let mut sql = Sql::from("SELECT object_id FROM extras_taggeditem WHERE content_type = ");
+    sql.bind(SqlValue::text(model.label()));
+    sql
+}
+
+/// A filter value bound with the field's type; a message when it does not parse.
+fn typed_value(
+    field: Option<&FieldSchema>,
+    name: &str,
+    value: &str,
+) -> std::result::Result<SqlValue, String> {
+    let Some(field) = field else {
+        return Ok(match name {
+            "id" => SqlValue::text(value.to_lowercase()),
+            _ => SqlValue::Text(
+                values::clean(
+                    &FieldSchema::new(name, FieldKind::DateTime),
+                    &Value::from(value),
+                )
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .or_else(|| {
+                    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+                        .ok()
+                        .map(|d| format!("{d}T00:00:00.000000Z"))
+                })
+                .ok_or("Enter a valid date/time.")?,
+                SqlType::Timestamp,
+            ),
+        });
+    };
+    Ok(match &field.kind {
+        FieldKind::Integer { .. } | FieldKind::PositiveInteger => {
+            SqlValue::Int(value.trim().parse().map_err(|_| "Enter a number.")?)
+        }
+        FieldKind::Float => SqlValue::Float(value.trim().parse().map_err(|_| "Enter a number.")?),
+        FieldKind::Boolean => {
+            SqlValue::Bool(values::parse_bool(value).ok_or("Enter a valid boolean.")?)
+        }
+        FieldKind::Decimal { .. } => {
+            let cleaned = values::clean(field, &Value::from(value))?;
+            SqlValue::Text(
+                cleaned.as_str().unwrap_or_default().to_string(),
+                SqlType::Decimal,
+            )
+        }
+        FieldKind::Date | FieldKind::DateTime => {
+            let cleaned = values::clean(field, &Value::from(value))?;
+            SqlValue::Text(
+                cleaned.as_str().unwrap_or_default().to_string(),
+                values::sql_type(field),
+            )
+        }
+        FieldKind::IpAddress | FieldKind::IpNetwork | FieldKind::MacAddress => {
+            match values::clean(field, &Value::from(value)) {
+                Ok(Value::String(s)) => SqlValue::text(s),
+                _ => SqlValue::text(value),
+            }
+        }
+        _ => SqlValue::text(value),
+    })
+}
+
+/// The ORDER BY clause: the requested sort, else the model's ordering, then `id` so that
+/// pages are stable.
+pub fn order_clause(model: &Model, sort: &[String]) -> String {
+    let fields: Vec<String> = if sort.is_empty() {
+        model.ordering.clone()
+    } else {
+        sort.to_vec()
+    };
+    let mut parts = Vec::new();
+    for f in fields {
+        let (name, desc) = match f.strip_prefix('-') {
+            Some(n) => (n, true),
+            None => (f.as_str(), false),
+        };
+        let col = match name {
+            "id" | "created" | "last_updated" => name.to_string(),
+            _ => match model.field(name) {
+                Some(field) if !matches!(field.kind, FieldKind::Tags | FieldKind::Json) => {
+                    column(field)
+                }
+                _ => continue,
+            },
+        };
+        parts.push(format!(
+            "{}{}",
+            ident(&col),
+            if desc { " DESC" } else { "" }
+        ));
+    }
+    parts.push(ident("id"));
+    format!(" ORDER BY {}", parts.join(", "))
+}
+
+/// A page of objects and the total count.
+pub fn list(
+    conn: &mut DbConnection,
+    registry: &Registry,
+    model: &Model,
+    query: &ListQuery,
+) -> Result<(u64, Vec<Row>)> {
+    let backend = dynamic::backend_of(conn);
+    let table = ident(&model.table());
+    let filter = where_clause(registry, model, query, backend)?;
+    let mut count = Sql::from(format!("SELECT COUNT(*) AS count FROM {table}"));
+    count.append(filter.clone());
+    let total = dynamic::query_count(conn, &count)?;
+    let mut page = Sql::from(format!(
+        "SELECT {} FROM {table}",
+        select_row(model, backend)
+    ));
+    page.append(filter);
+    page.push(order_clause(model, &query.sort));
+    page.push(" LIMIT ")
+        .bind(SqlValue::Int(query.limit as i64))
+        .push(" OFFSET ")
+        .bind(SqlValue::Int(query.offset as i64));
+    let rows = load(conn, model, &page)?;
+    Ok((total.max(0) as u64, rows))
+}
+
+/// Every object matching `query`, without paging (CSV export, bulk edits).
+pub fn all(
+    conn: &mut DbConnection,
+    registry: &Registry,
+    model: &Model,
+    query: &ListQuery,
+) -> Result<Vec<Row>> {
+    let backend = dynamic::backend_of(conn);
+    let mut sql = Sql::from(format!(
+        "SELECT {} FROM {}",
+        select_row(model, backend),
+        ident(&model.table())
+    ));
+    sql.append(where_clause(registry, model, query, backend)?);
+    sql.push(order_clause(model, &query.sort));
+    load(conn, model, &sql)
+}

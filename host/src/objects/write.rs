@@ -1,0 +1,702 @@
+//! Writes: create, update and delete through one path for every entry point, each
+//! cleaning the input with Django REST framework's messages, checking uniqueness,
+//! running the plugins' custom validators, and recording the change — all on the
+//! caller's connection, inside the caller's transaction.
+
+use nautobot_plugin_abi::{FieldKind, FieldSchema, OnDelete, ValidationRequest};
+use serde_json::{Map, Value};
+
+use super::{
+    changelog::{self, Action},
+    display, get, get_many, values, Actor, Hooks, Row,
+};
+use crate::{
+    db::{
+        dynamic::{self, ident, Sql, SqlType, SqlValue},
+        Database, DbConnection,
+    },
+    error::{Error, Result, ValidationErrors},
+    schema::{column, ddl::table_of, Model, Registry},
+};
+
+/// Runs `work` in one transaction on a connection of `db`: all of it or none of it.
+pub fn transaction<T>(
+    db: &Database,
+    work: impl FnOnce(&mut DbConnection) -> Result<T>,
+) -> Result<T> {
+    use diesel::Connection;
+    let mut conn = db.conn()?;
+    conn.transaction(|c| work(c))
+}
+
+/// Writes objects on behalf of an actor, calling the plugins' hooks.
+pub struct Writer<'a> {
+    /// Every model.
+    pub registry: &'a Registry,
+    /// Who is writing.
+    pub actor: &'a Actor,
+    /// The plugins' validators.
+    pub hooks: &'a dyn Hooks,
+}
+
+fn invalid(errors: ValidationErrors) -> Error {
+    Error::Validation(Box::new(errors))
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
+impl Writer<'_> {
+    /// Creates an object from `input` (field values as the API takes them).
+    pub fn create(&self, conn: &mut DbConnection, model: &Model, input: &Value) -> Result<Row> {
+        self.refuse_read_only(model)?;
+        let input = as_object(input)?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let (mut row, tags) = self.clean(conn, model, input, None, false)?;
+        row.insert("id".into(), Value::String(id.clone()));
+        self.check_unique(conn, model, &row, None)?;
+        self.validate(model, "create", &row, None)?;
+        let now = values::now();
+        let backend = dynamic::backend_of(conn);
+        let mut cols = vec![ident("id")];
+        let mut vals = Sql::new();
+        vals.bind(SqlValue::text(&id));
+        for field in model.stored_fields() {
+            cols.push(ident(&column(field)));
+            vals.push(", ");
+            let value = row.get(&field.name).cloned().unwrap_or(Value::Null);
+            vals.bind(bind(field, &value, backend)?);
+        }
+        for ts in ["created", "last_updated"] {
+            cols.push(ident(ts));
+            vals.push(", ")
+                .bind(SqlValue::Text(now.clone(), SqlType::Timestamp));
+        }
+        let mut sql = Sql::from(format!(
+            "INSERT INTO {} ({}) VALUES (",
+            ident(&model.table()),
+            cols.join(", ")
+        ));
+        sql.append(vals);
+        sql.push(")");
+        execute_write(conn, model, &sql)?;
+        if let Some(tags) = &tags {
+            set_tags(conn, model, &id, tags)?;
+        }
+        let saved = get(conn, model, &id)?
+            .ok_or_else(|| Error::Internal(format!("{} {id} vanished", model.label())))?;
+        changelog::record(
+            conn,
+            self.actor,
+            model,
+            Action::Create,
+            &id,
+            &display(model, &saved),
+            None,
+            Some(&saved),
+        )?;
+        Ok(saved)
+    }
+
+    /// Changes the object `id`; `partial` (PATCH) changes only the fields given, else
+    /// (PUT) every required field must be given.
+    pub fn update(
+        &self,
+        conn: &mut DbConnection,
+        model: &Model,
+        id: &str,
+        input: &Value,
+        partial: bool,
+    ) -> Result<Row> {
+        self.refuse_read_only(model)?;
+        let input = as_object(input)?;
+        let original = get(conn, model, id)?.ok_or_else(not_found)?;
+        let (row, tags) = self.clean(conn, model, input, Some(&original), partial)?;
+        self.check_unique(conn, model, &row, Some(id))?;
+        self.validate(model, "update", &row, Some(&original))?;
+        let backend = dynamic::backend_of(conn);
+        let mut sql = Sql::from(format!("UPDATE {} SET ", ident(&model.table())));
+        for field in model.stored_fields() {
+            let value = row.get(&field.name).cloned().unwrap_or(Value::Null);
+            sql.push(format!("{} = ", ident(&column(field))))
+                .bind(bind(field, &value, backend)?)
+                .push(", ");
+        }
+        sql.push(format!("{} = ", ident("last_updated")))
+            .bind(SqlValue::Text(values::now(), SqlType::Timestamp))
+            .push(format!(" WHERE {} = ", ident("id")))
+            .bind(SqlValue::text(id));
+        execute_write(conn, model, &sql)?;
+        if let Some(tags) = &tags {
+            set_tags(conn, model, id, tags)?;
+        }
+        let saved = get(conn, model, id)?.ok_or_else(not_found)?;
+        changelog::record(
+            conn,
+            self.actor,
+            model,
+            Action::Update,
+            id,
+            &display(model, &saved),
+            Some(&original),
+            Some(&saved),
+        )?;
+        Ok(saved)
+    }
+
+    /// Deletes the object `id`: refused (409) while protected references exist; objects
+    /// referring to it with `cascade` are deleted first and `set_null` references cleared,
+    /// each with its own change record.
+    pub fn delete(&self, conn: &mut DbConnection, model: &Model, id: &str) -> Result<()> {
+        self.refuse_read_only(model)?;
+        let row = get(conn, model, id)?.ok_or_else(not_found)?;
+        let referring = self.registry.referencing(&model.label());
+        // Protected references first, so nothing is touched when the delete is refused.
+        let mut blockers = Vec::new();
+        for (other, field) in &referring {
+            if matches!(
+                super::super::schema::fk_target(field),
+                Some((_, OnDelete::Protect))
+            ) {
+                let ids = referring_ids(conn, other, field, id)?;
+                let ids: Vec<String> = ids.into_iter().filter(|r| r != id).collect();
+                for r in get_many(conn, other, &ids)? {
+                    blockers.push(format!("{} {}", other.verbose_name(), display(other, &r)));
+                }
+            }
+        }
+        if !blockers.is_empty() {
+            return Err(Error::Conflict(format!(
+                "Unable to delete object. {} dependent objects were found: {}",
+                blockers.len(),
+                blockers.join(", ")
+            )));
+        }
+        for (other, field) in &referring {
+            let on_delete = super::super::schema::fk_target(field).map(|(_, d)| d);
+            let ids: Vec<String> = referring_ids(conn, other, field, id)?
+                .into_iter()
+                .filter(|r| r != id)
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            if crate::schema::core::is_hidden(&other.label()) {
+                let mut sql = Sql::from(format!(
+                    "DELETE FROM {} WHERE {} = ",
+                    ident(&other.table()),
+                    ident(&column(field))
+                ));
+                sql.bind(SqlValue::text(id));
+                dynamic::execute(conn, &sql)?;
+                continue;
+            }
+            match on_delete {
+                Some(OnDelete::Cascade) => {
+                    for r in ids {
+                        self.delete(conn, other, &r)?;
+                    }
+                }
+                Some(OnDelete::SetNull) => {
+                    for r in ids {
+                        let mut patch = Map::new();
+                        patch.insert(field.name.clone(), Value::Null);
+                        self.update(conn, other, &r, &Value::Object(patch), true)?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if model.has_tags() {
+            let mut sql = Sql::from("DELETE FROM extras_taggeditem WHERE content_type = ");
+            sql.bind(SqlValue::text(model.label()))
+                .push(" AND object_id = ")
+                .bind(SqlValue::text(id));
+            dynamic::execute(conn, &sql)?;
+        }
+        let mut sql = Sql::from(format!(
+            "DELETE FROM {} WHERE {} = ",
+            ident(&model.table()),
+            ident("id")
+        ));
+        sql.bind(SqlValue::text(id));
+        dynamic::execute(conn, &sql)?;
+        changelog::record(
+            conn,
+            self.actor,
+            model,
+            Action::Delete,
+            id,
+            &display(model, &row),
+            Some(&row),
+            None,
+        )
+    }
+
+    fn refuse_read_only(&self, model: &Model) -> Result<()> {
+        if model.read_only {
+            return Err(Error::MethodNotAllowed(format!(
+                "{} are read-only",
+                model.verbose_name_plural()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Cleans `input` into a full row (starting from `original` on update) and the tags
+    /// to set (`None`: unchanged).
+    fn clean(
+        &self,
+        conn: &mut DbConnection,
+        model: &Model,
+        input: &Map<String, Value>,
+        original: Option<&Row>,
+        partial: bool,
+    ) -> Result<(Row, Option<Vec<String>>)> {
+        let mut row = original.cloned().unwrap_or_default();
+        let mut tags = None;
+        let mut errors = ValidationErrors::new();
+        for field in &model.schema.fields {
+            let given = input.get(&field.name);
+            let value = match given {
+                None if original.is_some() => {
+                    // PATCH keeps what is not given; so does PUT for fields with a
+                    // value already (as DRF keeps fields not in validated data).
+                    let _ = partial;
+                    continue;
+                }
+                None => match default_for(field) {
+                    Some(v) => v,
+                    None => {
+                        errors
+                            .entry(field.name.clone())
+                            .or_default()
+                            .push("This field is required.".into());
+                        continue;
+                    }
+                },
+                Some(v) => v.clone(),
+            };
+            match self.clean_value(conn, field, value) {
+                Ok(Cleaned::Value(v)) => {
+                    row.insert(field.name.clone(), v);
+                }
+                Ok(Cleaned::Tags(ids)) => {
+                    row.insert(
+                        field.name.clone(),
+                        Value::Array(ids.iter().cloned().map(Value::String).collect()),
+                    );
+                    tags = Some(ids);
+                }
+                Err(message) => errors.entry(field.name.clone()).or_default().push(message),
+            }
+        }
+        if errors.is_empty() {
+            Ok((row, tags))
+        } else {
+            Err(invalid(errors))
+        }
+    }
+
+    fn clean_value(
+        &self,
+        conn: &mut DbConnection,
+        field: &FieldSchema,
+        value: Value,
+    ) -> std::result::Result<Cleaned, String> {
+        let is_string = values::is_string_kind(&field.kind);
+        match (&field.kind, &value) {
+            (FieldKind::Tags, Value::Null) => return Ok(Cleaned::Tags(Vec::new())),
+            (FieldKind::Tags, _) => return self.resolve_tags(conn, &value).map(Cleaned::Tags),
+            (_, Value::Null) => {
+                return if field.null {
+                    Ok(Cleaned::Value(Value::Null))
+                } else if is_string && field.blank {
+                    Ok(Cleaned::Value(Value::String(String::new())))
+                } else {
+                    Err("This field may not be null.".into())
+                };
+            }
+            (_, Value::String(s)) if s.trim().is_empty() => {
+                return if field.blank && is_string {
+                    Ok(Cleaned::Value(Value::String(String::new())))
+                } else if field.null {
+                    Ok(Cleaned::Value(Value::Null))
+                } else if is_string {
+                    Err("This field may not be blank.".into())
+                } else {
+                    Err("This field is required.".into())
+                };
+            }
+            _ => {}
+        }
+        match &field.kind {
+            FieldKind::ForeignKey { to, .. } => {
+                self.resolve_fk(conn, to, &value).map(Cleaned::Value)
+            }
+            FieldKind::Choice { .. } => {
+                // Nautobot shows choices as {value, label}; accept that back.
+                let v = match &value {
+                    Value::Object(o) => o.get("value").cloned().unwrap_or(Value::Null),
+                    other => other.clone(),
+                };
+                values::clean(field, &v).map(Cleaned::Value)
+            }
+            _ => values::clean(field, &value).map(Cleaned::Value),
+        }
+    }
+
+    /// A foreign key given as an id, an object with `id`, an object of lookups on the
+    /// target (`{"name": "Active"}`), or the target's display name.
+    fn resolve_fk(
+        &self,
+        conn: &mut DbConnection,
+        to: &str,
+        value: &Value,
+    ) -> std::result::Result<Value, String> {
+        let target = self
+            .registry
+            .get(to)
+            .ok_or_else(|| format!("Unknown model {to}"))?;
+        let mut lookups: Vec<(String, String)> = Vec::new();
+        match value {
+            Value::String(s) if uuid::Uuid::parse_str(s.trim()).is_ok() => {
+                lookups.push(("id".into(), s.trim().to_lowercase()));
+            }
+            Value::String(s) => match &target.display_field {
+                Some(f) => lookups.push((f.clone(), s.trim().to_string())),
+                None => {
+                    return Err(format!(
+                        "Related object not found using the provided ID: {s}"
+                    ))
+                }
+            },
+            Value::Object(o) => {
+                if let Some(id) = o.get("id").and_then(Value::as_str) {
+                    lookups.push(("id".into(), id.to_lowercase()));
+                } else {
+                    for (k, v) in o {
+                        let ok = k == "id"
+                            || target
+                                .field(k)
+                                .is_some_and(|f| !matches!(f.kind, FieldKind::Tags));
+                        if !ok {
+                            return Err(format!(
+                                "Related object not found using the provided attributes: {}",
+                                Value::Object(o.clone())
+                            ));
+                        }
+                        let text = match v {
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        };
+                        let col = target.field(k).map(column).unwrap_or_else(|| k.clone());
+                        lookups.push((col, text));
+                    }
+                }
+            }
+            _ => {
+                return Err(format!(
+                    "Incorrect type. Expected pk value, received {}.",
+                    json_type(value)
+                ))
+            }
+        }
+        if lookups.is_empty() {
+            return Err("This field may not be null.".into());
+        }
+        let mut sql = Sql::from(format!(
+            "SELECT COUNT(*) AS count FROM {} WHERE ",
+            ident(&table_of(to))
+        ));
+        let mut ids_sql = Sql::from(format!(
+            "SELECT json_object('id', {}) AS row FROM {} WHERE ",
+            ident("id"),
+            ident(&table_of(to))
+        ));
+        if dynamic::backend_of(conn) == crate::db::Backend::Postgres {
+            ids_sql = Sql::from(format!(
+                "SELECT json_build_object('id', {})::text AS row FROM {} WHERE ",
+                ident("id"),
+                ident(&table_of(to))
+            ));
+        }
+        for (i, (col, text)) in lookups.iter().enumerate() {
+            let part = if i > 0 { " AND " } else { "" };
+            // Compare as text so that any column type matches the given value.
+            let cast = if dynamic::backend_of(conn) == crate::db::Backend::Postgres {
+                format!("{part}CAST({} AS TEXT) = ", ident(col))
+            } else {
+                format!("{part}CAST({} AS TEXT) = ", ident(col))
+            };
+            sql.push(cast.clone()).bind(SqlValue::text(text));
+            ids_sql.push(cast).bind(SqlValue::text(text));
+        }
+        ids_sql.push(" LIMIT 2");
+        let _ = sql;
+        let found = dynamic::query_json(conn, &ids_sql).map_err(|e| e.to_string())?;
+        match found.as_slice() {
+            [one] => Ok(one.get("id").cloned().unwrap_or(Value::Null)),
+            [] => Err(match value {
+                Value::String(s) if uuid::Uuid::parse_str(s.trim()).is_ok() => {
+                    format!("Related object not found using the provided ID: {s}")
+                }
+                other => format!(
+                    "Related object not found using the provided attributes: {}",
+                    other
+                ),
+            }),
+            _ => Err(format!(
+                "Multiple objects match the provided attributes: {value}"
+            )),
+        }
+    }
+
+    fn resolve_tags(
+        &self,
+        conn: &mut DbConnection,
+        value: &Value,
+    ) -> std::result::Result<Vec<String>, String> {
+        let Value::Array(items) = value else {
+            return Err(format!(
+                "Expected a list of items but got type \"{}\".",
+                json_type(value)
+            ));
+        };
+        let mut ids = Vec::new();
+        for item in items {
+            let id = self.resolve_fk(conn, "extras.tag", item)?;
+            if let Value::String(id) = id {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Unique fields and unique-together sets (nulls never clash, as in SQL).
+    fn check_unique(
+        &self,
+        conn: &mut DbConnection,
+        model: &Model,
+        row: &Row,
+        exclude_id: Option<&str>,
+    ) -> Result<()> {
+        let backend = dynamic::backend_of(conn);
+        let mut errors = ValidationErrors::new();
+        let mut sets: Vec<(Vec<&FieldSchema>, bool)> = model
+            .stored_fields()
+            .filter(|f| f.unique)
+            .map(|f| (vec![f], false))
+            .collect();
+        for set in &model.schema.unique_together {
+            let fields: Vec<&FieldSchema> = set.iter().filter_map(|n| model.field(n)).collect();
+            sets.push((fields, true));
+        }
+        for (fields, together) in sets {
+            if fields.is_empty() {
+                continue;
+            }
+            let values: Vec<Value> = fields
+                .iter()
+                .map(|f| row.get(&f.name).cloned().unwrap_or(Value::Null))
+                .collect();
+            if values.iter().any(Value::is_null) {
+                continue;
+            }
+            let mut sql = Sql::from(format!(
+                "SELECT COUNT(*) AS count FROM {} WHERE ",
+                ident(&model.table())
+            ));
+            for (i, (f, v)) in fields.iter().zip(&values).enumerate() {
+                if i > 0 {
+                    sql.push(" AND ");
+                }
+                sql.push(format!("{} = ", ident(&column(f))))
+                    .bind(bind(f, v, backend)?);
+            }
+            if let Some(id) = exclude_id {
+                sql.push(format!(" AND {} <> ", ident("id")))
+                    .bind(SqlValue::text(id));
+            }
+            if dynamic::query_count(conn, &sql)? > 0 {
+                if together {
+                    let names: Vec<String> =
+                        fields.iter().map(|f| capitalise(&f.label())).collect();
+                    errors.entry("__all__".into()).or_default().push(format!(
+                        "{} with this {} already exists.",
+                        capitalise(model.verbose_name()),
+                        names.join(" and ")
+                    ));
+                } else {
+                    errors
+                        .entry(fields[0].name.clone())
+                        .or_default()
+                        .push(format!(
+                            "{} with this {} already exists.",
+                            model.verbose_name(),
+                            fields[0].label()
+                        ));
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(invalid(errors))
+        }
+    }
+
+    fn validate(
+        &self,
+        model: &Model,
+        action: &str,
+        row: &Row,
+        original: Option<&Row>,
+    ) -> Result<()> {
+        self.hooks.validate(&ValidationRequest {
+            model: model.label(),
+            action: action.to_string(),
+            data: row.clone(),
+            original: original.cloned(),
+            user: self.actor.user.clone(),
+        })
+    }
+}
+
+enum Cleaned {
+    Value(Value),
+    Tags(Vec<String>),
+}
+
+/// The value a field takes when a new object does not give one, or `None` when the field
+/// is required.
+pub fn default_for(field: &FieldSchema) -> Option<Value> {
+    if let Some(d) = &field.default {
+        return Some(d.clone());
+    }
+    match field.kind {
+        FieldKind::Tags => Some(Value::Array(Vec::new())),
+        FieldKind::Boolean => Some(Value::Bool(false)),
+        _ if field.null => Some(Value::Null),
+        _ if field.blank && values::is_string_kind(&field.kind) => {
+            Some(Value::String(String::new()))
+        }
+        _ => None,
+    }
+}
+
+fn bind(field: &FieldSchema, value: &Value, backend: crate::db::Backend) -> Result<SqlValue> {
+    values::to_sql(field, value, backend).map_err(|e| Error::field(field.name.clone(), e))
+}
+
+fn as_object(input: &Value) -> Result<&Map<String, Value>> {
+    match input {
+        Value::Object(o) => Ok(o),
+        other => Err(Error::field(
+            "non_field_errors",
+            format!(
+                "Invalid data. Expected a dictionary, but got {}.",
+                json_type(other)
+            ),
+        )),
+    }
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
+fn not_found() -> Error {
+    Error::NotFound("Not found.".into())
+}
+
+/// Runs an INSERT or UPDATE; a unique violation that raced past the check is a 400.
+fn execute_write(conn: &mut DbConnection, model: &Model, sql: &Sql) -> Result<()> {
+    match dynamic::execute(conn, sql) {
+        Ok(_) => Ok(()),
+        Err(e) if dynamic::is_unique_violation(&e) => Err(Error::field(
+            "__all__",
+            format!(
+                "{} with these values already exists.",
+                capitalise(model.verbose_name())
+            ),
+        )),
+        Err(e) if dynamic::is_foreign_key_violation(&e) => Err(Error::field(
+            "__all__",
+            "A related object does not exist.".to_string(),
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+fn referring_ids(
+    conn: &mut DbConnection,
+    other: &Model,
+    field: &FieldSchema,
+    id: &str,
+) -> Result<Vec<String>> {
+    let backend = dynamic::backend_of(conn);
+    let select = match backend {
+        crate::db::Backend::Sqlite => format!("SELECT json_object('id', {}) AS row", ident("id")),
+        crate::db::Backend::Postgres => {
+            format!(
+                "SELECT json_build_object('id', {})::text AS row",
+                ident("id")
+            )
+        }
+    };
+    let mut sql = Sql::from(format!(
+        "{select} FROM {} WHERE {} = ",
+        ident(&other.table()),
+        ident(&column(field))
+    ));
+    sql.bind(SqlValue::text(id));
+    Ok(dynamic::query_json(conn, &sql)?
+        .into_iter()
+        .filter_map(|r| r.get("id").and_then(Value::as_str).map(str::to_string))
+        .collect())
+}
+
+/// Replaces the tags of an object.
+fn set_tags(conn: &mut DbConnection, model: &Model, id: &str, tags: &[String]) -> Result<()> {
+    let mut clear = Sql::from("DELETE FROM extras_taggeditem WHERE content_type = ");
+    clear
+        .bind(SqlValue::text(model.label()))
+        .push(" AND object_id = ")
+        .bind(SqlValue::text(id));
+    dynamic::execute(conn, &clear)?;
+    let now = values::now();
+    for tag in tags {
+        let mut sql = Sql::from(
+            "INSERT INTO extras_taggeditem (\"id\", \"tag_id\", \"content_type\", \"object_id\", \"created\", \"last_updated\") VALUES (",
+        );
+        sql.bind(SqlValue::text(uuid::Uuid::new_v4().to_string()))
+            .push(", ")
+            .bind(SqlValue::text(tag))
+            .push(", ")
+            .bind(SqlValue::text(model.label()))
+            .push(", ")
+            .bind(SqlValue::text(id))
+            .push(", ")
+            .bind(SqlValue::Text(now.clone(), SqlType::Timestamp))
+            .push(", ")
+            .bind(SqlValue::Text(now.clone(), SqlType::Timestamp))
+            .push(")");
+        dynamic::execute(conn, &sql)?;
+    }
+    Ok(())
+}
