@@ -63,6 +63,10 @@ pub enum Error {
     #[error("{}", describe_validation(.0))]
     Validation(Box<ValidationErrors>),
 
+    /// A bulk write failed: DRF's list of per-item errors (`{}` for good items).
+    #[error("{0}")]
+    BulkValidation(Box<serde_json::Value>),
+
     /// The change conflicts with other data (deleting a protected object).
     #[error("{0}")]
     Conflict(String),
@@ -147,9 +151,10 @@ impl Error {
                 StatusCode::FORBIDDEN
             }
             Error::Csrf(_) => StatusCode::FORBIDDEN,
-            Error::BadRequest(_) | Error::DisallowedHost(_) | Error::Validation(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            Error::BadRequest(_)
+            | Error::DisallowedHost(_)
+            | Error::Validation(_)
+            | Error::BulkValidation(_) => StatusCode::BAD_REQUEST,
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Error::NotFound(_) => StatusCode::NOT_FOUND,

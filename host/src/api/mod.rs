@@ -1,6 +1,8 @@
 //! The REST API's core endpoints: the API root, `/api/status/`, the plugins' API roots
 //! and the installed-plugins list. Plugin API views are mounted by `web::plugin_views`.
 
+pub mod objects;
+
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
 
@@ -23,9 +25,66 @@ fn require_auth(state: &AppState, req: &HttpRequest) -> Result<()> {
 pub async fn root(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     require_auth(&state, &req)?;
     let url = |p: &str| request::absolute_url(&req, p);
+    let mut body = Map::new();
+    for app in crate::schema::core::CORE_APPS {
+        body.insert(app.to_string(), Value::String(url(&format!("/api/{app}/"))));
+    }
+    body.insert("plugins".into(), Value::String(url("/api/plugins/")));
+    body.insert("status".into(), Value::String(url("/api/status/")));
+    Ok(HttpResponse::Ok().json(Value::Object(body)))
+}
+
+/// `GET /api/<app>/`: the list endpoints of a core app's models.
+pub async fn app_root(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
+    require_auth(&state, &req)?;
+    let app = req
+        .path()
+        .trim_matches('/')
+        .trim_start_matches("api/")
+        .to_string();
+    let mut body = Map::new();
+    for model in state.catalog.registry.app(&app) {
+        if crate::schema::core::is_hidden(&model.label()) {
+            continue;
+        }
+        body.insert(
+            model.schema.url_plural(),
+            Value::String(request::absolute_url(&req, &model.api_path)),
+        );
+    }
+    if app == "extras" {
+        body.insert(
+            "content-types".into(),
+            Value::String(request::absolute_url(&req, "/api/extras/content-types/")),
+        );
+    }
+    Ok(HttpResponse::Ok().json(Value::Object(body)))
+}
+
+/// `GET /api/extras/content-types/`: every model as Nautobot lists content types.
+pub async fn content_types(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
+    require_auth(&state, &req)?;
+    let results: Vec<Value> = state
+        .catalog
+        .registry
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let id = i + 1;
+            json!({
+                "id": id,
+                "url": request::absolute_url(&req, &format!("/api/extras/content-types/{id}/")),
+                "display": format!("{} | {}", m.schema.app_label, m.verbose_name()),
+                "app_label": m.schema.app_label,
+                "model": m.schema.name,
+            })
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(json!({
-        "plugins": url("/api/plugins/"),
-        "status": url("/api/status/"),
+        "count": results.len(),
+        "next": null,
+        "previous": null,
+        "results": results,
     })))
 }
 

@@ -195,3 +195,30 @@ mod tests {
         assert!(PermissionSet::all().has("anything.at_all"));
     }
 }
+
+/// Whether `identity` may perform `action` (`view`, `add`, `change`, `delete`) on objects
+/// of `model` (`dcim.location`): superusers may do anything; viewing models listed in
+/// `EXEMPT_VIEW_PERMISSIONS` (or every model with `"*"`) needs only a login, or nothing
+/// when `LOGIN_REQUIRED` is off; everything else needs the permission
+/// `<app_label>.<action>_<model>` (blocking: call it off the async executor).
+pub fn can(
+    identity: &super::Identity,
+    db: &crate::db::Database,
+    settings: &crate::config::Settings,
+    model: &str,
+    action: &str,
+) -> Result<bool> {
+    if action == "view"
+        && settings
+            .exempt_view_permissions
+            .iter()
+            .any(|m| m == "*" || m == model)
+        && (identity.is_authenticated() || !settings.login_required)
+    {
+        return Ok(true);
+    }
+    let Some((app, name)) = model.split_once('.') else {
+        return Ok(false);
+    };
+    identity.has_perm(db, &format!("{app}.{action}_{name}"))
+}

@@ -30,6 +30,7 @@ pub const KEYS: &[(&str, Kind)] = &[
     ("LOG_LEVEL", Kind::Str),
     ("SESSION_COOKIE_AGE", Kind::UInt),
     ("SESSION_COOKIE_SECURE", Kind::Bool),
+    ("EXEMPT_VIEW_PERMISSIONS", Kind::StrList),
 ];
 
 /// Environment variables that locate the configuration rather than set a key.
@@ -121,6 +122,9 @@ pub struct Settings {
     pub session_cookie_age: u64,
     /// `SESSION_COOKIE_SECURE`: send cookies over HTTPS only.
     pub session_cookie_secure: bool,
+    /// `EXEMPT_VIEW_PERMISSIONS`: models (`dcim.location`) any logged-in user may view
+    /// without the view permission; `["*"]` exempts every model.
+    pub exempt_view_permissions: Vec<String>,
     /// Warnings found while loading (unknown keys …), logged once logging is set up.
     pub warnings: Vec<String>,
 }
@@ -340,6 +344,7 @@ impl Settings {
             log_level,
             session_cookie_age,
             session_cookie_secure: boolean(take("SESSION_COOKIE_SECURE")).unwrap_or(false),
+            exempt_view_permissions: list(take("EXEMPT_VIEW_PERMISSIONS")).unwrap_or_default(),
             warnings,
             root,
         })

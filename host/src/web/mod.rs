@@ -46,7 +46,12 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
         .service(
             resource("/api/plugins/installed-plugins/")
                 .route(web::get().to(api::installed_plugins)),
-        );
+        )
+        .service(resource("/api/extras/content-types/").route(web::get().to(api::content_types)));
+    for app in crate::schema::core::CORE_APPS {
+        cfg.service(resource(&format!("/api/{app}/")).route(web::get().to(api::app_root)));
+    }
+    api::objects::routes(cfg, state);
     plugin_views::mount(cfg, &state.registry);
     // Static files come from STATIC_ROOT as collectstatic left it; actix-files refuses
     // paths that climb out of it and does not list directories.

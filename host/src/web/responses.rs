@@ -24,6 +24,7 @@ impl ResponseError for Error {
                 .details()
                 .unwrap_or_else(|| json!({"detail": self.public_message()})),
             Error::Validation(errors) => json!(errors),
+            Error::BulkValidation(list) => (**list).clone(),
             _ => json!({"detail": self.public_message()}),
         };
         HttpResponse::build(status).json(body)

@@ -1,0 +1,475 @@
+//! The REST API of every model, core and plugins, as Nautobot's (and pynautobot's)
+//! contract has it: list/detail with filters and paging, create (one or a list), update
+//! (PUT/PATCH, one or in bulk), delete (one or in bulk), OPTIONS. Handlers are thin: the
+//! model layer (`objects`) does the work.
+
+use std::sync::Arc;
+
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use serde_json::{json, Map, Value};
+
+use crate::{
+    auth::{permissions::can, Identity},
+    error::{Error, Result},
+    objects::{
+        self,
+        query::{self, ListQuery},
+        serialize,
+        write::{self, Writer},
+        Actor,
+    },
+    schema::Model,
+    web::{request, AppState},
+};
+
+/// The model a route serves, attached to its resource.
+#[derive(Clone)]
+pub struct ModelRoute(pub Arc<Model>);
+
+/// Registers the list and detail routes of every served model.
+pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
+    for model in state.catalog.registry.iter() {
+        if crate::schema::core::is_hidden(&model.label()) {
+            continue;
+        }
+        let route = web::Data::new(ModelRoute(model.clone()));
+        cfg.service(
+            web::resource(model.api_path.clone())
+                .app_data(route.clone())
+                .route(web::get().to(list))
+                .route(web::head().to(list))
+                .route(web::post().to(create))
+                .route(web::put().to(bulk_update))
+                .route(web::patch().to(bulk_update))
+                .route(web::delete().to(bulk_delete))
+                .route(web::method(actix_web::http::Method::OPTIONS).to(options))
+                .default_service(web::to(method_not_allowed)),
+        );
+        cfg.service(
+            web::resource(format!("{}{{id}}/", model.api_path))
+                .app_data(route)
+                .route(web::get().to(detail))
+                .route(web::head().to(detail))
+                .route(web::put().to(update))
+                .route(web::patch().to(update))
+                .route(web::delete().to(delete))
+                .route(web::method(actix_web::http::Method::OPTIONS).to(options))
+                .default_service(web::to(method_not_allowed)),
+        );
+    }
+}
+
+async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse> {
+    Err(Error::MethodNotAllowed(req.method().to_string()))
+}
+
+/// The `scheme://host` every URL in a response starts with.
+pub fn base(req: &HttpRequest) -> String {
+    request::absolute_url(req, "")
+}
+
+fn params(req: &HttpRequest) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(req.query_string().as_bytes())
+        .into_owned()
+        .collect()
+}
+
+fn depth(params: &[(String, String)]) -> u8 {
+    params
+        .iter()
+        .find(|(k, _)| k == "depth")
+        .and_then(|(_, v)| v.parse::<u8>().ok())
+        .map(|d| d.min(1))
+        .unwrap_or(0)
+}
+
+fn denied() -> Error {
+    Error::PermissionDenied("You do not have permission to perform this action.".to_string())
+}
+
+fn require(state: &AppState, identity: &Identity, model: &Model, action: &str) -> Result<()> {
+    if !identity.is_authenticated() && (state.settings.login_required || action != "view") {
+        return Err(Error::NotAuthenticated);
+    }
+    if can(identity, &state.db, &state.settings, &model.label(), action)? {
+        Ok(())
+    } else {
+        Err(denied())
+    }
+}
+
+/// The actor of a request: its user and request id.
+pub fn actor(req: &HttpRequest) -> Actor {
+    Actor {
+        user: request::identity(req).plugin_user(),
+        request_id: request::request_id(req),
+    }
+}
+
+fn parse_body(body: &[u8]) -> Result<Value> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::BadRequest("No data provided.".into()));
+    }
+    serde_json::from_slice(body).map_err(|e| Error::BadRequest(format!("JSON parse error - {e}")))
+}
+
+/// A page URL: the request's path and filters with `limit`/`offset` set.
+fn page_url(req: &HttpRequest, params: &[(String, String)], limit: u64, offset: u64) -> String {
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params.iter().filter(|(k, _)| k != "limit" && k != "offset") {
+        out.append_pair(k, v);
+    }
+    out.append_pair("limit", &limit.to_string());
+    if offset > 0 {
+        out.append_pair("offset", &offset.to_string());
+    }
+    format!(
+        "{}?{}",
+        request::absolute_url(req, req.path()),
+        out.finish()
+    )
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    route: web::Data<ModelRoute>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let model = route.0.clone();
+    let identity = request::identity(&req);
+    let params = params(&req);
+    let base = base(&req);
+    let st = state.clone();
+    let (count, results, query) = web::block(move || -> Result<_> {
+        require(&st, &identity, &model, "view")?;
+        let query = ListQuery::parse(&model, &params)?;
+        let mut conn = st.db.conn()?;
+        let registry = &st.catalog.registry;
+        let (count, rows) = query::list(&mut conn, registry, &model, &query)?;
+        let results =
+            serialize::serialize_rows(&mut conn, registry, &model, &rows, &base, depth(&params))?;
+        Ok((count, results, query))
+    })
+    .await??;
+    let params = self::params(&req);
+    let next = (query.offset + query.limit < count)
+        .then(|| page_url(&req, &params, query.limit, query.offset + query.limit));
+    let previous = (query.offset > 0).then(|| {
+        page_url(
+            &req,
+            &params,
+            query.limit,
+            query.offset.saturating_sub(query.limit),
+        )
+    });
+    Ok(HttpResponse::Ok().json(json!({
+        "count": count,
+        "next": next,
+        "previous": previous,
+        "results": results,
+    })))
+}
+
+async fn detail(
+    state: web::Data<AppState>,
+    route: web::Data<ModelRoute>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    let model = route.0.clone();
+    let identity = request::identity(&req);
+    let params = params(&req);
+    let base = base(&req);
+    let id = id.into_inner();
+    let body = web::block(move || -> Result<Value> {
+        require(&state, &identity, &model, "view")?;
+        let mut conn = state.db.conn()?;
+        let row = objects::get(&mut conn, &model, &id)?.ok_or_else(not_found)?;
+        let registry = &state.catalog.registry;
+        let mut out =
+            serialize::serialize_rows(&mut conn, registry, &model, &[row], &base, depth(&params))?;
+        Ok(out.pop().unwrap_or(Value::Null))
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+fn not_found() -> Error {
+    Error::NotFound("Not found.".into())
+}
+
+/// Runs writes in one transaction and serialises what they return.
+async fn write_then_serialize<F>(
+    state: web::Data<AppState>,
+    req: &HttpRequest,
+    model: Arc<Model>,
+    action: &'static str,
+    work: F,
+) -> Result<Vec<Value>>
+where
+    F: FnOnce(&Writer<'_>, &mut crate::db::DbConnection) -> Result<Vec<objects::Row>>
+        + Send
+        + 'static,
+{
+    let identity = request::identity(req);
+    let actor = actor(req);
+    let base = base(req);
+    web::block(move || -> Result<Vec<Value>> {
+        require(&state, &identity, &model, action)?;
+        let hooks = state.hooks(Some(&identity));
+        let writer = Writer {
+            registry: &state.catalog.registry,
+            actor: &actor,
+            hooks: &hooks,
+        };
+        let rows = write::transaction(&state.db, |conn| work(&writer, conn))?;
+        let mut conn = state.db.conn()?;
+        serialize::serialize_rows(&mut conn, &state.catalog.registry, &model, &rows, &base, 0)
+    })
+    .await?
+}
+
+/// Runs `f` on each item, turning a failure into DRF's bulk error list (`{}` for the
+/// items before it).
+fn each<T>(items: &[Value], mut f: impl FnMut(&Value) -> Result<T>) -> Result<Vec<T>> {
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        match f(item) {
+            Ok(v) => out.push(v),
+            Err(Error::Validation(errors)) if items.len() > 1 => {
+                let mut list: Vec<Value> = vec![json!({}); i];
+                list.push(json!(errors));
+                return Err(Error::BulkValidation(Box::new(Value::Array(list))));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    route: web::Data<ModelRoute>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse> {
+    let model = route.0.clone();
+    let data = parse_body(&body)?;
+    let many = data.is_array();
+    let items: Vec<Value> = match data {
+        Value::Array(items) => items,
+        other => vec![other],
+    };
+    let m = model.clone();
+    let results = write_then_serialize(state, &req, model, "add", move |writer, conn| {
+        each(&items, |item| writer.create(conn, &m, item))
+    })
+    .await?;
+    let body = if many {
+        Value::Array(results)
+    } else {
+        results.into_iter().next().unwrap_or(Value::Null)
+    };
+    Ok(HttpResponse::build(StatusCode::CREATED).json(body))
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    route: web::Data<ModelRoute>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse> {
+    let model = route.0.clone();
+    let data = parse_body(&body)?;
+    let partial = req.method() == actix_web::http::Method::PATCH;
+    let id = id.into_inner();
+    let m = model.clone();
+    let mut results = write_then_serialize(state, &req, model, "change", move |writer, conn| {
+        Ok(vec![writer.update(conn, &m, &id, &data, partial)?])
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(results.pop().unwrap_or(Value::Null)))
+}
+
+fn ids_of(items: &[Value]) -> Result<Vec<String>> {
+    items
+        .iter()
+        .map(|item| {
+            item.get("id")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .or_else(|| item.as_str().map(str::to_string))
+                .ok_or_else(|| Error::field("id", "This field is required."))
+        })
+        .collect()
+}
+
+async fn bulk_update(
+    state: web::Data<AppState>,
+    route: web::Data<ModelRoute>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse> {
+    let model = route.0.clone();
+    let Value::Array(items) = parse_body(&body)? else {
+        return Err(Error::field(
+            "non_field_errors",
+            "Expected a list of items with an id each.",
+        ));
+    };
+    let ids = ids_of(&items)?;
+    let partial = req.method() == actix_web::http::Method::PATCH;
+    let m = model.clone();
+    let results = write_then_serialize(state, &req, model, "change", move |writer, conn| {
+        let mut n = 0;
+        each(&items, |item| {
+            let id = &ids[n];
+            n += 1;
+            let mut data = item.clone();
+            if let Value::Object(o) = &mut data {
+                o.remove("id");
+            }
+            writer.update(conn, &m, id, &data, partial)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(results))
+}
+
+async fn delete(
+    state: web::Data<AppState>,
+    route: web::Data<ModelRoute>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    let model = route.0.clone();
+    let id = id.into_inner();
+    let m = model.clone();
+    write_then_serialize(state, &req, model, "delete", move |writer, conn| {
+        writer.delete(conn, &m, &id)?;
+        Ok(Vec::new())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn bulk_delete(
+    state: web::Data<AppState>,
+    route: web::Data<ModelRoute>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse> {
+    let model = route.0.clone();
+    let Value::Array(items) = parse_body(&body)? else {
+        return Err(Error::field(
+            "non_field_errors",
+            "Expected a list of items with an id each.",
+        ));
+    };
+    let ids = ids_of(&items)?;
+    let m = model.clone();
+    write_then_serialize(state, &req, model, "delete", move |writer, conn| {
+        for id in &ids {
+            writer.delete(conn, &m, id)?;
+        }
+        Ok(Vec::new())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `OPTIONS`: the model's metadata and, for those who may add, each writable field's
+/// type, whether it is required, and its choices (`{value, display}`), as DRF's
+/// metadata class describes them.
+async fn options(
+    state: web::Data<AppState>,
+    route: web::Data<ModelRoute>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let model = route.0.clone();
+    let identity = request::identity(&req);
+    let st = state.clone();
+    let m = model.clone();
+    let may_add = web::block(move || -> Result<bool> {
+        require(&st, &identity, &m, "view")?;
+        Ok(!m.read_only && can(&identity, &st.db, &st.settings, &m.label(), "add")?)
+    })
+    .await??;
+    let mut body = json!({
+        "name": capitalise(model.verbose_name_plural()),
+        "description": model.schema.description,
+        "renders": ["application/json"],
+        "parses": ["application/json"],
+    });
+    if may_add {
+        body["actions"] = json!({"POST": describe_fields(&model)});
+    }
+    Ok(HttpResponse::Ok().json(body))
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
+/// Each field as DRF's OPTIONS describes it.
+pub fn describe_fields(model: &Model) -> Map<String, Value> {
+    use nautobot_plugin_abi::FieldKind;
+    let mut fields = Map::new();
+    fields.insert(
+        "id".into(),
+        json!({"type": "string", "required": false, "read_only": true, "label": "ID"}),
+    );
+    for field in &model.schema.fields {
+        let ty = match &field.kind {
+            FieldKind::Char { .. } | FieldKind::Text => "string",
+            FieldKind::Slug { .. } => "slug",
+            FieldKind::Integer { .. } | FieldKind::PositiveInteger => "integer",
+            FieldKind::Float => "float",
+            FieldKind::Decimal { .. } => "decimal",
+            FieldKind::Boolean => "boolean",
+            FieldKind::Date => "date",
+            FieldKind::DateTime => "datetime",
+            FieldKind::Json => "json",
+            FieldKind::IpAddress | FieldKind::IpNetwork | FieldKind::MacAddress => "string",
+            FieldKind::Choice { .. } => "choice",
+            FieldKind::ForeignKey { .. } => "related object",
+            FieldKind::Tags => "list",
+        };
+        let mut d = json!({
+            "type": ty,
+            "required": write::default_for(field).is_none(),
+            "read_only": false,
+            "label": capitalise(&field.label()),
+        });
+        if !field.help_text.is_empty() {
+            d["help_text"] = Value::String(field.help_text.clone());
+        }
+        match &field.kind {
+            FieldKind::Char { max_length } | FieldKind::Slug { max_length } => {
+                d["max_length"] = json!(max_length);
+            }
+            FieldKind::Choice { choices } => {
+                d["choices"] = Value::Array(
+                    choices
+                        .iter()
+                        .map(|c| json!({"value": c.value, "display": c.label}))
+                        .collect(),
+                );
+            }
+            FieldKind::ForeignKey { to, .. } => {
+                d["related_model"] = Value::String(to.clone());
+            }
+            _ => {}
+        }
+        if let Some(default) = &field.default {
+            d["default"] = default.clone();
+        }
+        fields.insert(field.name.clone(), d);
+    }
+    fields
+}
