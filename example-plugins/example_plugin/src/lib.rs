@@ -1,9 +1,13 @@
 //! `example_plugin`: the plugin that shows every capability of the nautobot-server
 //! plugin API — views rendered from its own templates, a REST API, navigation menu
-//! entries, middleware, settings with defaults, and a static CSS file.
+//! entries, middleware, settings with defaults, a static CSS file, and the data
+//! features: two models (`ExampleModel`, `AnotherExampleModel`) with their migration,
+//! custom validators (for `dcim.location` and for its own `ExampleModel`), and template
+//! content (panels, buttons and a tab) on the pages of `dcim.location`.
 //!
 //! Build it with `cargo build -p example_plugin`, copy `libexample_plugin.so` into
-//! `PLUGINS_DIR`, and add `"example_plugin"` to `PLUGINS`.
+//! `PLUGINS_DIR`, add `"example_plugin"` to `PLUGINS`, and run
+//! `nautobot-server migrate` to create its tables.
 
 use nautobot_plugin_abi::prelude::*;
 
@@ -15,7 +19,8 @@ pub fn plugin() -> PluginBuilder {
         .author("Nautobot-rs maintainers")
         .author_email("maintainers@example.com")
         .description(
-            "An example plugin showing views, API, navigation, middleware and static files.",
+            "An example plugin showing views, API, navigation, middleware, static files, \
+             models, custom validators and template content.",
         )
         .base_url("example-plugin")
         .min_version("1.0.0")
@@ -80,6 +85,16 @@ pub fn plugin() -> PluginBuilder {
         .home_view("home")
         .config_view("config")
         .docs_view("docs")
+        .model(example_model())
+        .model(another_example_model())
+        .migration(migration_0001_initial())
+        .validator("dcim.location", "location_name", validate_location)
+        .validator(
+            "example_plugin.examplemodel",
+            "examplemodel_name",
+            validate_example_model,
+        )
+        .template_extension(location_content())
         .on_ready(|ctx| {
             ctx.host().info("example plugin ready");
             Ok(())
@@ -87,6 +102,151 @@ pub fn plugin() -> PluginBuilder {
 }
 
 export_plugin!(plugin);
+
+/// `ExampleModel`, as in Nautobot's example app: a unique name and a number.
+fn example_model() -> ModelSchema {
+    ModelSchema::new("example_plugin", "examplemodel")
+        .verbose_names("example model", "example models")
+        .description("An example model with a unique name and a number.")
+        .field(
+            FieldSchema::char("name", 20)
+                .unique()
+                .help_text("The name of this Example."),
+        )
+        .field(
+            FieldSchema::integer("number")
+                .default_value(100)
+                .help_text("The number of this Example."),
+        )
+        .ordering(["name"])
+}
+
+/// `AnotherExampleModel`: a name and an optional location, deleted with its location.
+fn another_example_model() -> ModelSchema {
+    ModelSchema::new("example_plugin", "anotherexamplemodel")
+        .verbose_names("another example model", "another example models")
+        .description("Another example model, optionally tied to a location.")
+        .field(FieldSchema::char("name", 20).help_text("The name of this Example."))
+        .field(
+            FieldSchema::foreign_key("location", "dcim.location", OnDelete::Cascade)
+                .optional()
+                .help_text("The location this Example belongs to."),
+        )
+        .ordering(["name"])
+}
+
+/// Creates both models exactly as the manifest declares them.
+fn migration_0001_initial() -> Migration {
+    Migration::new("example_plugin", "0001_initial")
+        .depends_on("dcim", "0001_initial")
+        .operation(Operation::CreateModel {
+            model: example_model(),
+        })
+        .operation(Operation::CreateModel {
+            model: another_example_model(),
+        })
+}
+
+/// The one Location name the example validator refuses.
+const FORBIDDEN_LOCATION_NAME: &str = "this location has a matching name";
+
+/// The one ExampleModel name the example validator refuses.
+const FORBIDDEN_EXAMPLE_NAME: &str = "forbidden";
+
+fn validate_location(_ctx: &Context<'_>, req: ValidationRequest) -> Result<(), PluginError> {
+    check_location_name(req.str("name"))
+}
+
+fn check_location_name(name: Option<&str>) -> Result<(), PluginError> {
+    if name == Some(FORBIDDEN_LOCATION_NAME) {
+        let message = format!("Location name must not be '{FORBIDDEN_LOCATION_NAME}'");
+        return Err(PluginError::validation(
+            message.clone(),
+            [("name", message)],
+        ));
+    }
+    Ok(())
+}
+
+fn validate_example_model(_ctx: &Context<'_>, req: ValidationRequest) -> Result<(), PluginError> {
+    check_example_name(req.str("name"))
+}
+
+fn check_example_name(name: Option<&str>) -> Result<(), PluginError> {
+    if name == Some(FORBIDDEN_EXAMPLE_NAME) {
+        let message = format!("ExampleModel name '{FORBIDDEN_EXAMPLE_NAME}' is not allowed");
+        return Err(PluginError::validation(
+            message.clone(),
+            [("name", message)],
+        ));
+    }
+    Ok(())
+}
+
+/// Content on the pages of `dcim.location`: every slot and a detail tab.
+fn location_content() -> TemplateExtension {
+    let mut extension = TemplateExtension::new("location_content", "dcim.location");
+    for slot in [
+        "left_page",
+        "right_page",
+        "full_width_page",
+        "buttons",
+        "list_buttons",
+    ] {
+        extension = extension.slot(
+            slot,
+            move |_ctx: &Context<'_>, req: TemplateContentRequest| {
+                Ok(slot_html(slot, req.object.as_ref()))
+            },
+        );
+    }
+    extension.detail_tabs(|_ctx, _req| {
+        Ok(vec![DetailTab {
+            title: "Example Plugin Tab".to_string(),
+            html: r#"<p id="example-plugin-tab">Example tab content</p>"#.to_string(),
+        }])
+    })
+}
+
+/// The HTML for one slot; `object` is the location as the REST API shows it (none on
+/// list pages).
+fn slot_html(slot: &str, object: Option<&nautobot_plugin_abi::serde_json::Value>) -> String {
+    let name = object
+        .and_then(|o| o.get("name").or_else(|| o.get("display")))
+        .and_then(|v| v.as_str())
+        .map(escape_html)
+        .unwrap_or_default();
+    match slot {
+        "left_page" | "right_page" | "full_width_page" => {
+            let id = slot.replace('_', "-");
+            let what = slot.replace('_', " ");
+            format!(
+                r#"<div class="card" id="example-plugin-{id}">Example Plugin {what} content for {name}</div>"#
+            )
+        }
+        "buttons" => format!(
+            r#"<a class="btn btn-secondary" id="example-plugin-buttons" href="/plugins/example-plugin/">Example Plugin button for {name}</a>"#
+        ),
+        "list_buttons" => r#"<a class="btn btn-secondary" id="example-plugin-list-buttons" href="/plugins/example-plugin/">Example Plugin list button</a>"#.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Escapes text for HTML element content and attribute values.
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
 
 fn home(ctx: &Context<'_>, req: Request) -> Result<Response, PluginError> {
     let user = req.user.map(|u| u.username).unwrap_or_default();
@@ -225,4 +385,154 @@ fn trace(_ctx: &Context<'_>, res: MiddlewareResponse) -> Result<ResponseChanges,
         None => "example_plugin.trace".to_string(),
     };
     Ok(ResponseChanges::none().set_header("X-Plugin-Middleware", value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nautobot_plugin_abi::serde_json::{self, Value};
+
+    fn manifest_json() -> Value {
+        serde_json::to_value(plugin().manifest()).unwrap()
+    }
+
+    #[test]
+    fn the_manifest_lists_both_models() {
+        let m = manifest_json();
+        let models = m["models"].as_array().unwrap();
+        let names: Vec<_> = models.iter().map(|m| m["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["examplemodel", "anotherexamplemodel"]);
+        for model in models {
+            assert_eq!(model["app_label"], "example_plugin");
+        }
+        let example = &models[0];
+        assert_eq!(example["verbose_name"], "example model");
+        assert_eq!(example["verbose_name_plural"], "example models");
+        assert_eq!(example["fields"][0]["name"], "name");
+        assert_eq!(example["fields"][0]["type"], "char");
+        assert_eq!(example["fields"][0]["max_length"], 20);
+        assert_eq!(example["fields"][0]["unique"], true);
+        assert_eq!(example["fields"][0]["null"], false);
+        assert_eq!(example["fields"][1]["name"], "number");
+        assert_eq!(example["fields"][1]["type"], "integer");
+        assert_eq!(example["fields"][1]["default"], 100);
+        let another = &models[1];
+        assert_eq!(another["verbose_name_plural"], "another example models");
+        assert_eq!(another["fields"][0]["name"], "name");
+        assert_eq!(another["fields"][0]["unique"], false);
+        assert_eq!(another["fields"][1]["type"], "foreign_key");
+        assert_eq!(another["fields"][1]["to"], "dcim.location");
+        assert_eq!(another["fields"][1]["on_delete"], "cascade");
+        assert_eq!(another["fields"][1]["null"], true);
+        assert_eq!(example_model().url_plural(), "example-models");
+        assert_eq!(
+            another_example_model().url_plural(),
+            "another-example-models"
+        );
+    }
+
+    #[test]
+    fn the_migration_creates_the_declared_models() {
+        let m = manifest_json();
+        let migrations = m["migrations"].as_array().unwrap();
+        assert_eq!(migrations.len(), 1);
+        assert_eq!(migrations[0]["app_label"], "example_plugin");
+        assert_eq!(migrations[0]["name"], "0001_initial");
+        assert_eq!(
+            migrations[0]["dependencies"],
+            serde_json::json!([["dcim", "0001_initial"]])
+        );
+        // The state after the migrations is exactly what the manifest declares.
+        let manifest = plugin().manifest().clone();
+        let created: Vec<ModelSchema> = manifest
+            .migrations
+            .iter()
+            .flat_map(|m| &m.operations)
+            .filter_map(|op| match op {
+                Operation::CreateModel { model } => Some(model.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(created, manifest.models);
+    }
+
+    #[test]
+    fn the_manifest_lists_the_validators() {
+        let m = manifest_json();
+        assert_eq!(
+            m["validators"],
+            serde_json::json!([
+                {"name": "location_name", "model": "dcim.location"},
+                {"name": "examplemodel_name", "model": "example_plugin.examplemodel"},
+            ])
+        );
+    }
+
+    #[test]
+    fn the_manifest_lists_the_template_extension_with_every_slot() {
+        let m = manifest_json();
+        assert_eq!(
+            m["template_extensions"],
+            serde_json::json!([{
+                "name": "location_content",
+                "model": "dcim.location",
+                "slots": [
+                    "left_page",
+                    "right_page",
+                    "full_width_page",
+                    "buttons",
+                    "list_buttons",
+                    "detail_tabs",
+                ],
+            }])
+        );
+    }
+
+    #[test]
+    fn the_location_validator_rejects_only_the_matching_name() {
+        assert!(check_location_name(Some("Site A")).is_ok());
+        assert!(check_location_name(None).is_ok());
+        let err = check_location_name(Some("this location has a matching name")).unwrap_err();
+        assert_eq!(err.code, PluginError::VALIDATION);
+        assert_eq!(
+            err.message.as_str(),
+            "Location name must not be 'this location has a matching name'"
+        );
+        assert_eq!(
+            err.details().unwrap(),
+            serde_json::json!({"name": ["Location name must not be 'this location has a matching name'"]})
+        );
+    }
+
+    #[test]
+    fn the_example_model_validator_rejects_forbidden() {
+        assert!(check_example_name(Some("allowed")).is_ok());
+        let err = check_example_name(Some("forbidden")).unwrap_err();
+        assert_eq!(err.code, PluginError::VALIDATION);
+        assert_eq!(
+            err.message.as_str(),
+            "ExampleModel name 'forbidden' is not allowed"
+        );
+        assert_eq!(
+            err.details().unwrap(),
+            serde_json::json!({"name": ["ExampleModel name 'forbidden' is not allowed"]})
+        );
+    }
+
+    #[test]
+    fn slots_show_markers_and_escape_the_name() {
+        let object = serde_json::json!({"id": "x", "name": "<b>A&B</b>", "display": "ignored"});
+        assert_eq!(
+            slot_html("left_page", Some(&object)),
+            r#"<div class="card" id="example-plugin-left-page">Example Plugin left page content for &lt;b&gt;A&amp;B&lt;/b&gt;</div>"#
+        );
+        assert!(
+            slot_html("right_page", Some(&object)).contains(r#"id="example-plugin-right-page""#)
+        );
+        assert!(slot_html("full_width_page", Some(&object))
+            .contains(r#"id="example-plugin-full-width-page">Example Plugin full width page content for &lt;b&gt;"#));
+        assert!(slot_html("buttons", Some(&object)).contains(r#"id="example-plugin-buttons""#));
+        assert!(slot_html("list_buttons", None).contains(r#"id="example-plugin-list-buttons""#));
+        assert_eq!(escape_html(r#"'"&"#), "&#x27;&quot;&amp;");
+    }
 }

@@ -358,6 +358,17 @@ fn one_condition(
             s.bind(SqlValue::text(value)).push(")");
             Ok(if lookup == "n" { negate(s) } else { s })
         }
+        Some(FieldKind::IpAddress) if matches!(lookup, "exact" | "n") && !value.contains('/') => {
+            // Nautobot matches a host address whatever its prefix length.
+            let host = match values::clean_ip(value, false) {
+                Ok(Value::String(s)) => s.split('/').next().unwrap_or(value).to_string(),
+                _ => value.to_string(),
+            };
+            let mut s = Sql::from(format!("({c} LIKE "));
+            s.bind(SqlValue::text(format!("{}/%", escape_like(&host))))
+                .push(" ESCAPE '\\')");
+            Ok(if lookup == "n" { negate(s) } else { s })
+        }
         _ => {
             let bound = typed_value(field, name, value)?;
             let text_like = matches!(bound, SqlValue::Text(_, SqlType::Text));

@@ -11,7 +11,21 @@ use abi_stable::std_types::{ROption, RResult, RStr, RString};
 use nautobot_plugin_abi::{HostServices, LogLevel, PluginError};
 use serde_json::{Map, Value};
 
-use crate::{auth::Identity, db::Database, ui::templates::Templates};
+use crate::{
+    auth::{permissions::can, Identity},
+    config::Settings,
+    db::Database,
+    error::Error,
+    objects::{
+        self,
+        query::{self, ListQuery},
+        serialize,
+        write::{self, Writer},
+        Actor,
+    },
+    schema::Registry,
+    ui::templates::Templates,
+};
 
 /// The services lent to one plugin call.
 pub struct CallServices<'a> {
@@ -20,6 +34,20 @@ pub struct CallServices<'a> {
     templates: &'a Templates,
     identity: Option<&'a Identity>,
     db: Option<&'a Database>,
+    data: Option<DataAccess<'a>>,
+}
+
+/// What the database verbs need besides the connection pool.
+#[derive(Clone, Copy)]
+pub struct DataAccess<'a> {
+    /// Every model.
+    pub registry: &'a Registry,
+    /// The settings (for `EXEMPT_VIEW_PERMISSIONS`).
+    pub settings: &'a Settings,
+    /// The plugins, whose validators every write runs.
+    pub plugins: &'a super::PluginRegistry,
+    /// The request (or job) the calls belong to, for the change log.
+    pub request_id: &'a str,
 }
 
 impl<'a> CallServices<'a> {
@@ -37,8 +65,135 @@ impl<'a> CallServices<'a> {
             templates,
             identity,
             db,
+            data: None,
         }
     }
+
+    /// Lends the database verbs (query, get, create, update, delete) too.
+    pub fn with_data(mut self, data: DataAccess<'a>) -> Self {
+        self.data = Some(data);
+        self
+    }
+
+    /// Runs a database verb: the model must exist and be served, the acting user (if a
+    /// user acts) must hold the permission, and errors become the plugin's.
+    fn data_verb(
+        &self,
+        verb: &str,
+        model: &str,
+        action: &str,
+        work: impl FnOnce(
+            &DataAccess<'a>,
+            &Database,
+            &std::sync::Arc<crate::schema::Model>,
+        ) -> crate::error::Result<Value>,
+    ) -> RResult<RString, PluginError> {
+        guarded(
+            || RResult::RErr(host_panicked()),
+            || {
+                let (Some(data), Some(db)) = (self.data.as_ref(), self.db) else {
+                    return data_layer_unavailable(verb);
+                };
+                let Some(m) = data
+                    .registry
+                    .get(model)
+                    .filter(|m| !crate::schema::core::is_hidden(&m.label()))
+                else {
+                    return RResult::RErr(PluginError::not_found(format!("no model '{model}'")));
+                };
+                if let Some(identity) = self.identity {
+                    match can(identity, db, data.settings, &m.label(), action) {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            return RResult::RErr(PluginError::permission_denied(format!(
+                                "the user may not {action} {}",
+                                m.verbose_name_plural()
+                            )))
+                        }
+                        Err(e) => return RResult::RErr(to_plugin_error(e)),
+                    }
+                }
+                match work(data, db, m) {
+                    Ok(v) => RResult::ROk(RString::from(v.to_string())),
+                    Err(e) => RResult::RErr(to_plugin_error(e)),
+                }
+            },
+        )
+    }
+
+    fn writer_run(
+        &self,
+        data: &DataAccess<'a>,
+        db: &Database,
+        model: &crate::schema::Model,
+        work: impl FnOnce(
+            &Writer<'_>,
+            &mut crate::db::DbConnection,
+        ) -> crate::error::Result<Option<objects::Row>>,
+    ) -> crate::error::Result<Value> {
+        let actor = Actor {
+            user: self.identity.and_then(Identity::plugin_user),
+            request_id: data.request_id.to_string(),
+        };
+        let hooks = super::PluginHooks {
+            registry: data.plugins,
+            templates: self.templates,
+            db: self.db,
+            identity: self.identity,
+        };
+        let writer = Writer {
+            registry: data.registry,
+            actor: &actor,
+            hooks: &hooks,
+        };
+        let row = write::transaction(db, |conn| work(&writer, conn))?;
+        match row {
+            Some(row) => {
+                let mut conn = db.conn()?;
+                let mut out =
+                    serialize::serialize_rows(&mut conn, data.registry, model, &[row], "", 0)?;
+                Ok(out.pop().unwrap_or(Value::Null))
+            }
+            None => Ok(Value::Null),
+        }
+    }
+}
+
+/// A host error as the plugin sees it.
+fn to_plugin_error(e: Error) -> PluginError {
+    match e {
+        Error::Validation(errors) => PluginError::validation(
+            "validation failed",
+            errors
+                .iter()
+                .flat_map(|(f, ms)| ms.iter().map(move |m| (f.clone(), m.clone()))),
+        ),
+        Error::NotFound(m) => PluginError::not_found(m),
+        Error::PermissionDenied(m) => PluginError::permission_denied(m),
+        Error::Conflict(m) | Error::BadRequest(m) => PluginError::bad_request(m),
+        Error::PluginCall(failure) => failure.error.clone(),
+        other => PluginError::internal(other.to_string()),
+    }
+}
+
+/// Filters given as `{"name": "x", "status": ["Active", "Planned"]}` → query pairs.
+fn filter_pairs(filters: &Map<String, Value>) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (k, v) in filters {
+        let values: Vec<&Value> = match v {
+            Value::Array(items) => items.iter().collect(),
+            other => vec![other],
+        };
+        for v in values {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                Value::Null => "null".to_string(),
+                other => other.to_string(),
+            };
+            out.push((k.clone(), text));
+        }
+    }
+    out
 }
 
 fn guarded<T>(fallback: impl FnOnce() -> T, f: impl FnOnce() -> T) -> T {
@@ -111,29 +266,87 @@ impl HostServices for CallServices<'_> {
         )
     }
 
-    fn query(&self, _model: RStr<'_>, _query: RStr<'_>) -> RResult<RString, PluginError> {
-        data_layer_unavailable("query")
+    fn query(&self, model: RStr<'_>, query_json: RStr<'_>) -> RResult<RString, PluginError> {
+        let text = query_json.as_str();
+        self.data_verb("query", model.as_str(), "view", |data, db, m| {
+            let q: nautobot_plugin_abi::Query = serde_json::from_str(text)
+                .map_err(|e| Error::BadRequest(format!("the query is not valid JSON: {e}")))?;
+            let mut pairs = filter_pairs(&q.filters);
+            if !q.sort.is_empty() {
+                pairs.push(("sort".into(), q.sort.join(",")));
+            }
+            pairs.push((
+                "limit".into(),
+                q.limit.unwrap_or(query::DEFAULT_LIMIT).to_string(),
+            ));
+            pairs.push(("offset".into(), q.offset.unwrap_or(0).to_string()));
+            let parsed = ListQuery::parse(m, &pairs)?;
+            let mut conn = db.conn()?;
+            let (count, rows) = query::list(&mut conn, data.registry, m, &parsed)?;
+            let results = serialize::serialize_rows(&mut conn, data.registry, m, &rows, "", 0)?;
+            Ok(serde_json::json!({"count": count, "results": results}))
+        })
     }
 
-    fn get(&self, _model: RStr<'_>, _lookup: RStr<'_>) -> RResult<RString, PluginError> {
-        data_layer_unavailable("get")
+    fn get(&self, model: RStr<'_>, lookup_json: RStr<'_>) -> RResult<RString, PluginError> {
+        let text = lookup_json.as_str();
+        self.data_verb("get", model.as_str(), "view", |data, db, m| {
+            let lookup: Map<String, Value> = serde_json::from_str(text)
+                .map_err(|e| Error::BadRequest(format!("the lookup is not a JSON object: {e}")))?;
+            let mut pairs = filter_pairs(&lookup);
+            pairs.push(("limit".into(), "2".into()));
+            let parsed = ListQuery::parse(m, &pairs)?;
+            let mut conn = db.conn()?;
+            let (count, rows) = query::list(&mut conn, data.registry, m, &parsed)?;
+            match (count, rows.into_iter().next()) {
+                (1, Some(row)) => {
+                    let mut out =
+                        serialize::serialize_rows(&mut conn, data.registry, m, &[row], "", 0)?;
+                    Ok(out.pop().unwrap_or(Value::Null))
+                }
+                (0, _) => Err(Error::NotFound(format!(
+                    "no {} matches {text}",
+                    m.verbose_name()
+                ))),
+                (n, _) => Err(Error::BadRequest(format!(
+                    "{n} {} match {text}; expected one",
+                    m.verbose_name_plural()
+                ))),
+            }
+        })
     }
 
-    fn create(&self, _model: RStr<'_>, _data: RStr<'_>) -> RResult<RString, PluginError> {
-        data_layer_unavailable("create")
+    fn create(&self, model: RStr<'_>, data_json: RStr<'_>) -> RResult<RString, PluginError> {
+        let text = data_json.as_str();
+        self.data_verb("create", model.as_str(), "add", |data, db, m| {
+            let input: Value = serde_json::from_str(text)
+                .map_err(|e| Error::BadRequest(format!("the data is not valid JSON: {e}")))?;
+            self.writer_run(data, db, m, |w, conn| w.create(conn, m, &input).map(Some))
+        })
     }
 
     fn update(
         &self,
-        _model: RStr<'_>,
-        _id: RStr<'_>,
-        _data: RStr<'_>,
+        model: RStr<'_>,
+        id: RStr<'_>,
+        data_json: RStr<'_>,
     ) -> RResult<RString, PluginError> {
-        data_layer_unavailable("update")
+        let text = data_json.as_str();
+        let id = id.as_str();
+        self.data_verb("update", model.as_str(), "change", |data, db, m| {
+            let input: Value = serde_json::from_str(text)
+                .map_err(|e| Error::BadRequest(format!("the data is not valid JSON: {e}")))?;
+            self.writer_run(data, db, m, |w, conn| {
+                w.update(conn, m, id, &input, true).map(Some)
+            })
+        })
     }
 
-    fn delete(&self, _model: RStr<'_>, _id: RStr<'_>) -> RResult<RString, PluginError> {
-        data_layer_unavailable("delete")
+    fn delete(&self, model: RStr<'_>, id: RStr<'_>) -> RResult<RString, PluginError> {
+        let id = id.as_str();
+        self.data_verb("delete", model.as_str(), "delete", |data, db, m| {
+            self.writer_run(data, db, m, |w, conn| w.delete(conn, m, id).map(|()| None))
+        })
     }
 
     fn job_log(&self, level: RStr<'_>, message: RStr<'_>, _object_json: RStr<'_>) {

@@ -46,6 +46,12 @@ impl AppState {
             Some(identity),
             Some(&self.db),
         )
+        .with_data(plugins::DataAccess {
+            registry: &self.catalog.registry,
+            settings: &self.settings,
+            plugins: &self.registry,
+            request_id: "",
+        })
     }
 
     /// The plugins' data hooks (validators), acting for `identity`.
