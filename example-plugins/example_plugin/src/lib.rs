@@ -41,6 +41,10 @@ pub fn plugin() -> PluginBuilder {
         .api_view(View::get("api_root", ""), api_root)
         .api_view(View::get("api_status", "status/"), api_status)
         .api_view(View::new("api_echo", "echo/").methods(["POST"]), api_echo)
+        .api_view(
+            View::new("api_summary", "summary/").methods(["GET", "POST"]),
+            api_summary,
+        )
         .menu_tab(
             NavMenuTab::new("Example Menu").weight(1000).group(
                 NavMenuGroup::new("Example Group 1").item(
@@ -368,6 +372,51 @@ fn api_status(ctx: &Context<'_>, req: Request) -> Result<Response, PluginError> 
 fn api_echo(_ctx: &Context<'_>, req: Request) -> Result<Response, PluginError> {
     let body: nautobot_plugin_abi::serde_json::Value = req.json()?;
     Ok(Response::json(json!({"echo": body})).with_status(201))
+}
+
+/// Uses the host's database verbs: GET counts ExampleModels (optionally `?name__ic=`),
+/// POST creates one from the body and renames it, then deletes it when `{"delete": true}`.
+fn api_summary(ctx: &Context<'_>, req: Request) -> Result<Response, PluginError> {
+    let host = ctx.host();
+    if req.method == "POST" {
+        let body: nautobot_plugin_abi::serde_json::Value = req.json()?;
+        let name = body["name"].as_str().unwrap_or_default().to_string();
+        let created: nautobot_plugin_abi::serde_json::Value =
+            host.create("example_plugin.examplemodel", json!({"name": name, "number": 7}))?;
+        let id = created["id"].as_str().unwrap_or_default().to_string();
+        let updated: nautobot_plugin_abi::serde_json::Value = host.update(
+            "example_plugin.examplemodel",
+            &id,
+            json!({"name": format!("{name}-2")}),
+        )?;
+        let fetched: nautobot_plugin_abi::serde_json::Value =
+            host.get("example_plugin.examplemodel", json!({"id": id}))?;
+        if body["delete"].as_bool() == Some(true) {
+            host.delete("example_plugin.examplemodel", &id)?;
+        }
+        return Ok(Response::json(json!({
+            "created": created["name"],
+            "updated": updated["name"],
+            "fetched": fetched["name"],
+        }))
+        .with_status(201));
+    }
+    let mut filters = nautobot_plugin_abi::serde_json::Map::new();
+    if let Some((_, v)) = req.query.iter().find(|(k, _)| k == "name__ic") {
+        filters.insert("name__ic".into(), json!([v]));
+    }
+    let page: Page = host.query(
+        "example_plugin.examplemodel",
+        Query {
+            filters,
+            sort: vec!["name".into()],
+            limit: Some(1000),
+            offset: None,
+        },
+    )?;
+    let names: Vec<nautobot_plugin_abi::serde_json::Value> =
+        page.results.iter().map(|o| o["name"].clone()).collect();
+    Ok(Response::json(json!({"count": page.count, "names": names})))
 }
 
 fn add_header(ctx: &Context<'_>, _res: MiddlewareResponse) -> Result<ResponseChanges, PluginError> {
