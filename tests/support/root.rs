@@ -196,4 +196,9 @@ impl Root {
     pub fn start(&self) -> Server {
         Server::start(self)
     }
+
+    /// Starts the server with extra environment variables, as [`Root::start`].
+    pub fn start_with_env(&self, env: &[(&str, &str)]) -> Server {
+        Server::start_with_env(self, env)
+    }
 }

@@ -27,17 +27,26 @@ fn free_port() -> u16 {
 impl Server {
     /// Starts the server of `root` and waits (at most 60 s) for `/health/` to answer.
     pub fn start(root: &Root) -> Server {
+        Self::start_with_env(root, &[])
+    }
+
+    /// Starts the server of `root` with extra environment variables (which the plugins
+    /// see too) and waits (at most 60 s) for `/health/` to answer.
+    pub fn start_with_env(root: &Root, env: &[(&str, &str)]) -> Server {
         let port = free_port();
         let log = root.path().join(format!("server-{port}.log"));
         let log_file = std::fs::File::create(&log).expect("create the server log");
-        let child = root
-            .command(&[
-                "start",
-                "--bind",
-                &format!("127.0.0.1:{port}"),
-                "--workers",
-                "2",
-            ])
+        let mut command = root.command(&[
+            "start",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--workers",
+            "2",
+        ]);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log_file)

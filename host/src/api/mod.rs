@@ -2,6 +2,7 @@
 //! and the installed-plugins list. Plugin API views are mounted by `web::plugin_views`.
 
 pub mod objects;
+pub mod openapi;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};

@@ -1,6 +1,7 @@
 //! The declarative migration engine: orders the migrations of every app, turns each
 //! operation into SQL for the backend, applies each migration atomically, and records
-//! it in `nautobot_migrations` (like `django_migrations`).
+//! it in `nautobot_migrations` (like `django_migrations`) with the operations it ran, so
+//! that the state of the tables is known even when a plugin edits an applied migration.
 
 use std::collections::{HashMap, HashSet};
 
@@ -139,22 +140,37 @@ impl Plan {
     }
 }
 
-/// The migrations recorded as applied.
-pub fn applied(conn: &mut DbConnection) -> Result<HashSet<(String, String)>> {
+/// The migrations recorded as applied, each with the operations it ran (`None` when
+/// the record has none this host can read).
+pub type Applied = HashMap<(String, String), Option<Vec<Operation>>>;
+
+/// The migrations recorded as applied, with the operations they ran.
+pub fn applied(conn: &mut DbConnection) -> Result<Applied> {
     let rows = dynamic::query_json(
         conn,
         &Sql::from(json_select(
             dynamic::backend_of(conn),
-            &[("app", "app"), ("name", "name")],
+            &[
+                ("app", "app"),
+                ("name", "name"),
+                ("operations", "operations"),
+            ],
             "nautobot_migrations",
         )),
     )?;
     Ok(rows
         .into_iter()
         .filter_map(|r| {
+            let operations = r
+                .get("operations")
+                .and_then(Value::as_str)
+                .and_then(|json| serde_json::from_str::<Vec<Operation>>(json).ok());
             Some((
-                r.get("app")?.as_str()?.to_string(),
-                r.get("name")?.as_str()?.to_string(),
+                (
+                    r.get("app")?.as_str()?.to_string(),
+                    r.get("name")?.as_str()?.to_string(),
+                ),
+                operations,
             ))
         })
         .collect())
@@ -179,12 +195,14 @@ fn json_select(backend: Backend, pairs: &[(&str, &str)], table: &str) -> String 
     }
 }
 
-/// The state of every model after the applied migrations.
-pub fn applied_state(plan: &Plan, applied: &HashSet<(String, String)>) -> Result<ProjectState> {
+/// The state of every model after the applied migrations: the operations recorded
+/// when each was applied (what the tables really are, even if the migration was edited
+/// since), else its current ones.
+pub fn applied_state(plan: &Plan, applied: &Applied) -> Result<ProjectState> {
     let mut state = ProjectState::default();
     for step in plan.steps() {
-        if applied.contains(&(step.app_label.clone(), step.name.clone())) {
-            for op in &step.operations {
+        if let Some(recorded) = applied.get(&(step.app_label.clone(), step.name.clone())) {
+            for op in recorded.as_ref().unwrap_or(&step.operations) {
                 state.apply(&step.app_label, op)?;
             }
         }
@@ -225,11 +243,11 @@ pub fn show(db: &Database, plan: &Plan) -> Result<Vec<Status>> {
         .map(|m| Status {
             app: m.app_label.clone(),
             name: m.name.clone(),
-            applied: done.contains(&(m.app_label.clone(), m.name.clone())),
+            applied: done.contains_key(&(m.app_label.clone(), m.name.clone())),
         })
         .collect();
     let mut unknown: Vec<&(String, String)> = done
-        .iter()
+        .keys()
         .filter(|(app, name)| {
             !plan
                 .steps()
@@ -272,11 +290,32 @@ pub fn check_applied(db: &Database, catalog: &super::catalog::Catalog) -> Result
                 )
             }
             Some(applied) if !super::checks::same_model(applied, &model.schema) => {
+                // Name the applied migrations that were edited since, if that is why.
+                let edited: Vec<String> = catalog
+                    .plan
+                    .steps()
+                    .iter()
+                    .filter(|step| step.app_label == model.schema.app_label)
+                    .filter(|step| {
+                        matches!(
+                            done.get(&(step.app_label.clone(), step.name.clone())),
+                            Some(Some(ran)) if *ran != step.operations
+                        )
+                    })
+                    .map(|step| format!("{}.{}", step.app_label, step.name))
+                    .collect();
+                let mut problem = format!("model {label} differs from its applied migrations");
+                if !edited.is_empty() {
+                    problem.push_str(&format!(
+                        " ({} changed after it was applied)",
+                        edited.join(", ")
+                    ));
+                }
                 return fail(
-                    format!("model {label} differs from its applied migrations"),
+                    problem,
                     super::checks::describe(&model.schema),
                     super::checks::describe(applied),
-                )
+                );
             }
             Some(_) => {}
         }
@@ -292,12 +331,16 @@ pub fn migrate(db: &Database, plan: &Plan) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for step in plan.steps() {
         let key = (step.app_label.clone(), step.name.clone());
-        if done.contains(&key) {
+        if done.contains_key(&key) {
             continue;
         }
         apply_one(&mut conn, &mut state, step).map_err(|e| {
+            let reason = match e {
+                Error::Database(message) => message,
+                other => other.to_string(),
+            };
             Error::Database(format!(
-                "migration {}.{} failed and was rolled back: {e}",
+                "migration {}.{} failed and was rolled back: {reason}",
                 step.app_label, step.name
             ))
         })?;
@@ -348,7 +391,10 @@ fn apply_one(conn: &mut DbConnection, state: &mut ProjectState, step: &Migration
                 dynamic::execute(conn, &sql)?;
             }
         }
-        let mut record = Sql::from("INSERT INTO nautobot_migrations (app, name, applied) VALUES (");
+        let operations = serde_json::to_string(&step.operations)
+            .map_err(|e| Error::Internal(format!("cannot record the operations: {e}")))?;
+        let mut record =
+            Sql::from("INSERT INTO nautobot_migrations (app, name, applied, operations) VALUES (");
         record
             .bind(SqlValue::text(&step.app_label))
             .push(", ")
@@ -358,6 +404,8 @@ fn apply_one(conn: &mut DbConnection, state: &mut ProjectState, step: &Migration
                 Utc::now().to_rfc3339(),
                 dynamic::SqlType::Timestamp,
             ))
+            .push(", ")
+            .bind(SqlValue::text(operations))
             .push(")");
         dynamic::execute(conn, &record)?;
         Ok(())
@@ -389,6 +437,16 @@ fn statements(
             .ok_or_else(|| Error::Database(format!("unknown model {app}.{name}")))
     };
     let sqlite = backend == Backend::Sqlite;
+    // A rebuilt SQLite table loses every index; its own are in `rebuild_sqlite`, these
+    // are the ones migrations added.
+    let added_indexes = |name: &str| -> Result<Vec<String>> {
+        let m = model_after(name)?;
+        after
+            .indexes(app, name)
+            .iter()
+            .map(|index| index_statement(m, &index.name, &index.fields))
+            .collect()
+    };
     Ok(match op {
         Operation::CreateModel { model } => {
             let m = model_after(&model.name)?;
@@ -403,7 +461,7 @@ fn statements(
             let new = model_after(model)?;
             let old = model_before(model)?;
             let simple =
-                !field.unique && !(sqlite && matches!(field.kind, FieldKind::ForeignKey { .. }));
+                !(field.unique || (sqlite && matches!(field.kind, FieldKind::ForeignKey { .. })));
             if sqlite && !simple {
                 let mut copy = identity_copy(old);
                 if let Some(default) = ddl::literal(
@@ -413,7 +471,9 @@ fn statements(
                 ) {
                     copy.push((column(field), default));
                 }
-                ddl(ddl::rebuild_sqlite(new, &copy))
+                let mut out = ddl::rebuild_sqlite(new, &copy);
+                out.extend(added_indexes(model)?);
+                ddl(out)
             } else {
                 let mut out = vec![format!(
                     "ALTER TABLE {} ADD COLUMN {}",
@@ -429,7 +489,9 @@ fn statements(
             let new = model_after(model)?;
             let old = model_before(model)?;
             if sqlite {
-                ddl(ddl::rebuild_sqlite(new, &identity_copy(new)))
+                let mut out = ddl::rebuild_sqlite(new, &identity_copy(new));
+                out.extend(added_indexes(model)?);
+                ddl(out)
             } else {
                 let table = ident(&new.table());
                 let col = column(field);
@@ -477,7 +539,9 @@ fn statements(
             }
             let new = model_after(model)?;
             if sqlite {
-                ddl(ddl::rebuild_sqlite(new, &identity_copy(new)))
+                let mut out = ddl::rebuild_sqlite(new, &identity_copy(new));
+                out.extend(added_indexes(model)?);
+                ddl(out)
             } else {
                 let mut out = ddl::drop_index_statements(old);
                 out.push(format!(
@@ -534,23 +598,7 @@ fn statements(
             model,
             fields,
             name,
-        } => {
-            let m = model_after(model)?;
-            let cols: Vec<String> = fields
-                .iter()
-                .map(|f| {
-                    m.get_field(f)
-                        .map(|f| ident(&column(f)))
-                        .ok_or_else(|| Error::Database(format!("unknown field {app}.{model}.{f}")))
-                })
-                .collect::<Result<_>>()?;
-            ddl(vec![format!(
-                "CREATE INDEX {} ON {} ({})",
-                ident(name),
-                ident(&m.table()),
-                cols.join(", ")
-            )])
-        }
+        } => ddl(vec![index_statement(model_after(model)?, name, fields)?]),
         Operation::AlterModelOptions { model } => {
             let old = model_before(&model.name)?;
             let new = model_after(&model.name)?;
@@ -569,6 +617,25 @@ fn statements(
                 .collect::<Result<Vec<_>>>()?
         }
     })
+}
+
+/// `CREATE INDEX` for an index a migration adds.
+fn index_statement(model: &ModelSchema, name: &str, fields: &[String]) -> Result<String> {
+    let cols: Vec<String> = fields
+        .iter()
+        .map(|f| {
+            model
+                .get_field(f)
+                .map(|f| ident(&column(f)))
+                .ok_or_else(|| Error::Database(format!("unknown field {}.{f}", model.label())))
+        })
+        .collect::<Result<_>>()?;
+    Ok(format!(
+        "CREATE INDEX {} ON {} ({})",
+        ident(name),
+        ident(&model.table()),
+        cols.join(", ")
+    ))
 }
 
 /// Copies every stored column of `model` as it is.

@@ -12,6 +12,18 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProjectState {
     apps: BTreeMap<String, BTreeMap<String, ModelSchema>>,
+    /// The indexes `AddIndex` created, per (app, model); `ModelSchema` has no place for
+    /// them, and SQLite's table rebuilds must recreate them.
+    indexes: BTreeMap<(String, String), Vec<Index>>,
+}
+
+/// An index a migration added (`AddIndex`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Index {
+    /// Its name (unique in the database).
+    pub name: String,
+    /// The fields indexed, in order.
+    pub fields: Vec<String>,
 }
 
 impl ProjectState {
@@ -31,6 +43,20 @@ impl ProjectState {
     /// Every model of every app.
     pub fn models(&self) -> impl Iterator<Item = &ModelSchema> {
         self.apps.values().flat_map(|m| m.values())
+    }
+
+    /// The indexes migrations added to the model `name` of `app`.
+    pub fn indexes(&self, app: &str, name: &str) -> &[Index] {
+        self.indexes
+            .get(&(app.to_string(), name.to_string()))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    fn indexes_mut(&mut self, app: &str, name: &str) -> &mut Vec<Index> {
+        self.indexes
+            .entry((app.to_string(), name.to_string()))
+            .or_default()
     }
 
     fn model_mut(&mut self, app: &str, name: &str) -> Result<&mut ModelSchema> {
@@ -94,6 +120,9 @@ impl ProjectState {
                     set.retain(|f| f != field);
                 }
                 m.unique_together.retain(|set| !set.is_empty());
+                // As PostgreSQL's DROP COLUMN does: indexes on the field go with it.
+                self.indexes_mut(app, model)
+                    .retain(|index| !index.fields.contains(field));
             }
             Operation::RenameField {
                 model,
@@ -128,12 +157,20 @@ impl ProjectState {
                 if m.display_field.as_deref() == Some(old_name.as_str()) {
                     m.display_field = Some(new_name.clone());
                 }
+                for index in self.indexes_mut(app, model) {
+                    for f in index.fields.iter_mut() {
+                        if f == old_name {
+                            *f = new_name.clone();
+                        }
+                    }
+                }
             }
             Operation::DeleteModel { model } => {
                 self.model_mut(app, model)?;
                 if let Some(models) = self.apps.get_mut(app) {
                     models.remove(model);
                 }
+                self.indexes.remove(&(app.to_string(), model.clone()));
             }
             Operation::AlterModelOptions { model } => {
                 let m = self.model_mut(app, &model.name)?;
@@ -142,7 +179,28 @@ impl ProjectState {
                 m.app_label = app.to_string();
                 m.fields = fields;
             }
-            Operation::AddIndex { model, .. } | Operation::RunData { model, .. } => {
+            Operation::AddIndex {
+                model,
+                fields,
+                name,
+            } => {
+                let m = self.model_mut(app, model)?;
+                if let Some(missing) = fields.iter().find(|f| m.get_field(f).is_none()) {
+                    return Err(Error::Database(format!(
+                        "migration indexes unknown field {app}.{model}.{missing}"
+                    )));
+                }
+                if self.indexes.values().flatten().any(|i| &i.name == name) {
+                    return Err(Error::Database(format!(
+                        "migration adds index {name} twice"
+                    )));
+                }
+                self.indexes_mut(app, model).push(Index {
+                    name: name.clone(),
+                    fields: fields.clone(),
+                });
+            }
+            Operation::RunData { model, .. } => {
                 self.model_mut(app, model)?;
             }
         }
@@ -211,5 +269,69 @@ mod tests {
             )
             .unwrap();
         assert!(state.model("p", "thing").is_none());
+    }
+
+    #[test]
+    fn added_indexes_follow_renames_and_removals() {
+        let mut state = ProjectState::default();
+        let model = ModelSchema::new("p", "thing")
+            .field(FieldSchema::char("name", 10))
+            .field(FieldSchema::integer("size"))
+            .field(FieldSchema::integer("weight"));
+        state.apply("p", &Operation::CreateModel { model }).unwrap();
+        let index = |name: &str, fields: &[&str]| Operation::AddIndex {
+            model: "thing".into(),
+            fields: fields.iter().map(|f| f.to_string()).collect(),
+            name: name.into(),
+        };
+        state
+            .apply("p", &index("p_name_size", &["name", "size"]))
+            .unwrap();
+        state.apply("p", &index("p_weight", &["weight"])).unwrap();
+        let err = state.apply("p", &index("p_weight", &["name"])).unwrap_err();
+        assert!(
+            err.to_string().contains("adds index p_weight twice"),
+            "{err}"
+        );
+        let err = state.apply("p", &index("p_nope", &["nope"])).unwrap_err();
+        assert!(
+            err.to_string().contains("unknown field p.thing.nope"),
+            "{err}"
+        );
+        state
+            .apply(
+                "p",
+                &Operation::RenameField {
+                    model: "thing".into(),
+                    old_name: "size".into(),
+                    new_name: "quantity".into(),
+                },
+            )
+            .unwrap();
+        state
+            .apply(
+                "p",
+                &Operation::RemoveField {
+                    model: "thing".into(),
+                    field: "weight".into(),
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            state.indexes("p", "thing"),
+            [Index {
+                name: "p_name_size".into(),
+                fields: vec!["name".into(), "quantity".into()],
+            }]
+        );
+        state
+            .apply(
+                "p",
+                &Operation::DeleteModel {
+                    model: "thing".into(),
+                },
+            )
+            .unwrap();
+        assert!(state.indexes("p", "thing").is_empty());
     }
 }

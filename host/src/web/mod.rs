@@ -42,6 +42,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
         .service(resource("/apps/installed-apps/{name}/").route(web::get().to(ui::pages::detail)))
         .service(resource("/api/").route(web::get().to(api::root)))
         .service(resource("/api/status/").route(web::get().to(api::status)))
+        .service(resource("/api/docs/").route(web::get().to(api::openapi::docs)))
         .service(resource("/api/plugins/").route(web::get().to(api::plugins_root)))
         .service(
             resource("/api/plugins/installed-plugins/")

@@ -1,9 +1,11 @@
 -- The declarative migrations of core apps (extras, dcim, ipam) and plugins, recorded
--- per app like Django's `django_migrations`.
+-- per app like Django's `django_migrations`, with the operations each ran (JSON): the
+-- tables are what those built, even if a plugin later edits an applied migration.
 CREATE TABLE nautobot_migrations (
     app TEXT NOT NULL,
     name TEXT NOT NULL,
     applied TIMESTAMPTZ NOT NULL,
+    operations TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (app, name)
 );
 
