@@ -18,6 +18,7 @@ both_backends!(
     exempt_view_permissions_open_listed_models,
     a_failing_or_panicking_validator_rejects_the_write,
     plugins_use_the_model_layer_through_host_services,
+    the_database_built_json_matches_the_full_serializer,
 );
 
 fn start(backend: Backend, plugins: &[&str], settings: &[(&str, &str)]) -> (Root, Server) {
@@ -67,7 +68,12 @@ fn writes_are_logged_in_the_change_log(backend: Backend) {
     );
     assert_eq!(res.status, 200, "{}", res.body);
     assert_eq!(res.json()["description"], "Makes things");
-    let res = client.request("DELETE", &format!("/api/dcim/manufacturers/{id}/"), &[], None);
+    let res = client.request(
+        "DELETE",
+        &format!("/api/dcim/manufacturers/{id}/"),
+        &[],
+        None,
+    );
     assert_eq!(res.status, 204);
     assert_eq!(
         client.get(&format!("/api/dcim/manufacturers/{id}/")).status,
@@ -75,7 +81,9 @@ fn writes_are_logged_in_the_change_log(backend: Backend) {
     );
 
     let changes = client
-        .get(&format!("/api/extras/object-changes/?changed_object_id={id}&sort=time"))
+        .get(&format!(
+            "/api/extras/object-changes/?changed_object_id={id}&sort=time"
+        ))
         .json();
     assert_eq!(changes["count"], 3, "{changes}");
     let results = changes["results"].as_array().unwrap();
@@ -109,7 +117,10 @@ fn foreign_keys_expand_with_depth_and_filter_by_name_or_id(backend: Backend) {
     assert!(hq["status"].get("name").is_none());
 
     let deep = client
-        .get(&format!("/api/dcim/locations/{}/?depth=1", hq["id"].as_str().unwrap()))
+        .get(&format!(
+            "/api/dcim/locations/{}/?depth=1",
+            hq["id"].as_str().unwrap()
+        ))
         .json();
     assert_eq!(deep["status"]["name"], "Active");
     assert_eq!(deep["location_type"]["name"], "Site");
@@ -143,7 +154,12 @@ fn options_describe_fields_and_choices(backend: Backend) {
         .iter()
         .any(|c| c["value"] == "1000base-t" && c["display"].is_string()));
     let plugin = client
-        .request("OPTIONS", "/api/plugins/example-plugin/example-models/", &[], None)
+        .request(
+            "OPTIONS",
+            "/api/plugins/example-plugin/example-models/",
+            &[],
+            None,
+        )
         .json();
     assert_eq!(plugin["actions"]["POST"]["number"]["default"], 100);
     assert_eq!(plugin["actions"]["POST"]["number"]["required"], false);
@@ -156,30 +172,52 @@ fn protected_objects_cannot_be_deleted_and_cascades_are_logged(backend: Backend)
     let hq_id = hq["id"].as_str().unwrap();
     let lt_id = hq["location_type"]["id"].as_str().unwrap();
     // The location type is protected while a location uses it.
-    let res = client.request("DELETE", &format!("/api/dcim/location-types/{lt_id}/"), &[], None);
+    let res = client.request(
+        "DELETE",
+        &format!("/api/dcim/location-types/{lt_id}/"),
+        &[],
+        None,
+    );
     assert_eq!(res.status, 409, "{}", res.body);
-    assert!(res.json()["detail"].as_str().unwrap().contains("location HQ"));
+    assert!(res.json()["detail"]
+        .as_str()
+        .unwrap()
+        .contains("location HQ"));
     // A plugin object pointing at the location with on_delete=cascade goes with it.
     let other = post(
         &client,
         "/api/plugins/example-plugin/another-example-models/",
         json!({"name": "child", "location": hq_id}),
     );
-    let res = client.request("DELETE", &format!("/api/dcim/locations/{hq_id}/"), &[], None);
+    let res = client.request(
+        "DELETE",
+        &format!("/api/dcim/locations/{hq_id}/"),
+        &[],
+        None,
+    );
     assert_eq!(res.status, 204, "{}", res.body);
     let other_id = other["id"].as_str().unwrap();
     assert_eq!(
         client
-            .get(&format!("/api/plugins/example-plugin/another-example-models/{other_id}/"))
+            .get(&format!(
+                "/api/plugins/example-plugin/another-example-models/{other_id}/"
+            ))
             .status,
         404
     );
     let log = client
-        .get(&format!("/api/extras/object-changes/?changed_object_id={other_id}&action=delete"))
+        .get(&format!(
+            "/api/extras/object-changes/?changed_object_id={other_id}&action=delete"
+        ))
         .json();
     assert_eq!(log["count"], 1, "{log}");
     // Now the location type can go.
-    let res = client.request("DELETE", &format!("/api/dcim/location-types/{lt_id}/"), &[], None);
+    let res = client.request(
+        "DELETE",
+        &format!("/api/dcim/location-types/{lt_id}/"),
+        &[],
+        None,
+    );
     assert_eq!(res.status, 204, "{}", res.body);
 }
 
@@ -199,7 +237,11 @@ fn bulk_writes_are_all_or_nothing(backend: Backend) {
     assert_eq!(client.get("/api/dcim/manufacturers/").json()["count"], 0);
 
     let made = client
-        .send_json("POST", "/api/dcim/manufacturers/", &json!([{"name": "A"}, {"name": "B"}]))
+        .send_json(
+            "POST",
+            "/api/dcim/manufacturers/",
+            &json!([{"name": "A"}, {"name": "B"}]),
+        )
         .json();
     let ids: Vec<&str> = made
         .as_array()
@@ -214,7 +256,9 @@ fn bulk_writes_are_all_or_nothing(backend: Backend) {
         &json!([{"id": ids[0], "description": "x"}, {"id": ids[1], "name": "A"}]),
     );
     assert_eq!(res.status, 400, "{}", res.body);
-    let a = client.get(&format!("/api/dcim/manufacturers/{}/", ids[0])).json();
+    let a = client
+        .get(&format!("/api/dcim/manufacturers/{}/", ids[0]))
+        .json();
     assert_eq!(a["description"], "");
     let res = client.send_json(
         "PUT",
@@ -234,9 +278,15 @@ fn bulk_writes_are_all_or_nothing(backend: Backend) {
 fn lists_page_with_absolute_urls_that_keep_the_filters(backend: Backend) {
     let (_root, server) = start(backend, &[], &[]);
     let client = api(&server);
-    let items: Vec<Value> = (0..7).map(|i| json!({"name": format!("m-{i:02}")})).collect();
+    let items: Vec<Value> = (0..7)
+        .map(|i| json!({"name": format!("m-{i:02}")}))
+        .collect();
     post(&client, "/api/dcim/manufacturers/", Value::Array(items));
-    post(&client, "/api/dcim/manufacturers/", json!({"name": "other"}));
+    post(
+        &client,
+        "/api/dcim/manufacturers/",
+        json!({"name": "other"}),
+    );
     let page = client
         .get("/api/dcim/manufacturers/?name__isw=m-&limit=3&offset=3")
         .json();
@@ -257,7 +307,9 @@ fn lists_page_with_absolute_urls_that_keep_the_filters(backend: Backend) {
         .map(|m| m["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["m-03", "m-04", "m-05"]);
-    let sorted = client.get("/api/dcim/manufacturers/?sort=-name&limit=1").json();
+    let sorted = client
+        .get("/api/dcim/manufacturers/?sort=-name&limit=1")
+        .json();
     assert_eq!(sorted["results"][0]["name"], "other");
     // The version asked for in Accept is echoed back.
     let res = client.request(
@@ -296,8 +348,14 @@ fn bad_requests_get_clear_errors(backend: Backend) {
     );
     assert_eq!(res.status, 400);
     let body = res.json();
-    assert_eq!(body["type"], json!(["\"carrier-pigeon\" is not a valid choice."]));
-    assert_eq!(body["mtu"], json!(["Ensure this value is greater than or equal to 1."]));
+    assert_eq!(
+        body["type"],
+        json!(["\"carrier-pigeon\" is not a valid choice."])
+    );
+    assert_eq!(
+        body["mtu"],
+        json!(["Ensure this value is greater than or equal to 1."])
+    );
     assert_eq!(body["mac_address"], json!(["Enter a valid MAC address."]));
     assert_eq!(body["device"], json!(["This field is required."]));
     let res = client.send_json(
@@ -344,10 +402,14 @@ fn permissions_apply_to_every_model(backend: Backend) {
         "--read-only-token",
     ])
     .success();
-    let viewer = server.client().with_token("5555555555555555555555555555555555555555");
+    let viewer = server
+        .client()
+        .with_token("5555555555555555555555555555555555555555");
     assert_eq!(viewer.get("/api/dcim/manufacturers/").status, 200);
     assert_eq!(
-        viewer.get("/api/plugins/example-plugin/example-models/").status,
+        viewer
+            .get("/api/plugins/example-plugin/example-models/")
+            .status,
         200
     );
     let res = viewer.get("/api/dcim/locations/");
@@ -359,10 +421,15 @@ fn permissions_apply_to_every_model(backend: Backend) {
     let res = viewer.send_json("POST", "/api/dcim/manufacturers/", &json!({"name": "V"}));
     assert_eq!(res.status, 403);
     // A read-only token cannot write even with the permission.
-    let writer = server.client().with_token("6666666666666666666666666666666666666666");
+    let writer = server
+        .client()
+        .with_token("6666666666666666666666666666666666666666");
     let res = writer.send_json("POST", "/api/dcim/manufacturers/", &json!({"name": "W"}));
     assert_eq!(res.status, 403, "{}", res.body);
-    assert_eq!(api(&server).get("/api/dcim/manufacturers/").json()["count"], 0);
+    assert_eq!(
+        api(&server).get("/api/dcim/manufacturers/").json()["count"],
+        0
+    );
     // Anonymous requests are refused.
     let res = server.client().get("/api/dcim/manufacturers/");
     assert_eq!(res.status, 403);
@@ -388,7 +455,9 @@ fn exempt_view_permissions_open_listed_models(backend: Backend) {
         "7777777777777777777777777777777777777777",
     ])
     .success();
-    let nobody = server.client().with_token("7777777777777777777777777777777777777777");
+    let nobody = server
+        .client()
+        .with_token("7777777777777777777777777777777777777777");
     assert_eq!(nobody.get("/api/dcim/manufacturers/").status, 200);
     assert_eq!(nobody.get("/api/dcim/platforms/").status, 403);
     let res = nobody.send_json("POST", "/api/dcim/manufacturers/", &json!({"name": "N"}));
@@ -440,7 +509,9 @@ fn a_failing_or_panicking_validator_rejects_the_write(backend: Backend) {
         client.get(&format!("/api/dcim/locations/{id}/")).json()["name"],
         "fine"
     );
-    assert!(server.log().contains("data_misbehaving validator panicked on purpose"));
+    assert!(server
+        .log()
+        .contains("data_misbehaving validator panicked on purpose"));
 }
 
 fn plugins_use_the_model_layer_through_host_services(backend: Backend) {
@@ -451,9 +522,16 @@ fn plugins_use_the_model_layer_through_host_services(backend: Backend) {
         "/api/plugins/example-plugin/example-models/",
         json!([{"name": "alpha"}, {"name": "beta"}, {"name": "gamma"}]),
     );
-    let summary = client.get("/api/plugins/example-plugin/summary/?name__ic=A").json();
-    assert_eq!(summary, json!({"count": 3, "names": ["alpha", "beta", "gamma"]}));
-    let summary = client.get("/api/plugins/example-plugin/summary/?name__ic=et").json();
+    let summary = client
+        .get("/api/plugins/example-plugin/summary/?name__ic=A")
+        .json();
+    assert_eq!(
+        summary,
+        json!({"count": 3, "names": ["alpha", "beta", "gamma"]})
+    );
+    let summary = client
+        .get("/api/plugins/example-plugin/summary/?name__ic=et")
+        .json();
     assert_eq!(summary, json!({"count": 1, "names": ["beta"]}));
 
     let res = client.send_json(
@@ -482,7 +560,9 @@ fn plugins_use_the_model_layer_through_host_services(backend: Backend) {
         .json();
     let id = made["results"][0]["id"].as_str().unwrap();
     let log = client
-        .get(&format!("/api/extras/object-changes/?changed_object_id={id}"))
+        .get(&format!(
+            "/api/extras/object-changes/?changed_object_id={id}"
+        ))
         .json();
     assert_eq!(log["count"], 2);
     assert_eq!(log["results"][0]["user_name"], "admin");
@@ -498,7 +578,113 @@ fn plugins_use_the_model_layer_through_host_services(backend: Backend) {
         "8888888888888888888888888888888888888888",
     ])
     .success();
-    let limited = server.client().with_token("8888888888888888888888888888888888888888");
+    let limited = server
+        .client()
+        .with_token("8888888888888888888888888888888888888888");
     let res = limited.get("/api/plugins/example-plugin/summary/");
     assert_eq!(res.status, 403, "{}", res.body);
+}
+
+/// Lists at depth 0 are written by the database (objects::fastjson); depth 1 goes through
+/// the full serializer. Apart from the expanded references they must agree exactly.
+fn the_database_built_json_matches_the_full_serializer(backend: Backend) {
+    let (_root, server) = start(backend, &["example_plugin"], &[]);
+    let client = api(&server);
+    let tag = post(
+        &client,
+        "/api/extras/tags/",
+        json!({"name": "Core Site", "content_types": ["dcim.location"]}),
+    );
+    let hq = location(&client, "HQ Main");
+    let hq_id = hq["id"].as_str().unwrap();
+    client.send_json(
+        "PATCH",
+        &format!("/api/dcim/locations/{hq_id}/"),
+        &json!({"tags": [tag["id"]], "asn": 65001, "time_zone": "Europe/Paris"}),
+    );
+    let maker = post(&client, "/api/dcim/manufacturers/", json!({"name": "Acme"}));
+    let dt = post(
+        &client,
+        "/api/dcim/device-types/",
+        json!({"manufacturer": maker["id"], "model": "X 1"}),
+    );
+    let role = post(
+        &client,
+        "/api/extras/roles/",
+        json!({"name": "Edge", "content_types": ["dcim.device"]}),
+    );
+    let device = post(
+        &client,
+        "/api/dcim/devices/",
+        json!({"device_type": dt["id"], "role": role["id"], "location": hq_id, "status": "Active"}),
+    );
+    post(
+        &client,
+        "/api/dcim/interfaces/",
+        json!({"device": device["id"], "name": "eth0", "type": "1000base-t", "status": "Active",
+               "mac_address": "00:11:22:aa:bb:cc", "mtu": 9000, "enabled": false}),
+    );
+    post(
+        &client,
+        "/api/dcim/interfaces/",
+        json!({"device": device["id"], "name": "eth1", "type": "virtual", "status": "Active"}),
+    );
+    post(
+        &client,
+        "/api/plugins/example-plugin/example-models/",
+        json!({"name": "E Q"}),
+    );
+    let paths = [
+        "/api/dcim/locations/",
+        "/api/dcim/devices/",
+        "/api/dcim/interfaces/",
+        "/api/dcim/device-types/",
+        "/api/extras/statuses/",
+        "/api/extras/tags/",
+        "/api/ipam/namespaces/",
+        "/api/extras/object-changes/",
+        "/api/plugins/example-plugin/example-models/",
+    ];
+    for path in paths {
+        let fast = client.get(path).json();
+        let full = client.get(&format!("{path}?depth=1")).json();
+        assert_eq!(fast["count"], full["count"], "{path}");
+        let (fast, full) = (
+            fast["results"].as_array().unwrap(),
+            full["results"].as_array().unwrap(),
+        );
+        assert!(!fast.is_empty(), "{path}");
+        for (a, b) in fast.iter().zip(full) {
+            assert_eq!(collapse(b), *a, "{path}");
+        }
+    }
+    // A detail page agrees too.
+    let fast = client.get(&format!("/api/dcim/locations/{hq_id}/")).json();
+    let full = client
+        .get(&format!("/api/dcim/locations/{hq_id}/?depth=1"))
+        .json();
+    assert_eq!(collapse(&full), fast);
+    assert_eq!(fast["tags"][0]["object_type"], "extras.tag");
+    assert_eq!(
+        fast["natural_slug"].as_str().unwrap().split('_').next(),
+        Some("hq-main")
+    );
+}
+
+/// An object at depth 1 with its expanded references cut back to `{id, object_type, url}`.
+fn collapse(object: &Value) -> Value {
+    let mut out = object.clone();
+    if let Value::Object(map) = &mut out {
+        for (_, v) in map.iter_mut() {
+            let shorten = |r: &Value| json!({"id": r["id"], "object_type": r["object_type"], "url": r["url"]});
+            match v {
+                Value::Object(o) if o.contains_key("object_type") => *v = shorten(v),
+                Value::Array(items) if items.iter().all(|i| i.get("object_type").is_some()) => {
+                    *v = Value::Array(items.iter().map(shorten).collect())
+                }
+                _ => {}
+            }
+        }
+    }
+    out
 }

@@ -12,7 +12,7 @@ use crate::{
     auth::{permissions::can, Identity},
     error::{Error, Result},
     objects::{
-        self,
+        self, fastjson,
         query::{self, ListQuery},
         serialize,
         write::{self, Writer},
@@ -145,9 +145,18 @@ async fn list(
         let query = ListQuery::parse(&model, &params)?;
         let mut conn = st.db.conn()?;
         let registry = &st.catalog.registry;
+        if depth(&params) == 0 {
+            // The database writes the JSON of each object (objects::fastjson).
+            if let Some((count, rows)) =
+                fastjson::list(&mut conn, registry, &model, &query, &base)?
+            {
+                return Ok((count, rows, query));
+            }
+        }
         let (count, rows) = query::list(&mut conn, registry, &model, &query)?;
         let results =
             serialize::serialize_rows(&mut conn, registry, &model, &rows, &base, depth(&params))?;
+        let results = results.iter().map(Value::to_string).collect();
         Ok((count, results, query))
     })
     .await??;
@@ -162,12 +171,23 @@ async fn list(
             query.offset.saturating_sub(query.limit),
         )
     });
-    Ok(HttpResponse::Ok().json(json!({
-        "count": count,
-        "next": next,
-        "previous": previous,
-        "results": results,
-    })))
+    // The envelope around objects that are JSON text already.
+    let mut body = String::with_capacity(64 + results.iter().map(|r| r.len() + 1).sum::<usize>());
+    body.push_str(&format!(
+        "{{\"count\":{count},\"next\":{},\"previous\":{},\"results\":[",
+        json!(next),
+        json!(previous)
+    ));
+    for (i, r) in results.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(r);
+    }
+    body.push_str("]}");
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
 }
 
 async fn detail(
@@ -181,17 +201,24 @@ async fn detail(
     let params = params(&req);
     let base = base(&req);
     let id = id.into_inner();
-    let body = web::block(move || -> Result<Value> {
+    let body = web::block(move || -> Result<String> {
         require(&state, &identity, &model, "view")?;
         let mut conn = state.db.conn()?;
-        let row = objects::get(&mut conn, &model, &id)?.ok_or_else(not_found)?;
         let registry = &state.catalog.registry;
+        if depth(&params) == 0 {
+            if let Some(found) = fastjson::get(&mut conn, registry, &model, &id, &base)? {
+                return found.ok_or_else(not_found);
+            }
+        }
+        let row = objects::get(&mut conn, &model, &id)?.ok_or_else(not_found)?;
         let mut out =
             serialize::serialize_rows(&mut conn, registry, &model, &[row], &base, depth(&params))?;
-        Ok(out.pop().unwrap_or(Value::Null))
+        Ok(out.pop().unwrap_or(Value::Null).to_string())
     })
     .await??;
-    Ok(HttpResponse::Ok().json(body))
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
 }
 
 fn not_found() -> Error {

@@ -237,6 +237,23 @@ pub fn query_json(conn: &mut DbConnection, sql: &Sql) -> Result<Vec<serde_json::
         .collect()
 }
 
+/// Runs a query whose single column `row` is text, returned as it is.
+pub fn query_text(conn: &mut DbConnection, sql: &Sql) -> Result<Vec<String>> {
+    let rows: Vec<JsonRow> = match conn {
+        DbConnection::Sqlite(c) => {
+            let (text, binds) = sql.render(Backend::Sqlite);
+            let q = bind_all!(diesel::sql_query(text.clone()).into_boxed::<Sqlite>(), binds, Sqlite);
+            q.load(c).map_err(|e| db_err(&text, e))?
+        }
+        DbConnection::Pg(c) => {
+            let (text, binds) = sql.render(Backend::Postgres);
+            let q = bind_all!(diesel::sql_query(text.clone()).into_boxed::<Pg>(), binds, Pg);
+            q.load(c).map_err(|e| db_err(&text, e))?
+        }
+    };
+    Ok(rows.into_iter().map(|r| r.row).collect())
+}
+
 /// Runs a query whose single column `count` is an integer.
 pub fn query_count(conn: &mut DbConnection, sql: &Sql) -> Result<i64> {
     let rows: Vec<CountRow> = match conn {

@@ -6,6 +6,7 @@
 //! id, tags a list of tag ids, plus `id`, `created` and `last_updated`.
 
 pub mod changelog;
+pub mod fastjson;
 pub mod query;
 pub mod serialize;
 pub mod values;

@@ -29,16 +29,19 @@ pub fn reference(base: &str, model: &Model, id: &str) -> Value {
     })
 }
 
-/// Nautobot's `natural_slug`: the natural key's values slugified and joined with `_`,
-/// then the start of the id.
+/// Nautobot's `natural_slug`: the natural key's values in lower case with spaces as
+/// `-`, joined with `_`, then the start of the id (as `objects::fastjson` builds it in
+/// SQL).
 pub fn natural_slug(model: &Model, row: &Row) -> String {
+    let slug = |s: &str| s.to_ascii_lowercase().replace(' ', "-");
     let mut parts: Vec<String> = model
         .natural_key
         .iter()
-        .map(|f| match row.get(f) {
-            Some(Value::String(s)) => nautobot_plugin_abi::schema::slugify(s),
+        .filter(|f| model.field(f).is_some())
+        .map(|f| match row.get(f.as_str()) {
+            Some(Value::String(s)) => slug(s),
             Some(Value::Null) | None => "null".to_string(),
-            Some(other) => nautobot_plugin_abi::schema::slugify(&other.to_string()),
+            Some(other) => slug(&other.to_string()),
         })
         .collect();
     let id = row.get("id").and_then(Value::as_str).unwrap_or_default();

@@ -662,7 +662,7 @@ fn insert_row(model: &ModelSchema, row: &Value, backend: Backend) -> Result<Sql>
             model.label()
         )));
     };
-    let now = Utc::now().to_rfc3339();
+    let now = crate::objects::values::now();
     let mut cols = vec![ident("id")];
     let id = values
         .get("id")

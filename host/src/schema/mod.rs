@@ -50,6 +50,8 @@ pub struct Model {
     pub ordering: Vec<String>,
     /// Served read-only (the change log): no add, change or delete.
     pub read_only: bool,
+    /// The SQL building the REST representation (see `objects::fastjson`), made once.
+    api_select: std::sync::OnceLock<Option<String>>,
 }
 
 impl Model {
@@ -120,7 +122,16 @@ impl Model {
             ordering,
             read_only,
             schema,
+            api_select: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The expression selecting an object's REST representation as JSON text, built on
+    /// first use (`None` when the model has too many fields for one JSON call).
+    pub fn api_select(&self, registry: &Registry, backend: crate::db::Backend) -> Option<&str> {
+        self.api_select
+            .get_or_init(|| crate::objects::fastjson::select_expr(registry, self, backend))
+            .as_deref()
     }
 
     /// `app_label.name`.
