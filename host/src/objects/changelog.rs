@@ -35,18 +35,35 @@ impl Action {
     }
 }
 
-/// Records a change of one object: its data before (update, delete) and after (create,
-/// update; the last state on delete).
+/// One change of one object.
+pub struct Change<'a> {
+    /// What happened.
+    pub action: Action,
+    /// The object's id.
+    pub id: &'a str,
+    /// How the object is shown.
+    pub repr: &'a str,
+    /// Its data before (update, delete).
+    pub before: Option<&'a Row>,
+    /// Its data after (create, update).
+    pub after: Option<&'a Row>,
+}
+
+/// Records a change of one object of `model` made by `actor`: its data before and after
+/// (on delete, `object_data` keeps the last state).
 pub fn record(
     conn: &mut DbConnection,
     actor: &Actor,
     model: &Model,
-    action: Action,
-    id: &str,
-    repr: &str,
-    before: Option<&Row>,
-    after: Option<&Row>,
+    change: Change<'_>,
 ) -> Result<()> {
+    let Change {
+        action,
+        id,
+        repr,
+        before,
+        after,
+    } = change;
     let now = values::now();
     let json = |row: Option<&Row>| match row {
         Some(r) => SqlValue::Text(Value::Object(r.clone()).to_string(), SqlType::Json),

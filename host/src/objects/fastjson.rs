@@ -30,9 +30,9 @@ fn quote(s: &str) -> String {
 fn timestamp(col: &str, backend: Backend) -> String {
     match backend {
         Backend::Sqlite => col.to_string(),
-        Backend::Postgres => format!(
-            "to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-        ),
+        Backend::Postgres => {
+            format!("to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+        }
     }
 }
 

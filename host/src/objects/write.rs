@@ -7,7 +7,7 @@ use nautobot_plugin_abi::{FieldKind, FieldSchema, OnDelete, ValidationRequest};
 use serde_json::{Map, Value};
 
 use super::{
-    changelog::{self, Action},
+    changelog::{self, Action, Change},
     display, get, get_many, values, Actor, Hooks, Row,
 };
 use crate::{
@@ -94,11 +94,13 @@ impl Writer<'_> {
             conn,
             self.actor,
             model,
-            Action::Create,
-            &id,
-            &display(model, &saved),
-            None,
-            Some(&saved),
+            Change {
+                action: Action::Create,
+                id: &id,
+                repr: &display(model, &saved),
+                before: None,
+                after: Some(&saved),
+            },
         )?;
         Ok(saved)
     }
@@ -140,11 +142,13 @@ impl Writer<'_> {
             conn,
             self.actor,
             model,
-            Action::Update,
-            id,
-            &display(model, &saved),
-            Some(&original),
-            Some(&saved),
+            Change {
+                action: Action::Update,
+                id,
+                repr: &display(model, &saved),
+                before: Some(&original),
+                after: Some(&saved),
+            },
         )?;
         Ok(saved)
     }
@@ -230,11 +234,13 @@ impl Writer<'_> {
             conn,
             self.actor,
             model,
-            Action::Delete,
-            id,
-            &display(model, &row),
-            Some(&row),
-            None,
+            Change {
+                action: Action::Delete,
+                id,
+                repr: &display(model, &row),
+                before: Some(&row),
+                after: None,
+            },
         )
     }
 
@@ -410,35 +416,33 @@ impl Writer<'_> {
         if lookups.is_empty() {
             return Err("This field may not be null.".into());
         }
-        let mut sql = Sql::from(format!(
-            "SELECT COUNT(*) AS count FROM {} WHERE ",
-            ident(&table_of(to))
-        ));
+        let backend = dynamic::backend_of(conn);
         let mut ids_sql = Sql::from(format!(
-            "SELECT json_object('id', {}) AS row FROM {} WHERE ",
+            "SELECT {}('id', {}){} AS row FROM {} WHERE ",
+            if backend == crate::db::Backend::Postgres {
+                "json_build_object"
+            } else {
+                "json_object"
+            },
             ident("id"),
+            if backend == crate::db::Backend::Postgres {
+                "::text"
+            } else {
+                ""
+            },
             ident(&table_of(to))
         ));
-        if dynamic::backend_of(conn) == crate::db::Backend::Postgres {
-            ids_sql = Sql::from(format!(
-                "SELECT json_build_object('id', {})::text AS row FROM {} WHERE ",
-                ident("id"),
-                ident(&table_of(to))
-            ));
-        }
         for (i, (col, text)) in lookups.iter().enumerate() {
-            let part = if i > 0 { " AND " } else { "" };
             // Compare as text so that any column type matches the given value.
-            let cast = if dynamic::backend_of(conn) == crate::db::Backend::Postgres {
-                format!("{part}CAST({} AS TEXT) = ", ident(col))
-            } else {
-                format!("{part}CAST({} AS TEXT) = ", ident(col))
-            };
-            sql.push(cast.clone()).bind(SqlValue::text(text));
-            ids_sql.push(cast).bind(SqlValue::text(text));
+            ids_sql
+                .push(format!(
+                    "{}CAST({} AS TEXT) = ",
+                    if i > 0 { " AND " } else { "" },
+                    ident(col)
+                ))
+                .bind(SqlValue::text(text));
         }
         ids_sql.push(" LIMIT 2");
-        let _ = sql;
         let found = dynamic::query_json(conn, &ids_sql).map_err(|e| e.to_string())?;
         match found.as_slice() {
             [one] => Ok(one.get("id").cloned().unwrap_or(Value::Null)),
