@@ -147,8 +147,7 @@ async fn list(
         let registry = &st.catalog.registry;
         if depth(&params) == 0 {
             // The database writes the JSON of each object (objects::fastjson).
-            if let Some((count, rows)) =
-                fastjson::list(&mut conn, registry, &model, &query, &base)?
+            if let Some((count, rows)) = fastjson::list(&mut conn, registry, &model, &query, &base)?
             {
                 return Ok((count, rows, query));
             }

@@ -2,6 +2,7 @@
 //! API tokens, Nautobot-style object permissions, and CSRF tokens.
 
 pub mod csrf;
+pub mod groups;
 pub mod identity;
 pub mod passwords;
 pub mod permissions;

@@ -242,12 +242,20 @@ pub fn query_text(conn: &mut DbConnection, sql: &Sql) -> Result<Vec<String>> {
     let rows: Vec<JsonRow> = match conn {
         DbConnection::Sqlite(c) => {
             let (text, binds) = sql.render(Backend::Sqlite);
-            let q = bind_all!(diesel::sql_query(text.clone()).into_boxed::<Sqlite>(), binds, Sqlite);
+            let q = bind_all!(
+                diesel::sql_query(text.clone()).into_boxed::<Sqlite>(),
+                binds,
+                Sqlite
+            );
             q.load(c).map_err(|e| db_err(&text, e))?
         }
         DbConnection::Pg(c) => {
             let (text, binds) = sql.render(Backend::Postgres);
-            let q = bind_all!(diesel::sql_query(text.clone()).into_boxed::<Pg>(), binds, Pg);
+            let q = bind_all!(
+                diesel::sql_query(text.clone()).into_boxed::<Pg>(),
+                binds,
+                Pg
+            );
             q.load(c).map_err(|e| db_err(&text, e))?
         }
     };

@@ -1,9 +1,11 @@
 //! The HTML user interface: page rendering, the login page, the core pages, the
 //! navigation menu and the templates.
 
+pub mod admin;
 pub mod context;
 pub mod login;
 pub mod nav;
+pub mod objects;
 pub mod pages;
 pub mod templates;
 

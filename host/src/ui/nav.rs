@@ -61,6 +61,146 @@ pub struct Button {
     pub permissions: Vec<String>,
 }
 
+/// One core menu link: the model (`app_label.name`), its label, its list page.
+type CoreLink = (&'static str, &'static str, &'static str);
+
+/// The core tabs as Nautobot has them: `(tab, weight, group, weight, links)`.
+const CORE_MENU: &[(&str, u32, &str, u32, &[CoreLink])] = &[
+    (
+        "Organization",
+        100,
+        "Locations",
+        100,
+        &[
+            ("dcim.location", "Locations", "/dcim/locations/"),
+            (
+                "dcim.locationtype",
+                "Location Types",
+                "/dcim/location-types/",
+            ),
+        ],
+    ),
+    (
+        "Organization",
+        100,
+        "Statuses",
+        200,
+        &[("extras.status", "Statuses", "/extras/statuses/")],
+    ),
+    (
+        "Organization",
+        100,
+        "Tags",
+        300,
+        &[("extras.tag", "Tags", "/extras/tags/")],
+    ),
+    (
+        "Organization",
+        100,
+        "Roles",
+        400,
+        &[("extras.role", "Roles", "/extras/roles/")],
+    ),
+    (
+        "Devices",
+        200,
+        "Devices",
+        100,
+        &[
+            ("dcim.device", "Devices", "/dcim/devices/"),
+            ("dcim.devicetype", "Device Types", "/dcim/device-types/"),
+            ("dcim.manufacturer", "Manufacturers", "/dcim/manufacturers/"),
+            ("dcim.platform", "Platforms", "/dcim/platforms/"),
+        ],
+    ),
+    (
+        "Devices",
+        200,
+        "Device Components",
+        200,
+        &[("dcim.interface", "Interfaces", "/dcim/interfaces/")],
+    ),
+    (
+        "IPAM",
+        300,
+        "IP Addresses",
+        100,
+        &[("ipam.ipaddress", "IP Addresses", "/ipam/ip-addresses/")],
+    ),
+    (
+        "IPAM",
+        300,
+        "Prefixes",
+        200,
+        &[("ipam.prefix", "Prefixes", "/ipam/prefixes/")],
+    ),
+    (
+        "IPAM",
+        300,
+        "VLANs",
+        300,
+        &[("ipam.vlan", "VLANs", "/ipam/vlans/")],
+    ),
+    (
+        "IPAM",
+        300,
+        "Namespaces",
+        400,
+        &[("ipam.namespace", "Namespaces", "/ipam/namespaces/")],
+    ),
+    (
+        "Extras",
+        900,
+        "Logging",
+        100,
+        &[(
+            "extras.objectchange",
+            "Change Log",
+            "/extras/object-changes/",
+        )],
+    ),
+];
+
+/// A core menu link to the list of `model`, shown to those who may view it, with Add
+/// and Import buttons for those who may add (none for the read-only change log).
+fn core_item(model: &str, label: &str, url: &str, weight: u32) -> Item {
+    let permission = |action: &str| -> Vec<String> {
+        match model.split_once('.') {
+            Some((app, name)) => vec![format!("{app}.{action}_{name}")],
+            None => Vec::new(),
+        }
+    };
+    let buttons = if crate::schema::core::is_read_only(model) {
+        Vec::new()
+    } else {
+        vec![
+            Button {
+                title: "Add".to_string(),
+                url: format!("{url}add/"),
+                icon_class: "mdi mdi-plus-thick".to_string(),
+                button_class: "success".to_string(),
+                weight: 100,
+                permissions: permission("add"),
+            },
+            Button {
+                title: "Import".to_string(),
+                url: format!("{url}import/"),
+                icon_class: "mdi mdi-database-import-outline".to_string(),
+                button_class: "info".to_string(),
+                weight: 200,
+                permissions: permission("add"),
+            },
+        ]
+    };
+    Item {
+        name: label.to_string(),
+        url: url.to_string(),
+        weight,
+        permissions: permission("view"),
+        buttons,
+    }
+}
+
 /// The whole menu, before per-user filtering.
 #[derive(Debug, Clone, Default)]
 pub struct Menu {
@@ -71,6 +211,17 @@ impl Menu {
     /// Builds the menu from the core entries and the loaded plugins'.
     pub fn build(registry: &PluginRegistry) -> Menu {
         let mut menu = Menu::default();
+        for (tab, tab_weight, group, group_weight, items) in CORE_MENU {
+            for (i, (name, label, url)) in items.iter().enumerate() {
+                menu.add(
+                    tab,
+                    *tab_weight,
+                    group,
+                    *group_weight,
+                    core_item(name, label, url, 100 * (i as u32 + 1)),
+                );
+            }
+        }
         menu.add(
             "Plugins",
             5000,
@@ -215,5 +366,35 @@ impl Menu {
     /// Every tab, unfiltered.
     pub fn tabs(&self) -> &[Tab] {
         &self.tabs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_tabs_link_to_the_model_lists() {
+        let menu = Menu::build(&PluginRegistry::default());
+        let names: Vec<&str> = menu.tabs().iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["Organization", "Devices", "IPAM", "Extras", "Plugins"]
+        );
+        let catalog = crate::schema::catalog::Catalog::build(&[]).unwrap();
+        for (_, _, _, _, links) in CORE_MENU {
+            for (label, _, url) in links.iter() {
+                let model = catalog.registry.get(label).unwrap();
+                assert_eq!(&model.ui_path, url, "{label}");
+            }
+        }
+        let locations = &menu.tabs()[0].groups[0].items[0];
+        assert_eq!(locations.url, "/dcim/locations/");
+        assert_eq!(locations.permissions, ["dcim.view_location"]);
+        assert_eq!(locations.buttons[0].url, "/dcim/locations/add/");
+        assert_eq!(locations.buttons[0].permissions, ["dcim.add_location"]);
+        let changes = &menu.tabs()[3].groups[0].items[0];
+        assert_eq!(changes.url, "/extras/object-changes/");
+        assert!(changes.buttons.is_empty());
     }
 }

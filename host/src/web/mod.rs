@@ -49,10 +49,13 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
                 .route(web::get().to(api::installed_plugins)),
         )
         .service(resource("/api/extras/content-types/").route(web::get().to(api::content_types)));
+    // Before the object pages, whose `/{app}/{model}/…` patterns would also match.
+    ui::admin::routes(cfg);
     for app in crate::schema::core::CORE_APPS {
         cfg.service(resource(&format!("/api/{app}/")).route(web::get().to(api::app_root)));
     }
     api::objects::routes(cfg, state);
+    ui::objects::routes(cfg, state);
     plugin_views::mount(cfg, &state.registry);
     // Static files come from STATIC_ROOT as collectstatic left it; actix-files refuses
     // paths that climb out of it and does not list directories.
