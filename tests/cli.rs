@@ -39,7 +39,9 @@ fn migrate_says_what_it_applied_and_is_idempotent(backend: Backend) {
     let first = root.run(&["migrate"]).success();
     for (app, name) in every {
         assert!(
-            first.stdout.contains(&format!("Applying {app}.{name}... OK")),
+            first
+                .stdout
+                .contains(&format!("Applying {app}.{name}... OK")),
             "{}",
             first.stdout
         );

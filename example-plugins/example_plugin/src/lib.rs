@@ -381,8 +381,10 @@ fn api_summary(ctx: &Context<'_>, req: Request) -> Result<Response, PluginError>
     if req.method == "POST" {
         let body: nautobot_plugin_abi::serde_json::Value = req.json()?;
         let name = body["name"].as_str().unwrap_or_default().to_string();
-        let created: nautobot_plugin_abi::serde_json::Value =
-            host.create("example_plugin.examplemodel", json!({"name": name, "number": 7}))?;
+        let created: nautobot_plugin_abi::serde_json::Value = host.create(
+            "example_plugin.examplemodel",
+            json!({"name": name, "number": 7}),
+        )?;
         let id = created["id"].as_str().unwrap_or_default().to_string();
         let updated: nautobot_plugin_abi::serde_json::Value = host.update(
             "example_plugin.examplemodel",
