@@ -267,6 +267,13 @@ fn menu_entries_from_several_plugins_merge_into_one_tab(backend: Backend) {
     assert!(page
         .body
         .contains("href=\"/plugins/dependent-plugin/\">Dependent Item<"));
+    // A menu item can open the generic pages of the plugin's own models.
+    assert!(page
+        .body
+        .contains("href=\"/plugins/example-plugin/example-models/\">Example Models<"));
+    assert!(page
+        .body
+        .contains("href=\"/plugins/example-plugin/example-models/add/\""));
 }
 
 fn settings_merge_defaults_under_the_operators_values(backend: Backend) {

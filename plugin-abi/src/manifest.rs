@@ -79,6 +79,19 @@ impl PluginManifest {
         self.views.iter().find(|v| v.name == name)
     }
 
+    /// The path, below the plugin's UI base, of the generic page a link name names:
+    /// `<model>_list` (`example-models/`) or `<model>_add` (`example-models/add/`) for one
+    /// of the plugin's own models.
+    pub fn model_link(&self, link: &str) -> Option<String> {
+        let (model, page) = link.rsplit_once('_')?;
+        let schema = self.models.iter().find(|m| m.name == model)?;
+        match page {
+            "list" => Some(format!("{}/", schema.url_plural())),
+            "add" => Some(format!("{}/add/", schema.url_plural())),
+            _ => None,
+        }
+    }
+
     /// Finds one of the plugin's API views by name.
     pub fn api_view(&self, name: &str) -> Option<&ViewDef> {
         self.api_views.iter().find(|v| v.name == name)

@@ -99,7 +99,8 @@ impl NavMenuGroup {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct NavMenuItem {
-    /// Name of the plugin UI view the item opens.
+    /// Name of the plugin UI view the item opens, or `<model>_list` / `<model>_add` for
+    /// the list or add page of one of the plugin's models (`examplemodel_list`).
     pub link: String,
     /// The item's label.
     pub name: String,

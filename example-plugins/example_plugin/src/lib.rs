@@ -47,13 +47,23 @@ pub fn plugin() -> PluginBuilder {
         )
         .menu_tab(
             NavMenuTab::new("Example Menu").weight(1000).group(
-                NavMenuGroup::new("Example Group 1").item(
-                    NavMenuItem::new("home", "Example Home").button(
-                        NavMenuButton::new("form", "Add")
-                            .icon_class("mdi mdi-plus-thick")
-                            .permission("example_plugin.add_examplemodel"),
+                NavMenuGroup::new("Example Group 1")
+                    .item(
+                        NavMenuItem::new("home", "Example Home").button(
+                            NavMenuButton::new("form", "Add")
+                                .icon_class("mdi mdi-plus-thick")
+                                .permission("example_plugin.add_examplemodel"),
+                        ),
+                    )
+                    .item(
+                        NavMenuItem::new("examplemodel_list", "Example Models")
+                            .permission("example_plugin.view_examplemodel")
+                            .button(
+                                NavMenuButton::new("examplemodel_add", "Add Example Model")
+                                    .icon_class("mdi mdi-plus-thick")
+                                    .permission("example_plugin.add_examplemodel"),
+                            ),
                     ),
-                ),
             ),
         )
         .middleware(Middleware::new("add_header").on_response(add_header))

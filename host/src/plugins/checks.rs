@@ -156,10 +156,10 @@ pub fn check_manifest(
         .filter(|v| !v.path.contains('{'))
         .map(|v| v.name.as_str())
         .collect();
-    let known = |name: &str| view_names.contains(&name);
+    let known = |name: &str| view_names.contains(&name) || m.model_link(name).is_some();
     let list = || {
         format!(
-            "one of the plugin's views without path parameters ({})",
+            "one of the plugin's views without path parameters ({}), or <model>_list / <model>_add",
             view_names.join(", ")
         )
     };

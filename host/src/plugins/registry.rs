@@ -62,11 +62,17 @@ impl LoadedPlugin {
     }
 
     /// The path of the UI view named `view` (views with path parameters have none).
+    /// `<model>_list` and `<model>_add` name the generic pages of the plugin's models.
     pub fn view_url(&self, view: &str) -> Option<String> {
         self.manifest
             .view(view)
             .filter(|v| !v.path.contains('{'))
             .map(|v| format!("{}{}", self.ui_base(), v.path))
+            .or_else(|| {
+                self.manifest
+                    .model_link(view)
+                    .map(|p| format!("{}{p}", self.ui_base()))
+            })
     }
 
     /// The path of the plugin's API root, if it serves one.
