@@ -161,6 +161,15 @@ struct JsonRow {
 }
 
 #[derive(QueryableByName)]
+struct CountedRow {
+    // Not named `row`: the derive's own variable has that name.
+    #[diesel(sql_type = Text, column_name = row)]
+    body: String,
+    #[diesel(sql_type = BigInt)]
+    count: i64,
+}
+
+#[derive(QueryableByName)]
 struct CountRow {
     #[diesel(sql_type = BigInt)]
     count: i64,
@@ -260,6 +269,31 @@ pub fn query_text(conn: &mut DbConnection, sql: &Sql) -> Result<Vec<String>> {
         }
     };
     Ok(rows.into_iter().map(|r| r.row).collect())
+}
+
+/// Runs a query with a text column `row` and an integer column `count`.
+pub fn query_text_counted(conn: &mut DbConnection, sql: &Sql) -> Result<Vec<(String, i64)>> {
+    let rows: Vec<CountedRow> = match conn {
+        DbConnection::Sqlite(c) => {
+            let (text, binds) = sql.render(Backend::Sqlite);
+            let q = bind_all!(
+                diesel::sql_query(text.clone()).into_boxed::<Sqlite>(),
+                binds,
+                Sqlite
+            );
+            q.load(c).map_err(|e| db_err(&text, e))?
+        }
+        DbConnection::Pg(c) => {
+            let (text, binds) = sql.render(Backend::Postgres);
+            let q = bind_all!(
+                diesel::sql_query(text.clone()).into_boxed::<Pg>(),
+                binds,
+                Pg
+            );
+            q.load(c).map_err(|e| db_err(&text, e))?
+        }
+    };
+    Ok(rows.into_iter().map(|r| (r.body, r.count)).collect())
 }
 
 /// Runs a query whose single column `count` is an integer.
