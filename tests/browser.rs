@@ -7,9 +7,16 @@
 //! skipped with a printed reason, except under `CI=true`.
 
 use serde_json::{json, Value};
-use support::{both_backends, webdriver::Browser, Backend, Root};
+use support::{
+    both_backends,
+    webdriver::{Browser, Element},
+    Backend, Root, ADMIN_TOKEN,
+};
 
-both_backends!(a_user_logs_in_uses_the_example_plugin_and_logs_out);
+both_backends!(
+    a_user_logs_in_uses_the_example_plugin_and_logs_out,
+    a_network_engineer_adds_a_location_in_the_browser
+);
 
 const PLUGIN_HOME: &str = "/plugins/example-plugin/";
 const PLUGIN_FORM: &str = "/plugins/example-plugin/form/";
@@ -246,5 +253,300 @@ fn a_user_logs_in_uses_the_example_plugin_and_logs_out(backend: Backend) {
         browser.fail(&format!(
             "opening / after logout should ask for a login with next=/, got {url}"
         ));
+    }
+}
+
+const LOCATIONS: &str = "/dcim/locations/";
+const LOCATION_ADD: &str = "/dcim/locations/add/";
+const EXAMPLE_MODELS: &str = "/plugins/example-plugin/example-models/";
+const FORBIDDEN_LOCATION_NAME: &str = "this location has a matching name";
+
+/// Whether `text` is a hyphenated UUID (8-4-4-4-12 hex digits).
+fn is_uuid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups
+            .iter()
+            .all(|g| g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// Chooses the option labelled `label` in the select `css`, like a user would, and checks
+/// it is selected.
+fn choose_option(browser: &Browser, css: &str, label: &str) {
+    let select = browser.find(css);
+    let option = browser
+        .find_all_in(&select, "option")
+        .into_iter()
+        .find(|o| browser.text(o).trim() == label)
+        .unwrap_or_else(|| browser.fail(&format!("{css} has no option {label:?}")));
+    browser.click(&option);
+    if browser.property(&option, "selected") != json!(true) {
+        browser.fail(&format!("the option {label:?} of {css} is not selected"));
+    }
+}
+
+/// The label of the selected option of the select `css`.
+fn selected_label(browser: &Browser, css: &str) -> String {
+    let select = browser.find(css);
+    browser
+        .find_all_in(&select, "option")
+        .into_iter()
+        .find(|o| browser.property(o, "selected") == json!(true))
+        .map(|o| browser.text(&o).trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Types `text` into the (emptied) input `css`.
+fn fill(browser: &Browser, css: &str, text: &str) {
+    let input = browser.find(css);
+    browser.clear(&input);
+    browser.send_keys(&input, text);
+}
+
+/// Fails unless an element matching `css` is present and displayed; returns it.
+fn displayed(browser: &Browser, css: &str) -> Element {
+    let element = browser.find(css);
+    if !browser.is_displayed(&element) {
+        browser.fail(&format!("{css} is on the page but not displayed"));
+    }
+    element
+}
+
+/// Hovers the navigation tab `tab_name` and returns its opened dropdown.
+fn open_menu_tab(browser: &Browser, tab_name: &str) -> Element {
+    let tab = browser
+        .find_all("#nav-menu .nav-tab")
+        .into_iter()
+        .find(|tab| {
+            let label = browser.find_all_in(tab, ".nav-tab-label");
+            label.first().map(|l| browser.text(l)).as_deref() == Some(tab_name)
+        })
+        .unwrap_or_else(|| browser.fail(&format!("#nav-menu has no {tab_name:?} tab")));
+    let dropdown = browser
+        .find_all_in(&tab, ".dropdown")
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| browser.fail(&format!("the {tab_name:?} tab has no dropdown")));
+    browser.hover(&browser.find_all_in(&tab, ".nav-tab-label")[0]);
+    browser.wait_for(
+        &format!("the {tab_name:?} dropdown to open on hover"),
+        |b| b.is_displayed(&dropdown).then_some(()),
+    );
+    dropdown
+}
+
+/// The texts of the cells of the list row whose object link reads `name`, if any.
+fn row_cells(browser: &Browser, name: &str) -> Option<Vec<String>> {
+    browser
+        .find_all("#object-table tr.object-row")
+        .into_iter()
+        .find(|row| {
+            let link = browser.find_all_in(row, "a.object-link");
+            link.first().map(|l| browser.text(l)).as_deref() == Some(name)
+        })
+        .map(|row| {
+            browser
+                .find_all_in(&row, "td")
+                .iter()
+                .map(|td| browser.text(td).trim().to_string())
+                .collect()
+        })
+}
+
+fn a_network_engineer_adds_a_location_in_the_browser(backend: Backend) {
+    let test = format!("a_network_engineer_adds_a_location_in_the_browser on {backend:?}");
+    let Some(browser) = Browser::start_or_skip(&test) else {
+        return;
+    };
+    let mut root = Root::new(backend);
+    root.plugins(&["example_plugin"]);
+    root.install();
+    let server = root.start();
+    let base = server.base_url();
+
+    // The location type comes from the REST API, to keep the browser part short.
+    let api = server.client().with_token(ADMIN_TOKEN);
+    let res = api.send_json(
+        "POST",
+        "/api/dcim/location-types/",
+        &json!({"name": "Campus"}),
+    );
+    assert_eq!(res.status, 201, "creating the location type: {}", res.body);
+
+    // Log in through the form on the way to the location list.
+    browser.navigate(&format!("{base}{LOCATIONS}"));
+    let url = browser.wait_for_path("/login/");
+    if next_param(&url).as_deref() != Some(LOCATIONS) {
+        browser.fail(&format!(
+            "the login page should have next={LOCATIONS}, got {url}"
+        ));
+    }
+    submit_login(&browser, "admin", "admin");
+    browser.wait_for_path(LOCATIONS);
+    displayed(&browser, "#object-table");
+    if !browser.find_all("#object-table tr.object-row").is_empty() {
+        browser.fail("the location list is not empty before any location was added");
+    }
+    let list_button = displayed(
+        &browser,
+        ".plugin-slot[data-slot=\"list_buttons\"] #example-plugin-list-buttons",
+    );
+    let text = browser.text(&list_button);
+    if text != "Example Plugin list button" {
+        browser.fail(&format!("the plugin list button reads {text:?}"));
+    }
+
+    // The Add button leads to the form.
+    browser.click(&displayed(&browser, "#add-button"));
+    browser.wait_for_path(LOCATION_ADD);
+    fill(&browser, "#id_name", FORBIDDEN_LOCATION_NAME);
+    choose_option(&browser, "#id_location_type", "Campus");
+    choose_option(&browser, "#id_status", "Active");
+
+    // The plugin's validator refuses the name: the form comes back with the message
+    // under the name field, and keeps what was chosen.
+    browser.click(&browser.find("#submit-button"));
+    let expected = format!("Location name must not be '{FORBIDDEN_LOCATION_NAME}'");
+    let error = browser.wait_for_text("[data-field=\"name\"] .field-error", &expected);
+    if error != expected {
+        browser.fail(&format!("the name field error reads {error:?}"));
+    }
+    displayed(&browser, "[data-field=\"name\"] .field-error");
+    if browser.current_url_parsed().path() != LOCATION_ADD {
+        browser.fail("a refused location stays on the add form");
+    }
+    for (css, label) in [("#id_location_type", "Campus"), ("#id_status", "Active")] {
+        let selected = selected_label(&browser, css);
+        if selected != label {
+            browser.fail(&format!(
+                "{css} shows {selected:?} after the error, expected {label:?}"
+            ));
+        }
+    }
+
+    // A good name: the location is created and its page shown.
+    fill(&browser, "#id_name", "Brussels DC1");
+    browser.click(&browser.find("#submit-button"));
+    let detail = browser.wait_for("the location's detail page", |b| {
+        let url = b.current_url_parsed();
+        let id = url.path().strip_prefix(LOCATIONS)?.strip_suffix('/')?;
+        is_uuid(id).then(|| url.path().to_string())
+    });
+    let title = browser.wait_for_text("#object-title", "Brussels DC1");
+    if title != "Brussels DC1" {
+        browser.fail(&format!("the detail page title reads {title:?}"));
+    }
+    if !browser.find_all(".field-error").is_empty() || !browser.find_all("#form-errors").is_empty()
+    {
+        browser.fail("the detail page shows form errors");
+    }
+
+    // Every plugin panel and button is on the page and visible.
+    for (slot, id, text) in [
+        (
+            "left_page",
+            "example-plugin-left-page",
+            "Example Plugin left page content for Brussels DC1",
+        ),
+        (
+            "right_page",
+            "example-plugin-right-page",
+            "Example Plugin right page content for Brussels DC1",
+        ),
+        (
+            "full_width_page",
+            "example-plugin-full-width-page",
+            "Example Plugin full width page content for Brussels DC1",
+        ),
+        (
+            "buttons",
+            "example-plugin-buttons",
+            "Example Plugin button for Brussels DC1",
+        ),
+    ] {
+        let marker = displayed(
+            &browser,
+            &format!(".plugin-slot[data-slot=\"{slot}\"] #{id}"),
+        );
+        let shown = browser.text(&marker);
+        if shown != text {
+            browser.fail(&format!("#{id} reads {shown:?}, expected {text:?}"));
+        }
+    }
+
+    // The plugin's tab is hidden until its link is clicked; then it replaces the main
+    // pane.
+    let tab_content = browser.find("#example-plugin-tab");
+    if browser.is_displayed(&tab_content) {
+        browser.fail("the Example Plugin Tab content is displayed before its tab is opened");
+    }
+    let tab_link = browser
+        .find_all("#object-tabs a.plugin-tab-link")
+        .into_iter()
+        .find(|a| browser.text(a) == "Example Plugin Tab")
+        .unwrap_or_else(|| browser.fail("no \"Example Plugin Tab\" tab link"));
+    browser.click(&tab_link);
+    browser.wait_for("the Example Plugin Tab to open", |b| {
+        b.is_displayed(&tab_content).then_some(())
+    });
+    let text = browser.text(&tab_content);
+    if text != "Example tab content" {
+        browser.fail(&format!("the Example Plugin Tab shows {text:?}"));
+    }
+    if browser.is_displayed(&browser.find("#main")) {
+        browser.fail("the main pane is still displayed with the plugin tab open");
+    }
+    if browser.current_url_parsed().path() != detail {
+        browser.fail("opening the plugin tab left the detail page");
+    }
+
+    // The location is in the list now.
+    browser.navigate(&format!("{base}{LOCATIONS}"));
+    browser.wait_for_path(LOCATIONS);
+    let cells = row_cells(&browser, "Brussels DC1")
+        .unwrap_or_else(|| browser.fail("the location list has no \"Brussels DC1\" row"));
+    for wanted in ["Campus", "Active"] {
+        if !cells.iter().any(|c| c == wanted) {
+            browser.fail(&format!(
+                "the Brussels DC1 row has no {wanted:?}: {cells:?}"
+            ));
+        }
+    }
+
+    // The Example Models list, from the navigation menu.
+    let dropdown = open_menu_tab(&browser, "Example Menu");
+    let link = browser
+        .find_all_in(&dropdown, ".nav-item-link")
+        .into_iter()
+        .find(|l| browser.text(l) == "Example Models")
+        .unwrap_or_else(|| browser.fail("the Example Menu has no \"Example Models\" item"));
+    browser.click(&link);
+    browser.wait_for_path(EXAMPLE_MODELS);
+    displayed(&browser, "#object-table");
+
+    // Add an ExampleModel through its form; the number defaults to 100.
+    browser.click(&displayed(&browser, "#add-button"));
+    browser.wait_for_path(&format!("{EXAMPLE_MODELS}add/"));
+    fill(&browser, "#id_name", "Example One");
+    let number = browser.property(&browser.find("#id_number"), "value");
+    if number != json!("100") {
+        browser.fail(&format!(
+            "the number field starts at {number}, expected 100"
+        ));
+    }
+    browser.click(&browser.find("#submit-button"));
+    browser.wait_for("the example model's detail page", |b| {
+        let url = b.current_url_parsed();
+        let id = url.path().strip_prefix(EXAMPLE_MODELS)?.strip_suffix('/')?;
+        is_uuid(id).then_some(())
+    });
+    browser.wait_for_text("#object-title", "Example One");
+
+    browser.navigate(&format!("{base}{EXAMPLE_MODELS}"));
+    browser.wait_for_path(EXAMPLE_MODELS);
+    let cells = row_cells(&browser, "Example One")
+        .unwrap_or_else(|| browser.fail("the Example Models list has no \"Example One\" row"));
+    if !cells.iter().any(|c| c == "100") {
+        browser.fail(&format!("the Example One row has no number 100: {cells:?}"));
     }
 }

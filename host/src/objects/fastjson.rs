@@ -221,32 +221,32 @@ pub fn list(
         return Ok(None);
     };
     let filter = super::query::where_clause(registry, model, query, backend)?;
-    // The total comes with the page (a window over every matching row); only an empty
-    // page needs a query of its own to count.
-    let mut page = Sql::from(format!("SELECT {select}, COUNT(*) OVER () AS count"));
-    page.append(from_clause(model, base, backend));
-    page.append(filter.clone());
-    page.push(super::query::order_clause(model, &query.sort));
+    let mut count = Sql::from(format!(
+        "SELECT COUNT(*) AS count FROM {}",
+        ident(&model.table())
+    ));
+    count.append(filter.clone());
+    let total = dynamic::query_count(conn, &count)?;
+    // The page's rows are chosen first and the JSON built for those only: a database
+    // sorting the outer query would build it for every matching row.
+    let table = ident(&model.table());
+    let order = super::query::order_clause(model, &query.sort);
+    let mut page = Sql::from(format!("SELECT {select} FROM (SELECT * FROM {table}"));
+    page.append(filter);
+    page.push(order.clone());
     page.push(" LIMIT ")
         .bind(SqlValue::Int(query.limit as i64))
         .push(" OFFSET ")
         .bind(SqlValue::Int(query.offset as i64));
-    let rows = dynamic::query_text_counted(conn, &page)?;
-    let total = match rows.first() {
-        Some((_, total)) => *total,
-        None => {
-            let mut count = Sql::from(format!(
-                "SELECT COUNT(*) AS count FROM {}",
-                ident(&model.table())
-            ));
-            count.append(filter);
-            dynamic::query_count(conn, &count)?
-        }
-    };
-    Ok(Some((
-        total.max(0) as u64,
-        rows.into_iter().map(|(row, _)| row).collect(),
-    )))
+    page.push(format!(") AS {table}, (SELECT "));
+    page.bind(SqlValue::text(base));
+    page.push(match backend {
+        Backend::Sqlite => " AS base) AS p",
+        Backend::Postgres => "::text AS base) AS p",
+    });
+    page.push(order);
+    let rows = dynamic::query_text(conn, &page)?;
+    Ok(Some((total.max(0) as u64, rows)))
 }
 
 /// One object as REST JSON text (`Ok(None)` inside when it does not exist); `None`

@@ -485,6 +485,8 @@ pub fn order_clause(model: &Model, sort: &[String]) -> String {
         sort.to_vec()
     };
     let mut parts = Vec::new();
+    // `id` breaks ties so that pages are stable, unless a unique field already does.
+    let mut unique = false;
     for f in fields {
         let (name, desc) = match f.strip_prefix('-') {
             Some(n) => (n, true),
@@ -499,13 +501,16 @@ pub fn order_clause(model: &Model, sort: &[String]) -> String {
                 _ => continue,
             },
         };
+        unique = col == "id" || model.field(name).is_some_and(|f| f.unique && !f.null);
         parts.push(format!(
             "{}{}",
             ident(&col),
             if desc { " DESC" } else { "" }
         ));
     }
-    parts.push(ident("id"));
+    if !unique {
+        parts.push(ident("id"));
+    }
     format!(" ORDER BY {}", parts.join(", "))
 }
 
@@ -522,16 +527,20 @@ pub fn list(
     let mut count = Sql::from(format!("SELECT COUNT(*) AS count FROM {table}"));
     count.append(filter.clone());
     let total = dynamic::query_count(conn, &count)?;
+    // Rows first, JSON for the page only (see `fastjson::list`).
+    let order = order_clause(model, &query.sort);
     let mut page = Sql::from(format!(
-        "SELECT {} FROM {table}",
+        "SELECT {} FROM (SELECT * FROM {table}",
         select_row(model, backend)
     ));
     page.append(filter);
-    page.push(order_clause(model, &query.sort));
+    page.push(order.clone());
     page.push(" LIMIT ")
         .bind(SqlValue::Int(query.limit as i64))
         .push(" OFFSET ")
         .bind(SqlValue::Int(query.offset as i64));
+    page.push(format!(") AS {table}"));
+    page.push(order);
     let rows = load(conn, model, &page)?;
     Ok((total.max(0) as u64, rows))
 }
