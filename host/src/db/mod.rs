@@ -76,9 +76,29 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqliteSetup {
     }
 }
 
+/// Turns off SQLite's memory statistics before its first use. With them on, every
+/// allocation SQLite makes takes one process-wide mutex, and connections on several
+/// threads building JSON pages spend most of their time waiting for it.
+fn configure_sqlite() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sqlite3_config may be called only before sqlite3_initialize and not
+        // concurrently with other SQLite calls; the Once runs it once, before this
+        // process opens any SQLite connection (every connection is opened through
+        // `Database::connect`). Called later, SQLite ignores it with SQLITE_MISUSE.
+        let rc = unsafe {
+            libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int)
+        };
+        if rc != libsqlite3_sys::SQLITE_OK {
+            tracing::debug!("SQLite memory statistics stay on (sqlite3_config returned {rc})");
+        }
+    });
+}
+
 impl Database {
     /// Opens a pool on `url`, checking that one connection can be made.
     pub fn connect(url: &DatabaseUrl) -> Result<Database> {
+        configure_sqlite();
         let (conn_url, backend, max_size) = match url {
             DatabaseUrl::Sqlite(path) => {
                 if let Some(parent) = path.parent() {
