@@ -8,8 +8,8 @@
 
 use diesel::{
     pg::Pg,
-    query_builder::BoxedSqlQuery,
-    sql_types::{BigInt, Bool, Double, Nullable, Text},
+    query_builder::{AstPass, Query, QueryFragment, QueryId},
+    sql_types::{BigInt, Bool, Double, Nullable, Text, Untyped},
     sqlite::Sqlite,
     QueryableByName, RunQueryDsl,
 };
@@ -73,6 +73,7 @@ impl SqlValue {
 #[derive(Debug, Clone, Default)]
 pub struct Sql {
     parts: Vec<Part>,
+    cacheable: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -109,6 +110,14 @@ impl Sql {
     /// Appends another statement fragment.
     pub fn append(&mut self, other: Sql) -> &mut Sql {
         self.parts.extend(other.parts);
+        self
+    }
+
+    /// Keeps the prepared statement on the connection for the next run with the same
+    /// text. Only for statements whose text comes in a bounded number of shapes (not
+    /// ones with a clause per filter value a client sends).
+    pub fn cached(&mut self) -> &mut Sql {
+        self.cacheable = true;
         self
     }
 
@@ -175,25 +184,107 @@ struct CountRow {
     count: i64,
 }
 
-macro_rules! bind_all {
-    ($query:expr, $binds:expr, $db:ty) => {{
-        let mut q: BoxedSqlQuery<'static, $db, diesel::query_builder::SqlQuery> = $query;
-        for value in $binds {
-            q = match value {
-                SqlValue::Null(t) => match t {
-                    SqlType::Int => q.bind::<Nullable<BigInt>, _>(None::<i64>),
-                    SqlType::Float => q.bind::<Nullable<Double>, _>(None::<f64>),
-                    SqlType::Bool => q.bind::<Nullable<Bool>, _>(None::<bool>),
-                    _ => q.bind::<Nullable<Text>, _>(None::<String>),
-                },
-                SqlValue::Text(s, _) => q.bind::<Text, _>(s),
-                SqlValue::Int(i) => q.bind::<BigInt, _>(i),
-                SqlValue::Float(f) => q.bind::<Double, _>(f),
-                SqlValue::Bool(b) => q.bind::<Bool, _>(b),
-            };
+/// A statement as diesel runs it: the text and binds of an [`Sql`], pushed in order so
+/// that diesel writes each backend's placeholders. Statements marked cacheable are
+/// prepared once per connection and kept (diesel's statement cache, keyed by the SQL).
+struct Statement<'a> {
+    sql: &'a Sql,
+    postgres: bool,
+}
+
+impl QueryId for Statement<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for Statement<'_> {
+    type SqlType = Untyped;
+}
+
+impl<Conn> RunQueryDsl<Conn> for Statement<'_> {}
+
+static NO_TEXT: Option<String> = None;
+static NO_INT: Option<i64> = None;
+static NO_FLOAT: Option<f64> = None;
+static NO_BOOL: Option<bool> = None;
+
+impl<DB> QueryFragment<DB> for Statement<'_>
+where
+    DB: diesel::backend::Backend
+        + diesel::sql_types::HasSqlType<Text>
+        + diesel::sql_types::HasSqlType<BigInt>
+        + diesel::sql_types::HasSqlType<Double>
+        + diesel::sql_types::HasSqlType<Bool>,
+    String: diesel::serialize::ToSql<Text, DB>,
+    i64: diesel::serialize::ToSql<BigInt, DB>,
+    f64: diesel::serialize::ToSql<Double, DB>,
+    bool: diesel::serialize::ToSql<Bool, DB>,
+    Option<String>: diesel::serialize::ToSql<Nullable<Text>, DB>,
+    Option<i64>: diesel::serialize::ToSql<Nullable<BigInt>, DB>,
+    Option<f64>: diesel::serialize::ToSql<Nullable<Double>, DB>,
+    Option<bool>: diesel::serialize::ToSql<Nullable<Bool>, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> diesel::QueryResult<()> {
+        if !self.sql.cacheable {
+            out.unsafe_to_cache_prepared();
         }
-        q
-    }};
+        for part in &self.sql.parts {
+            match part {
+                Part::Text(t) => out.push_sql(t),
+                Part::Bind(value) => {
+                    match value {
+                        SqlValue::Null(SqlType::Int) => {
+                            out.push_bind_param::<Nullable<BigInt>, _>(&NO_INT)?
+                        }
+                        SqlValue::Null(SqlType::Float) => {
+                            out.push_bind_param::<Nullable<Double>, _>(&NO_FLOAT)?
+                        }
+                        SqlValue::Null(SqlType::Bool) => {
+                            out.push_bind_param::<Nullable<Bool>, _>(&NO_BOOL)?
+                        }
+                        SqlValue::Null(_) => out.push_bind_param::<Nullable<Text>, _>(&NO_TEXT)?,
+                        SqlValue::Text(s, _) => out.push_bind_param::<Text, _>(s)?,
+                        SqlValue::Int(i) => out.push_bind_param::<BigInt, _>(i)?,
+                        SqlValue::Float(f) => out.push_bind_param::<Double, _>(f)?,
+                        SqlValue::Bool(b) => out.push_bind_param::<Bool, _>(b)?,
+                    }
+                    if self.postgres {
+                        // PostgreSQL infers parameter types; say what they are where a
+                        // text parameter stands for another type.
+                        match value.sql_type() {
+                            SqlType::Json => out.push_sql("::jsonb"),
+                            SqlType::Timestamp => out.push_sql("::timestamptz"),
+                            SqlType::Date => out.push_sql("::date"),
+                            SqlType::Decimal => out.push_sql("::numeric"),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Loads the rows of `sql` as `T` on either backend.
+fn load<T>(conn: &mut DbConnection, sql: &Sql) -> Result<Vec<T>>
+where
+    T: QueryableByName<Sqlite> + QueryableByName<Pg> + 'static,
+{
+    match conn {
+        DbConnection::Sqlite(c) => Statement {
+            sql,
+            postgres: false,
+        }
+        .load::<T>(c)
+        .map_err(|e| db_err(&sql.render(Backend::Sqlite).0, e)),
+        DbConnection::Pg(c) => Statement {
+            sql,
+            postgres: true,
+        }
+        .load::<T>(c)
+        .map_err(|e| db_err(&sql.render(Backend::Postgres).0, e)),
+    }
 }
 
 fn db_err(sql: &str, e: diesel::result::Error) -> Error {
@@ -218,26 +309,7 @@ pub fn is_foreign_key_violation(err: &Error) -> bool {
 
 /// Runs a query whose single column `row` is a JSON object per row.
 pub fn query_json(conn: &mut DbConnection, sql: &Sql) -> Result<Vec<serde_json::Value>> {
-    let rows: Vec<JsonRow> = match conn {
-        DbConnection::Sqlite(c) => {
-            let (text, binds) = sql.render(Backend::Sqlite);
-            let q = bind_all!(
-                diesel::sql_query(text.clone()).into_boxed::<Sqlite>(),
-                binds,
-                Sqlite
-            );
-            q.load(c).map_err(|e| db_err(&text, e))?
-        }
-        DbConnection::Pg(c) => {
-            let (text, binds) = sql.render(Backend::Postgres);
-            let q = bind_all!(
-                diesel::sql_query(text.clone()).into_boxed::<Pg>(),
-                binds,
-                Pg
-            );
-            q.load(c).map_err(|e| db_err(&text, e))?
-        }
-    };
+    let rows: Vec<JsonRow> = load(conn, sql)?;
     rows.into_iter()
         .map(|r| {
             serde_json::from_str(&r.row)
@@ -248,100 +320,37 @@ pub fn query_json(conn: &mut DbConnection, sql: &Sql) -> Result<Vec<serde_json::
 
 /// Runs a query whose single column `row` is text, returned as it is.
 pub fn query_text(conn: &mut DbConnection, sql: &Sql) -> Result<Vec<String>> {
-    let rows: Vec<JsonRow> = match conn {
-        DbConnection::Sqlite(c) => {
-            let (text, binds) = sql.render(Backend::Sqlite);
-            let q = bind_all!(
-                diesel::sql_query(text.clone()).into_boxed::<Sqlite>(),
-                binds,
-                Sqlite
-            );
-            q.load(c).map_err(|e| db_err(&text, e))?
-        }
-        DbConnection::Pg(c) => {
-            let (text, binds) = sql.render(Backend::Postgres);
-            let q = bind_all!(
-                diesel::sql_query(text.clone()).into_boxed::<Pg>(),
-                binds,
-                Pg
-            );
-            q.load(c).map_err(|e| db_err(&text, e))?
-        }
-    };
+    let rows: Vec<JsonRow> = load(conn, sql)?;
     Ok(rows.into_iter().map(|r| r.row).collect())
 }
 
 /// Runs a query with a text column `row` and an integer column `count`.
 pub fn query_text_counted(conn: &mut DbConnection, sql: &Sql) -> Result<Vec<(String, i64)>> {
-    let rows: Vec<CountedRow> = match conn {
-        DbConnection::Sqlite(c) => {
-            let (text, binds) = sql.render(Backend::Sqlite);
-            let q = bind_all!(
-                diesel::sql_query(text.clone()).into_boxed::<Sqlite>(),
-                binds,
-                Sqlite
-            );
-            q.load(c).map_err(|e| db_err(&text, e))?
-        }
-        DbConnection::Pg(c) => {
-            let (text, binds) = sql.render(Backend::Postgres);
-            let q = bind_all!(
-                diesel::sql_query(text.clone()).into_boxed::<Pg>(),
-                binds,
-                Pg
-            );
-            q.load(c).map_err(|e| db_err(&text, e))?
-        }
-    };
+    let rows: Vec<CountedRow> = load(conn, sql)?;
     Ok(rows.into_iter().map(|r| (r.body, r.count)).collect())
 }
 
 /// Runs a query whose single column `count` is an integer.
 pub fn query_count(conn: &mut DbConnection, sql: &Sql) -> Result<i64> {
-    let rows: Vec<CountRow> = match conn {
-        DbConnection::Sqlite(c) => {
-            let (text, binds) = sql.render(Backend::Sqlite);
-            let q = bind_all!(
-                diesel::sql_query(text.clone()).into_boxed::<Sqlite>(),
-                binds,
-                Sqlite
-            );
-            q.load(c).map_err(|e| db_err(&text, e))?
-        }
-        DbConnection::Pg(c) => {
-            let (text, binds) = sql.render(Backend::Postgres);
-            let q = bind_all!(
-                diesel::sql_query(text.clone()).into_boxed::<Pg>(),
-                binds,
-                Pg
-            );
-            q.load(c).map_err(|e| db_err(&text, e))?
-        }
-    };
+    let rows: Vec<CountRow> = load(conn, sql)?;
     Ok(rows.first().map(|r| r.count).unwrap_or(0))
 }
 
 /// Runs a statement and returns the number of rows it changed.
 pub fn execute(conn: &mut DbConnection, sql: &Sql) -> Result<usize> {
     match conn {
-        DbConnection::Sqlite(c) => {
-            let (text, binds) = sql.render(Backend::Sqlite);
-            let q = bind_all!(
-                diesel::sql_query(text.clone()).into_boxed::<Sqlite>(),
-                binds,
-                Sqlite
-            );
-            q.execute(c).map_err(|e| db_err(&text, e))
+        DbConnection::Sqlite(c) => Statement {
+            sql,
+            postgres: false,
         }
-        DbConnection::Pg(c) => {
-            let (text, binds) = sql.render(Backend::Postgres);
-            let q = bind_all!(
-                diesel::sql_query(text.clone()).into_boxed::<Pg>(),
-                binds,
-                Pg
-            );
-            q.execute(c).map_err(|e| db_err(&text, e))
+        .execute(c)
+        .map_err(|e| db_err(&sql.render(Backend::Sqlite).0, e)),
+        DbConnection::Pg(c) => Statement {
+            sql,
+            postgres: true,
         }
+        .execute(c)
+        .map_err(|e| db_err(&sql.render(Backend::Postgres).0, e)),
     }
 }
 

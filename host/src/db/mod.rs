@@ -87,7 +87,10 @@ fn configure_sqlite() {
         // process opens any SQLite connection (every connection is opened through
         // `Database::connect`). Called later, SQLite ignores it with SQLITE_MISUSE.
         let rc = unsafe {
-            libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int)
+            libsqlite3_sys::sqlite3_config(
+                libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS,
+                0 as std::ffi::c_int,
+            )
         };
         if rc != libsqlite3_sys::SQLITE_OK {
             tracing::debug!("SQLite memory statistics stay on (sqlite3_config returned {rc})");

@@ -226,6 +226,9 @@ pub fn list(
         ident(&model.table())
     ));
     count.append(filter.clone());
+    if query.filters.is_empty() && query.q.is_none() {
+        count.cached();
+    }
     let total = dynamic::query_count(conn, &count)?;
     // The page's rows are chosen first and the JSON built for those only: a database
     // sorting the outer query would build it for every matching row.
@@ -245,6 +248,11 @@ pub fn list(
         Backend::Postgres => "::text AS base) AS p",
     });
     page.push(order);
+    // The shapes of unfiltered pages are few (one per model and sort field): keep them
+    // prepared.
+    if query.filters.is_empty() && query.q.is_none() && query.sort.len() <= 1 {
+        page.cached();
+    }
     let rows = dynamic::query_text(conn, &page)?;
     Ok(Some((total.max(0) as u64, rows)))
 }
@@ -273,5 +281,6 @@ pub fn get(
         ident("id")
     ))
     .bind(SqlValue::text(id));
+    sql.cached();
     Ok(Some(dynamic::query_text(conn, &sql)?.into_iter().next()))
 }

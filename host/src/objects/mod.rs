@@ -145,6 +145,7 @@ pub fn get(conn: &mut DbConnection, model: &Model, id: &str) -> Result<Option<Ro
         ident("id")
     ));
     sql.bind(SqlValue::text(id));
+    sql.cached();
     Ok(load(conn, model, &sql)?.into_iter().next())
 }
 

@@ -540,7 +540,7 @@ mod tests {
         );
         assert!(check(&m)
             .unwrap_err()
-            .contains("menu item 'X' links to no view: expected one of the plugin's views without path parameters (home), found 'nowhere'"));
+            .contains("menu item 'X' links to no view: expected one of the plugin's views without path parameters (home), or <model>_list / <model>_add, found 'nowhere'"));
     }
 
     #[test]
