@@ -33,6 +33,26 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
             continue;
         }
         let route = web::Data::new(ModelRoute(model.clone()));
+        if model.read_only {
+            // The change log: reading only; other methods answer 405.
+            cfg.service(
+                web::resource(model.api_path.clone())
+                    .app_data(route.clone())
+                    .route(web::get().to(list))
+                    .route(web::head().to(list))
+                    .route(web::method(actix_web::http::Method::OPTIONS).to(options))
+                    .default_service(web::to(method_not_allowed)),
+            );
+            cfg.service(
+                web::resource(format!("{}{{id}}/", model.api_path))
+                    .app_data(route)
+                    .route(web::get().to(detail))
+                    .route(web::head().to(detail))
+                    .route(web::method(actix_web::http::Method::OPTIONS).to(options))
+                    .default_service(web::to(method_not_allowed)),
+            );
+            continue;
+        }
         cfg.service(
             web::resource(model.api_path.clone())
                 .app_data(route.clone())

@@ -246,9 +246,9 @@ impl Writer<'_> {
 
     fn refuse_read_only(&self, model: &Model) -> Result<()> {
         if model.read_only {
-            return Err(Error::MethodNotAllowed(format!(
+            return Err(Error::BadRequest(format!(
                 "{} are read-only",
-                model.verbose_name_plural()
+                capitalise(model.verbose_name_plural())
             )));
         }
         Ok(())
