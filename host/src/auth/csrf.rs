@@ -35,6 +35,24 @@ pub fn matches(cookie: Option<&str>, submitted: Option<&str>) -> bool {
     }
 }
 
+/// The check every form post passes: the `X-CSRFToken` header, else the form's
+/// `csrfmiddlewaretoken` (`form_token`), must repeat the request's `csrftoken` cookie.
+pub fn check_form(
+    req: &actix_web::HttpRequest,
+    form_token: Option<&str>,
+) -> crate::error::Result<()> {
+    let cookie = req.cookie(COOKIE).map(|c| c.value().to_string());
+    let header = req.headers().get(HEADER).and_then(|v| v.to_str().ok());
+    if matches(cookie.as_deref(), header.or(form_token)) {
+        Ok(())
+    } else {
+        Err(crate::error::Error::Csrf(
+            "the form's CSRF token is missing or incorrect; reload the page and try again"
+                .to_string(),
+        ))
+    }
+}
+
 /// Whether `method` can change state and so needs the CSRF check.
 pub fn is_unsafe_method(method: &str) -> bool {
     !matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE")

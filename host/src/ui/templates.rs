@@ -77,16 +77,20 @@ impl Templates {
         tera.autoescape_on(vec![""]);
         tera.set_escape_fn(escape_html);
         tera.register_function("static", StaticUrl(static_url.to_string()));
-        tera.add_raw_templates(CORE_TEMPLATES.iter().copied())
-            .map_err(|e| {
-                LoadError::new(
-                    "core",
-                    None,
-                    "core templates do not compile",
-                    "valid Tera templates",
-                    Error::from(e).to_string(),
-                )
-            })?;
+        let core = CORE_TEMPLATES
+            .iter()
+            .chain(crate::ui::objects::render::TEMPLATES)
+            .chain(crate::ui::admin::TEMPLATES)
+            .copied();
+        tera.add_raw_templates(core).map_err(|e| {
+            LoadError::new(
+                "core",
+                None,
+                "core templates do not compile",
+                "valid Tera templates",
+                Error::from(e).to_string(),
+            )
+        })?;
         for plugin in plugins {
             let manifest = &plugin.library.manifest;
             if manifest.templates.is_empty() {

@@ -135,12 +135,6 @@ async fn dispatch(
 
 /// UI forms must repeat the `csrftoken` cookie in `csrfmiddlewaretoken` or `X-CSRFToken`.
 fn check_form_csrf(req: &HttpRequest, body: &str) -> Result<()> {
-    let cookie = req.cookie(csrf::COOKIE).map(|c| c.value().to_string());
-    let from_header = req
-        .headers()
-        .get(csrf::HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
     let is_form = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -153,13 +147,5 @@ fn check_form_csrf(req: &HttpRequest, body: &str) -> Result<()> {
     } else {
         None
     };
-    let submitted = from_header.or(from_form);
-    if csrf::matches(cookie.as_deref(), submitted.as_deref()) {
-        Ok(())
-    } else {
-        Err(Error::Csrf(
-            "the form's CSRF token is missing or incorrect; reload the page and try again"
-                .to_string(),
-        ))
-    }
+    csrf::check_form(req, from_form.as_deref())
 }

@@ -12,15 +12,13 @@ mod permissions;
 mod tokens;
 mod users;
 
-use std::{collections::HashMap, sync::OnceLock};
-
 use actix_web::{
     http::{header, StatusCode},
     web, HttpRequest, HttpResponse,
 };
 use serde::Serialize;
 use serde_json::{json, Value};
-use tera::{Context, Tera};
+use tera::Context;
 
 use super::{context::PageRequest, html_response};
 use crate::{
@@ -50,9 +48,9 @@ async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse> {
     Err(Error::MethodNotAllowed(req.method().to_string()))
 }
 
-/// The admin templates, from `templates/` in the repository.
-const TEMPLATES: &[(&str, &str)] = &[
-    ("base.html", include_str!("../../../../templates/base.html")),
+/// The admin templates, from `templates/admin/` in the repository, compiled with the
+/// core templates (`ui::templates`).
+pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "admin/_style.html",
         include_str!("../../../../templates/admin/_style.html"),
@@ -82,46 +80,6 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../../templates/admin/token_created.html"),
     ),
 ];
-
-/// The `static(path=…)` template function: the URL of a static file.
-struct StaticUrl(String);
-
-impl tera::Function for StaticUrl {
-    fn call(&self, args: &HashMap<String, Value>) -> tera::Result<Value> {
-        match args.get("path").and_then(Value::as_str) {
-            Some(path) => Ok(Value::String(format!(
-                "{}{}",
-                self.0,
-                path.trim_start_matches('/')
-            ))),
-            None => Err(tera::Error::msg("static() needs a path=\"…\" argument")),
-        }
-    }
-
-    fn is_safe(&self) -> bool {
-        false
-    }
-}
-
-/// Compiles the admin templates; `static_url` prefixes `static()` paths.
-fn compile(static_url: &str) -> Result<Tera> {
-    let mut tera = Tera::default();
-    tera.autoescape_on(vec![""]);
-    tera.set_escape_fn(super::templates::escape_html);
-    tera.register_function("static", StaticUrl(static_url.to_string()));
-    tera.add_raw_templates(TEMPLATES.iter().copied())?;
-    Ok(tera)
-}
-
-/// The compiled admin templates (compiled on first use; settings do not change while
-/// the server runs).
-fn templates(static_url: &str) -> Result<&'static Tera> {
-    static COMPILED: OnceLock<std::result::Result<Tera, String>> = OnceLock::new();
-    COMPILED
-        .get_or_init(|| compile(static_url).map_err(|e| e.to_string()))
-        .as_ref()
-        .map_err(|message| Error::Template(message.clone()))
-}
 
 /// What an admin handler produces.
 pub enum Outcome {
@@ -187,21 +145,7 @@ fn staff(req: &HttpRequest) -> Result<AuthUser> {
 
 /// Forms must repeat the `csrftoken` cookie in `csrfmiddlewaretoken` (or `X-CSRFToken`).
 fn check_csrf(req: &HttpRequest, form: &PostedForm) -> Result<()> {
-    let cookie = req.cookie(csrf::COOKIE).map(|c| c.value().to_string());
-    let submitted = req
-        .headers()
-        .get(csrf::HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| form.first(csrf::FORM_FIELD).map(str::to_string));
-    if csrf::matches(cookie.as_deref(), submitted.as_deref()) {
-        Ok(())
-    } else {
-        Err(Error::Csrf(
-            "the form's CSRF token is missing or incorrect; reload the page and try again"
-                .to_string(),
-        ))
-    }
+    csrf::check_form(req, form.first(csrf::FORM_FIELD))
 }
 
 /// Serves a `GET`: checks the user is staff, then runs `f` and renders its outcome, off
@@ -260,7 +204,7 @@ where
             Outcome::Page(p) => {
                 let mut ctx = super::context::page(&state, &page, &p.title)?;
                 ctx.extend(Context::from_value(p.context).map_err(Error::from)?);
-                let html = templates(&state.settings.static_url)?.render(p.template, &ctx)?;
+                let html = state.templates.render(p.template, &ctx)?;
                 Ok(Done::Html(p.status, html))
             }
         }
@@ -329,9 +273,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_admin_templates_compile() {
-        if let Err(e) = compile("/static/") {
-            panic!("{e}");
+    fn the_admin_templates_compile_with_the_core_ones() {
+        let templates = crate::ui::templates::Templates::build(&[], "/static/").unwrap();
+        for (name, _) in TEMPLATES {
+            assert!(templates.has(name), "{name}");
         }
     }
 }

@@ -38,10 +38,12 @@ use crate::{
         Actor,
     },
     schema::{core::is_hidden, Model, Registry},
-    ui::context::{self, PageRequest},
+    ui::{
+        context::{self, PageRequest},
+        templates::Templates,
+    },
     web::{request, AppState},
 };
-use render::GenericTemplates;
 
 /// The largest form body accepted (CSV imports included).
 const MAX_BODY: usize = 8 << 20;
@@ -52,12 +54,12 @@ pub struct Route {
     /// The model.
     pub model: Arc<Model>,
     /// The compiled generic templates.
-    pub templates: Arc<GenericTemplates>,
+    pub templates: Arc<Templates>,
 }
 
 /// Registers the pages of every served model.
 pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
-    let templates = Arc::new(GenericTemplates::build(&state.settings.static_url));
+    let templates = state.templates.clone();
     for model in state.catalog.registry.iter() {
         if is_hidden(&model.label()) {
             continue;
@@ -181,7 +183,7 @@ pub struct Ctx {
     /// The model served.
     pub model: Arc<Model>,
     /// The generic templates.
-    pub templates: Arc<GenericTemplates>,
+    pub templates: Arc<Templates>,
     /// Who asks.
     pub identity: Arc<Identity>,
     /// The page facts of the base layout.
@@ -337,24 +339,13 @@ pub fn checked_form(req: &HttpRequest, body: &[u8]) -> Result<Vec<(String, Strin
     } else {
         Vec::new()
     };
-    let cookie = req.cookie(csrf::COOKIE).map(|c| c.value().to_string());
-    let submitted = req
-        .headers()
-        .get(csrf::HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| {
-            pairs
-                .iter()
-                .find(|(k, _)| k == csrf::FORM_FIELD)
-                .map(|(_, v)| v.clone())
-        });
-    if !csrf::matches(cookie.as_deref(), submitted.as_deref()) {
-        return Err(Error::Csrf(
-            "the form's CSRF token is missing or incorrect; reload the page and try again"
-                .to_string(),
-        ));
-    }
+    csrf::check_form(
+        req,
+        pairs
+            .iter()
+            .find(|(k, _)| k == csrf::FORM_FIELD)
+            .map(|(_, v)| v.as_str()),
+    )?;
     if !is_form {
         return Err(Error::BadRequest(
             "Forms must be sent as application/x-www-form-urlencoded.".to_string(),
