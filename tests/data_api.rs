@@ -566,6 +566,15 @@ fn plugins_use_the_model_layer_through_host_services(backend: Backend) {
         .json();
     assert_eq!(log["count"], 2);
     assert_eq!(log["results"][0]["user_name"], "admin");
+    // Both changes belong to the request that made them.
+    let ids: Vec<&str> = log["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["request_id"].as_str().unwrap())
+        .collect();
+    assert!(!ids[0].is_empty());
+    assert_eq!(ids[0], ids[1]);
 
     // The user's permissions bound what the plugin may do for them.
     root.run(&[

@@ -129,7 +129,7 @@ fn request_hooks(
             kind,
             &mw.name,
             &json,
-            &state.call_services(plugin, identity),
+            &state.call_services(plugin, identity, &payload.request_id),
         )?;
         let action: MiddlewareAction = serde_json::from_str(&answer).map_err(|e| {
             bad_answer(
@@ -164,7 +164,7 @@ fn response_hooks(
             kind,
             &mw.name,
             &json,
-            &state.call_services(plugin, identity),
+            &state.call_services(plugin, identity, &payload.request_id),
         )?;
         let change: ResponseChanges = serde_json::from_str(&answer).map_err(|e| {
             bad_answer(plugin, kind, &mw.name, format!("not response changes: {e}"))

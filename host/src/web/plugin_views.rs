@@ -104,6 +104,7 @@ async fn dispatch(
         request_id: request::request_id(&req),
         csrf_token: request::csrf_token(&req),
     };
+    let request_id = payload.request_id.clone();
     let payload = serde_json::to_string(&payload).map_err(|e| Error::Internal(e.to_string()))?;
     let page = PageRequest::of(&req);
     let prepared = web::block(move || {
@@ -117,7 +118,7 @@ async fn dispatch(
             kind,
             &view.name,
             &payload,
-            &state.call_services(&plugin, &identity),
+            &state.call_services(&plugin, &identity, &request_id),
         )?;
         let response: Response = serde_json::from_str(&answer).map_err(|e| {
             bad_answer(

@@ -33,11 +33,13 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The host services lent to `plugin` while it serves a request of `identity`.
+    /// The host services lent to `plugin` while it serves request `request_id` of
+    /// `identity` (changes it makes through them are logged with that request).
     pub fn call_services<'a>(
         &'a self,
         plugin: &'a LoadedPlugin,
         identity: &'a crate::auth::Identity,
+        request_id: &'a str,
     ) -> plugins::CallServices<'a> {
         plugins::CallServices::new(
             plugin.name(),
@@ -50,7 +52,7 @@ impl AppState {
             registry: &self.catalog.registry,
             settings: &self.settings,
             plugins: &self.registry,
-            request_id: "",
+            request_id,
         })
     }
 

@@ -102,7 +102,7 @@ impl PageContent<'_> {
         handler: &str,
         payload: &str,
     ) -> Result<String, Error> {
-        let services = self.state.call_services(plugin, self.identity);
+        let services = self.state.call_services(plugin, self.identity, "");
         plugin.call(kinds::TEMPLATE_CONTENT, handler, payload, &services)
     }
 
