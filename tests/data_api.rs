@@ -319,6 +319,25 @@ fn lists_page_with_absolute_urls_that_keep_the_filters(backend: Backend) {
         None,
     );
     assert_eq!(res.header("API-Version"), Some("2.4"));
+    let res = client.request(
+        "GET",
+        "/api/dcim/manufacturers/",
+        &[("Accept", "application/json; version=2.1")],
+        None,
+    );
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("API-Version"), Some("2.1"));
+    let res = client.request(
+        "GET",
+        "/api/dcim/manufacturers/",
+        &[("Accept", "application/json; version=1.3")],
+        None,
+    );
+    assert_eq!(res.status, 406);
+    assert_eq!(
+        res.json(),
+        json!({"detail": "Invalid version in \"Accept\" header. Supported versions are 2.0, 2.1, 2.2, 2.3, 2.4."})
+    );
 }
 
 fn bad_requests_get_clear_errors(backend: Backend) {

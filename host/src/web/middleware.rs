@@ -247,14 +247,57 @@ pub async fn api_version(
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let is_api = req.path().starts_with("/api/");
-    let mut res = next.call(req).await?;
-    if is_api {
-        res.headers_mut().insert(
-            HeaderName::from_static("api-version"),
-            HeaderValue::from_static(API_VERSION),
-        );
+    if !is_api {
+        return next.call(req).await;
     }
+    // `Accept: application/json; version=2.3` asks for a version, as with Django REST
+    // framework's AcceptHeaderVersioning; it is echoed back, and refused (406) when this
+    // server does not speak it.
+    let asked = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(accept_version);
+    let version = match asked {
+        None => API_VERSION,
+        Some(v) => match ALLOWED_API_VERSIONS.iter().find(|a| **a == v) {
+            Some(a) => a,
+            None => {
+                let body = serde_json::json!({
+                    "detail": format!(
+                        "Invalid version in \"Accept\" header. Supported versions are {}.",
+                        ALLOWED_API_VERSIONS.join(", ")
+                    )
+                });
+                let mut res = HttpResponse::NotAcceptable().json(body);
+                res.headers_mut().insert(
+                    HeaderName::from_static("api-version"),
+                    HeaderValue::from_static(API_VERSION),
+                );
+                return Ok(req.into_response(res));
+            }
+        },
+    };
+    let mut res = next.call(req).await?;
+    res.headers_mut().insert(
+        HeaderName::from_static("api-version"),
+        HeaderValue::from_static(version),
+    );
     Ok(res)
+}
+
+/// The API versions a client may ask for (Nautobot 2.x's); every one gets the same
+/// representation.
+pub const ALLOWED_API_VERSIONS: &[&str] = &["2.0", "2.1", "2.2", "2.3", "2.4"];
+
+/// The `version=X.Y` parameter of an `Accept` header, if any.
+fn accept_version(accept: &str) -> Option<String> {
+    accept.split(',').find_map(|media| {
+        media.split(';').skip(1).find_map(|param| {
+            let (k, v) = param.split_once('=')?;
+            (k.trim() == "version").then(|| v.trim().trim_matches('"').to_string())
+        })
+    })
 }
 
 /// Turns errors on UI paths into HTML pages, and "not authenticated" into a redirect to
