@@ -19,6 +19,7 @@ both_backends!(
     a_failing_or_panicking_validator_rejects_the_write,
     plugins_use_the_model_layer_through_host_services,
     the_database_built_json_matches_the_full_serializer,
+    statuses_and_roles_apply_only_to_their_content_types,
 );
 
 fn start(backend: Backend, plugins: &[&str], settings: &[(&str, &str)]) -> (Root, Server) {
@@ -715,4 +716,50 @@ fn collapse(object: &Value) -> Value {
         }
     }
     out
+}
+
+fn statuses_and_roles_apply_only_to_their_content_types(backend: Backend) {
+    let (_root, server) = start(backend, &[], &[]);
+    let client = api(&server);
+    let hq = location(&client, "HQ");
+    let maker = post(&client, "/api/dcim/manufacturers/", json!({"name": "Acme"}));
+    let dt = post(
+        &client,
+        "/api/dcim/device-types/",
+        json!({"manufacturer": maker["id"], "model": "X"}),
+    );
+    let vlan_role = post(
+        &client,
+        "/api/extras/roles/",
+        json!({"name": "Voice", "content_types": ["ipam.vlan"]}),
+    );
+    let device = |status: &str, role: &Value| {
+        client.send_json(
+            "POST",
+            "/api/dcim/devices/",
+            &json!({"device_type": dt["id"], "role": role["id"], "location": hq["id"], "status": status}),
+        )
+    };
+    // "Retired" is a status of locations only, "Voice" a role of VLANs only.
+    let res = device("Retired", &vlan_role);
+    assert_eq!(res.status, 400, "{}", res.body);
+    assert_eq!(
+        res.json(),
+        json!({
+            "status": ["Status 'Retired' does not apply to devices: its content types do not include dcim.device."],
+            "role": ["Role 'Voice' does not apply to devices: its content types do not include dcim.device."],
+        })
+    );
+    let device_role = post(
+        &client,
+        "/api/extras/roles/",
+        json!({"name": "Edge", "content_types": ["dcim.device"]}),
+    );
+    assert_eq!(device("Offline", &device_role).status, 201);
+    let res = client.send_json(
+        "PATCH",
+        &format!("/api/dcim/locations/{}/", hq["id"].as_str().unwrap()),
+        &json!({"status": "Retired"}),
+    );
+    assert_eq!(res.status, 200, "{}", res.body);
 }

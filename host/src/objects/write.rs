@@ -59,6 +59,7 @@ impl Writer<'_> {
         let id = uuid::Uuid::new_v4().to_string();
         let (mut row, tags) = self.clean(conn, model, input, None, false)?;
         row.insert("id".into(), Value::String(id.clone()));
+        self.check_content_types(conn, model, &row)?;
         self.check_unique(conn, model, &row, None)?;
         self.validate(model, "create", &row, None)?;
         let now = values::now();
@@ -119,6 +120,7 @@ impl Writer<'_> {
         let input = as_object(input)?;
         let original = get(conn, model, id)?.ok_or_else(not_found)?;
         let (row, tags) = self.clean(conn, model, input, Some(&original), partial)?;
+        self.check_content_types(conn, model, &row)?;
         self.check_unique(conn, model, &row, Some(id))?;
         self.validate(model, "update", &row, Some(&original))?;
         let backend = dynamic::backend_of(conn);
@@ -482,6 +484,46 @@ impl Writer<'_> {
             }
         }
         Ok(ids)
+    }
+
+    /// A status or role given to an object must list the object's model among its
+    /// `content_types`, as in Nautobot.
+    fn check_content_types(&self, conn: &mut DbConnection, model: &Model, row: &Row) -> Result<()> {
+        let label = model.label();
+        let mut errors = ValidationErrors::new();
+        for field in &model.schema.fields {
+            let FieldKind::ForeignKey { to, .. } = &field.kind else {
+                continue;
+            };
+            if !crate::schema::core::RESTRICTED_BY_CONTENT_TYPE.contains(&to.as_str()) {
+                continue;
+            }
+            let (Some(Value::String(id)), Some(target)) =
+                (row.get(&field.name), self.registry.get(to))
+            else {
+                continue;
+            };
+            let Some(chosen) = get(conn, target, id)? else {
+                continue;
+            };
+            let allowed = chosen
+                .get("content_types")
+                .and_then(Value::as_array)
+                .is_some_and(|types| types.iter().any(|t| t.as_str() == Some(label.as_str())));
+            if !allowed {
+                errors.entry(field.name.clone()).or_default().push(format!(
+                    "{} '{}' does not apply to {}: its content types do not include {label}.",
+                    capitalise(target.verbose_name()),
+                    display(target, &chosen),
+                    model.verbose_name_plural()
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(invalid(errors))
+        }
     }
 
     /// Unique fields and unique-together sets (nulls never clash, as in SQL).

@@ -13,6 +13,10 @@ use super::migrate::AppMigrations;
 /// The core apps in migration order.
 pub const CORE_APPS: &[&str] = &["extras", "dcim", "ipam"];
 
+/// Models whose objects may be given only to objects of the models their
+/// `content_types` list (Nautobot's statuses and roles).
+pub const RESTRICTED_BY_CONTENT_TYPE: &[&str] = &["extras.status", "extras.role"];
+
 /// Models served read-only: no add, change or delete.
 const READ_ONLY: &[&str] = &["extras.objectchange"];
 
