@@ -12,6 +12,7 @@ both_backends!(
     a_failing_template_extension_costs_only_its_slot,
     permissions_hide_buttons_and_refuse_pages,
     plugin_models_have_pages_too,
+    forms_offer_the_statuses_of_their_model,
 );
 
 fn start(backend: Backend, plugins: &[&str]) -> (Root, Server) {
@@ -770,4 +771,19 @@ fn plugin_models_have_pages_too(backend: Backend) {
     assert!(location.body.contains(&format!(
         "href=\"/plugins/example-plugin/another-example-models/?location={hq}\""
     )));
+}
+
+/// Statuses apply to the models their content types list: a device form offers
+/// "Offline" (a device status) but not "Retired" (a location status), and the location
+/// form the other way round.
+fn forms_offer_the_statuses_of_their_model(backend: Backend) {
+    let (_root, server) = start(backend, &[]);
+    let admin = login(&server, "admin", "admin");
+    let device = admin.get("/dcim/devices/add/");
+    assert_eq!(device.status, 200);
+    assert!(device.body.contains(">Offline</option>"));
+    assert!(!device.body.contains(">Retired</option>"));
+    let location = admin.get("/dcim/locations/add/");
+    assert!(location.body.contains(">Retired</option>"));
+    assert!(!location.body.contains(">Offline</option>"));
 }

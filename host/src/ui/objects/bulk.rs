@@ -190,7 +190,12 @@ fn edit_page(ctx: &Ctx, form: &FormValues) -> Result<Outcome> {
     if model.has_tags() {
         option_fields.push(&tags);
     }
-    let options = select_options(&mut *ctx.state.db.conn()?, ctx.registry(), &option_fields)?;
+    let options = select_options(
+        &mut *ctx.state.db.conn()?,
+        ctx.registry(),
+        model,
+        &option_fields,
+    )?;
     let (field_errors, form_errors) = split_errors(&errors, &fields);
     let values = if applying {
         form.clone()

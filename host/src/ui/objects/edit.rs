@@ -180,7 +180,12 @@ fn form_page(
         .copied()
         .filter(|f| forms::needs_options(f))
         .collect();
-    let options = select_options(&mut *ctx.state.db.conn()?, ctx.registry(), &option_fields)?;
+    let options = select_options(
+        &mut *ctx.state.db.conn()?,
+        ctx.registry(),
+        model,
+        &option_fields,
+    )?;
     let (field_errors, form_errors) = split_errors(errors, &fields);
     let inputs = forms::build(&fields, values, &field_errors, &options, false);
     let object = row.map(|r| object_json(ctx, r));

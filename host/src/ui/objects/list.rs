@@ -156,7 +156,7 @@ fn page(ctx: &Ctx) -> Result<Outcome> {
         PageRequest::from_params(&ctx.params),
     )?;
     let related = Related::fetch(&mut conn, registry, &columns, &rows)?;
-    let options = select_options(&mut conn, registry, &filters)?;
+    let options = select_options(&mut conn, registry, model, &filters)?;
     drop(conn);
 
     let perms = ctx.perms()?;

@@ -362,11 +362,13 @@ where
     Ok(web::block(work).await??.into_response())
 }
 
-/// Options of the selects of `fields`: up to 1000 objects of each foreign key's model
-/// and every tag, by display name (one query per field); models for model lists.
+/// Options of the selects of `fields` of `model`: up to 1000 objects of each foreign
+/// key's model (statuses and roles only those whose content types list `model`) and
+/// every tag, by display name (one query per field); models for model lists.
 pub fn select_options(
     conn: &mut DbConnection,
     registry: &Registry,
+    model: &Model,
     fields: &[&FieldSchema],
 ) -> Result<HashMap<String, Vec<(String, String)>>> {
     let mut out = HashMap::new();
@@ -393,10 +395,13 @@ pub fn select_options(
         let Some(target) = registry.get(target) else {
             continue;
         };
-        let query = ListQuery {
+        let mut query = ListQuery {
             limit: MAX_LIMIT,
             ..Default::default()
         };
+        if crate::schema::core::RESTRICTED_BY_CONTENT_TYPE.contains(&target.label().as_str()) {
+            query = query.filter("content_types", &model.label());
+        }
         let (_, rows) = query::list(conn, registry, target, &query)?;
         let options = rows
             .iter()
