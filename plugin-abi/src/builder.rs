@@ -18,6 +18,7 @@ use crate::{
     http::{
         MiddlewareAction, MiddlewareRequest, MiddlewareResponse, Request, Response, ResponseChanges,
     },
+    jobs::{JobDef, JobRequest},
     kinds,
     manifest::{
         Dependency, MiddlewareDef, PluginManifest, StaticFile, TemplateExtensionDef, TemplateFile,
@@ -346,6 +347,22 @@ impl PluginBuilder {
             typed(handler),
         );
         self.manifest.api_views.push(view.def);
+        self
+    }
+
+    /// Adds a job: `handler` runs in a worker with the cleaned variables; what it returns
+    /// is the job result's `result`. Its database work (through `ctx.host()`) commits
+    /// when it returns `Ok` and is rolled back on an error, a panic or a dry run.
+    pub fn job<F>(mut self, job: JobDef, handler: F) -> Self
+    where
+        F: Fn(&Context<'_>, JobRequest) -> Result<serde_json::Value, PluginError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.handlers
+            .insert((kinds::JOB.to_string(), job.name.clone()), typed(handler));
+        self.manifest.jobs.push(job);
         self
     }
 

@@ -56,6 +56,7 @@ mod export;
 pub mod ffi;
 mod host;
 mod http;
+pub mod jobs;
 pub mod kinds;
 mod manifest;
 pub mod nav;
@@ -75,6 +76,7 @@ pub use http::{
     Content, MiddlewareAction, MiddlewareRequest, MiddlewareResponse, Request, Response,
     ResponseChanges, User,
 };
+pub use jobs::{JobDef, JobRequest, JobVar, VarKind};
 pub use manifest::{
     Dependency, MiddlewareDef, PluginManifest, StaticFile, TemplateExtensionDef, TemplateFile,
     ValidatorDef, ViewDef,
@@ -92,11 +94,11 @@ pub mod __private {
 /// Everything a plugin author needs, in one import.
 pub mod prelude {
     pub use crate::{
-        export_plugin, Context, DetailTab, FieldKind, FieldSchema, Host, LogLevel, Middleware,
-        MiddlewareAction, MiddlewareRequest, MiddlewareResponse, Migration, ModelSchema,
-        NavMenuButton, NavMenuGroup, NavMenuItem, NavMenuTab, OnDelete, Operation, Page,
-        PluginBuilder, PluginError, Query, Request, Response, ResponseChanges,
-        TemplateContentRequest, TemplateExtension, User, ValidationRequest, View,
+        export_plugin, Context, DetailTab, FieldKind, FieldSchema, Host, JobDef, JobRequest,
+        JobVar, LogLevel, Middleware, MiddlewareAction, MiddlewareRequest, MiddlewareResponse,
+        Migration, ModelSchema, NavMenuButton, NavMenuGroup, NavMenuItem, NavMenuTab, OnDelete,
+        Operation, Page, PluginBuilder, PluginError, Query, Request, Response, ResponseChanges,
+        TemplateContentRequest, TemplateExtension, User, ValidationRequest, VarKind, View,
     };
     pub use serde_json::json;
 }

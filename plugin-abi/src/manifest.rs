@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::{
+    jobs::JobDef,
     nav::NavMenuTab,
     schema::{Migration, ModelSchema},
 };
@@ -60,7 +61,7 @@ pub struct PluginManifest {
     /// Middleware hooks, run in the order declared on every request and response.
     pub middleware: Vec<MiddlewareDef>,
     /// Jobs the plugin provides.
-    pub jobs: Vec<Value>,
+    pub jobs: Vec<JobDef>,
     /// Tera templates, each named `<plugin name>/…`.
     pub templates: Vec<TemplateFile>,
     /// Static files embedded in the library, each at `<plugin name>/…`.
