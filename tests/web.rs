@@ -320,7 +320,7 @@ fn installed_plugins_pages_and_api(backend: Backend) {
             "app_label": "example_plugin",
             "author": "Nautobot-rs maintainers",
             "author_email": "maintainers@example.com",
-            "description": "An example plugin showing views, API, navigation, middleware, static files, models, custom validators and template content.",
+            "description": "An example plugin showing views, API, navigation, middleware, static files, models, custom validators, template content and jobs.",
             "version": "1.0.0",
             "home_url": format!("{base}/plugins/example-plugin/"),
             "config_url": format!("{base}/plugins/example-plugin/config/"),

@@ -2,14 +2,18 @@
 //! plugin API — views rendered from its own templates, a REST API, navigation menu
 //! entries, middleware, settings with defaults, a static CSS file, and the data
 //! features: two models (`ExampleModel`, `AnotherExampleModel`) with their migration,
-//! custom validators (for `dcim.location` and for its own `ExampleModel`), and template
-//! content (panels, buttons and a tab) on the pages of `dcim.location`.
+//! custom validators (for `dcim.location` and for its own `ExampleModel`), template
+//! content (panels, buttons and a tab) on the pages of `dcim.location`, and jobs (listed
+//! under "Example Jobs"): one that creates ExampleModels, two that fail or panic after
+//! making changes (which are rolled back), one with a variable of every type, a long
+//! running one with time limits, and a read-only one that counts ExampleModels.
 //!
 //! Build it with `cargo build -p example_plugin`, copy `libexample_plugin.so` into
 //! `PLUGINS_DIR`, add `"example_plugin"` to `PLUGINS`, and run
 //! `nautobot-server migrate` to create its tables.
 
 use nautobot_plugin_abi::prelude::*;
+use nautobot_plugin_abi::serde_json::{Map, Value};
 
 /// The plugin's declaration: what `export_plugin!` exports.
 pub fn plugin() -> PluginBuilder {
@@ -20,7 +24,7 @@ pub fn plugin() -> PluginBuilder {
         .author_email("maintainers@example.com")
         .description(
             "An example plugin showing views, API, navigation, middleware, static files, \
-             models, custom validators and template content.",
+             models, custom validators, template content and jobs.",
         )
         .base_url("example-plugin")
         .min_version("1.0.0")
@@ -109,6 +113,12 @@ pub fn plugin() -> PluginBuilder {
             validate_example_model,
         )
         .template_extension(location_content())
+        .job(create_models_job(), create_models)
+        .job(fail_after_changes_job(), fail_after_changes)
+        .job(panic_after_changes_job(), panic_after_changes)
+        .job(every_variable_job(), every_variable)
+        .job(long_running_job(), long_running)
+        .job(count_models_job(), count_models)
         .on_ready(|ctx| {
             ctx.host().info("example plugin ready");
             Ok(())
@@ -431,6 +441,269 @@ fn api_summary(ctx: &Context<'_>, req: Request) -> Result<Response, PluginError>
     Ok(Response::json(json!({"count": page.count, "names": names})))
 }
 
+/// The group every example job is listed under.
+const JOB_GROUPING: &str = "Example Jobs";
+
+/// The model the example jobs work on.
+const EXAMPLE_MODEL: &str = "example_plugin.examplemodel";
+
+/// `example_create_models`: creates `count` ExampleModels named `<prefix>-<i>`.
+fn create_models_job() -> JobDef {
+    JobDef::new("example_create_models", "Create Example Models")
+        .description("Creates ExampleModels named <prefix>-1 … <prefix>-<count>.")
+        .grouping(JOB_GROUPING)
+        .var(
+            JobVar::new(
+                "prefix",
+                VarKind::String {
+                    min_length: None,
+                    max_length: Some(10),
+                    regex: None,
+                },
+            )
+            .description("The start of each name."),
+        )
+        .var(
+            JobVar::integer("count", Some(1), Some(100))
+                .default_value(3)
+                .description("How many ExampleModels to create."),
+        )
+        .var(
+            JobVar::integer("number", None, None)
+                .default_value(100)
+                .description("The number each ExampleModel gets."),
+        )
+}
+
+fn create_models(ctx: &Context<'_>, req: JobRequest) -> Result<Value, PluginError> {
+    let host = ctx.host();
+    let prefix = req
+        .str("prefix")
+        .ok_or_else(|| PluginError::bad_request("prefix is required"))?
+        .to_string();
+    let count = req.int("count").unwrap_or(3);
+    let number = req.int("number").unwrap_or(100);
+    for i in 1..=count {
+        let name = format!("{prefix}-{i}");
+        let created: Value = host.create(EXAMPLE_MODEL, json!({"name": name, "number": number}))?;
+        host.job_log("success", &format!("Created {name}"), Some(&created));
+    }
+    Ok(json!({"created": count}))
+}
+
+/// `example_fail_after_changes`: creates an ExampleModel, then fails (so it is rolled back).
+fn fail_after_changes_job() -> JobDef {
+    JobDef::new("example_fail_after_changes", "Fail After Changes")
+        .description("Creates an ExampleModel and then fails, so the change is rolled back.")
+        .grouping(JOB_GROUPING)
+        .var(
+            JobVar::string("name")
+                .default_value("doomed")
+                .description("The name of the ExampleModel to create."),
+        )
+}
+
+fn fail_after_changes(ctx: &Context<'_>, req: JobRequest) -> Result<Value, PluginError> {
+    let name = req.str("name").unwrap_or("doomed").to_string();
+    let created: Value = ctx.host().create(EXAMPLE_MODEL, json!({"name": name}))?;
+    ctx.host().job_log(
+        "info",
+        &format!("Created {name}, now failing"),
+        Some(&created),
+    );
+    Err(PluginError::internal("example failure after changes"))
+}
+
+/// `example_panic_after_changes`: creates an ExampleModel, then panics (so it is rolled
+/// back).
+fn panic_after_changes_job() -> JobDef {
+    JobDef::new("example_panic_after_changes", "Panic After Changes")
+        .description("Creates an ExampleModel and then panics, so the change is rolled back.")
+        .grouping(JOB_GROUPING)
+        .var(
+            JobVar::string("name")
+                .default_value("doomed")
+                .description("The name of the ExampleModel to create."),
+        )
+}
+
+fn panic_after_changes(ctx: &Context<'_>, req: JobRequest) -> Result<Value, PluginError> {
+    let name = req.str("name").unwrap_or("doomed").to_string();
+    let created: Value = ctx.host().create(EXAMPLE_MODEL, json!({"name": name}))?;
+    ctx.host().job_log(
+        "info",
+        &format!("Created {name}, now panicking"),
+        Some(&created),
+    );
+    panic!("example panic after changes");
+}
+
+/// The two colours of the choice variables.
+fn colour_choices() -> Vec<(String, String)> {
+    vec![
+        ("red".to_string(), "Red".to_string()),
+        ("green".to_string(), "Green".to_string()),
+    ]
+}
+
+/// `example_every_variable`: one variable of every type; logs what it receives.
+fn every_variable_job() -> JobDef {
+    let mut active = Map::new();
+    active.insert("status".into(), json!("Active"));
+    JobDef::new("example_every_variable", "Every Variable Type")
+        .description("Takes one variable of every type and logs the values it receives.")
+        .grouping(JOB_GROUPING)
+        .dryrun_default()
+        .var(
+            JobVar::new(
+                "string_var",
+                VarKind::String {
+                    min_length: Some(2),
+                    max_length: Some(20),
+                    regex: Some("^[a-z]+$".into()),
+                },
+            )
+            .label("String")
+            .description("Lowercase letters only, 2 to 20 of them."),
+        )
+        .var(
+            JobVar::new("text_var", VarKind::Text)
+                .label("Text")
+                .optional(),
+        )
+        .var(
+            JobVar::integer("integer_var", Some(0), Some(10))
+                .label("Integer")
+                .optional(),
+        )
+        .var(JobVar::boolean("boolean_var").label("Boolean"))
+        .var(
+            JobVar::new(
+                "choice_var",
+                VarKind::Choice {
+                    choices: colour_choices(),
+                },
+            )
+            .label("Choice")
+            .optional(),
+        )
+        .var(
+            JobVar::new(
+                "multi_choice_var",
+                VarKind::MultiChoice {
+                    choices: colour_choices(),
+                },
+            )
+            .label("Multiple choice")
+            .optional(),
+        )
+        .var(
+            JobVar::new(
+                "object_var",
+                VarKind::Object {
+                    model: "dcim.location".into(),
+                    query: Map::new(),
+                },
+            )
+            .label("Location")
+            .optional(),
+        )
+        .var(
+            JobVar::new(
+                "multi_object_var",
+                VarKind::MultiObject {
+                    model: "dcim.location".into(),
+                    query: active,
+                },
+            )
+            .label("Active locations")
+            .optional(),
+        )
+        .var(
+            JobVar::new("ip_address_var", VarKind::IpAddress)
+                .label("IP address")
+                .optional(),
+        )
+        .var(
+            JobVar::new("ip_network_var", VarKind::IpNetwork)
+                .label("IP network")
+                .optional(),
+        )
+        .var(
+            JobVar::new("json_var", VarKind::Json)
+                .label("JSON")
+                .optional(),
+        )
+        .var(
+            JobVar::new("file_var", VarKind::File)
+                .label("File")
+                .optional(),
+        )
+}
+
+fn every_variable(ctx: &Context<'_>, req: JobRequest) -> Result<Value, PluginError> {
+    // In the order the job declares its variables, then anything else received.
+    let declared: Vec<String> = every_variable_job()
+        .variables
+        .into_iter()
+        .map(|v| v.name)
+        .collect();
+    let extra = req.data.keys().filter(|k| !declared.contains(k)).cloned();
+    let names: Vec<String> = declared.iter().cloned().chain(extra).collect();
+    for name in names {
+        if let Some(value) = req.data.get(&name) {
+            ctx.host()
+                .job_log("info", &format!("{name} = {value}"), None);
+        }
+    }
+    Ok(json!({"received": req.data}))
+}
+
+/// `example_long_running`: sleeps a second at a time, logging each step.
+fn long_running_job() -> JobDef {
+    JobDef::new("example_long_running", "Long Running")
+        .description("Sleeps for the given number of seconds, logging each one.")
+        .grouping(JOB_GROUPING)
+        .var(
+            JobVar::integer("seconds", Some(1), Some(600))
+                .default_value(5)
+                .description("How many seconds to run."),
+        )
+        .time_limits(60, 120)
+}
+
+fn long_running(ctx: &Context<'_>, req: JobRequest) -> Result<Value, PluginError> {
+    let steps = req.int("seconds").unwrap_or(5).max(0);
+    for i in 1..=steps {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        ctx.host()
+            .job_log("info", &format!("Step {i} of {steps}"), None);
+    }
+    Ok(json!({"steps": steps}))
+}
+
+/// `example_count_models`: a read-only job counting ExampleModels.
+fn count_models_job() -> JobDef {
+    JobDef::new("example_count_models", "Count Example Models")
+        .description("Counts the ExampleModels (read only).")
+        .grouping(JOB_GROUPING)
+        .read_only()
+}
+
+fn count_models(ctx: &Context<'_>, _req: JobRequest) -> Result<Value, PluginError> {
+    let page: Page = ctx.host().query(
+        EXAMPLE_MODEL,
+        Query {
+            limit: Some(1),
+            ..Default::default()
+        },
+    )?;
+    let count = page.count;
+    ctx.host()
+        .job_log("info", &format!("There are {count} ExampleModels"), None);
+    Ok(json!({"count": count}))
+}
+
 fn add_header(ctx: &Context<'_>, _res: MiddlewareResponse) -> Result<ResponseChanges, PluginError> {
     Ok(ResponseChanges::none().set_header(
         "X-Example-Plugin",
@@ -578,6 +851,175 @@ mod tests {
             err.details().unwrap(),
             serde_json::json!({"name": ["ExampleModel name 'forbidden' is not allowed"]})
         );
+    }
+
+    fn job(m: &Value, name: &str) -> Value {
+        m["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["name"] == name)
+            .unwrap_or_else(|| panic!("no job {name}"))
+            .clone()
+    }
+
+    #[test]
+    fn the_manifest_lists_the_jobs() {
+        let m = manifest_json();
+        let names: Vec<_> = m["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|j| j["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "example_create_models",
+                "example_fail_after_changes",
+                "example_panic_after_changes",
+                "example_every_variable",
+                "example_long_running",
+                "example_count_models",
+            ]
+        );
+        for j in m["jobs"].as_array().unwrap() {
+            assert_eq!(j["grouping"], "Example Jobs");
+            assert!(!j["description"].as_str().unwrap().is_empty());
+        }
+        // Every job's variables survive a round trip.
+        let manifest = plugin().manifest().clone();
+        for def in &manifest.jobs {
+            let back: JobDef = serde_json::from_value(serde_json::to_value(def).unwrap()).unwrap();
+            assert_eq!(&back, def);
+        }
+    }
+
+    #[test]
+    fn create_models_takes_a_prefix_a_count_and_a_number() {
+        let j = job(&manifest_json(), "example_create_models");
+        assert_eq!(j["verbose_name"], "Create Example Models");
+        assert_eq!(j["read_only"], false);
+        assert_eq!(j["dryrun_default"], false);
+        let vars = j["variables"].as_array().unwrap();
+        assert_eq!(vars.len(), 3);
+        assert_eq!(vars[0]["name"], "prefix");
+        assert_eq!(vars[0]["type"], "string");
+        assert_eq!(vars[0]["max_length"], 10);
+        assert_eq!(vars[0]["required"], true);
+        assert_eq!(vars[0]["default"], Value::Null);
+        assert_eq!(vars[1]["name"], "count");
+        assert_eq!(vars[1]["type"], "integer");
+        assert_eq!(vars[1]["min"], 1);
+        assert_eq!(vars[1]["max"], 100);
+        assert_eq!(vars[1]["default"], 3);
+        assert_eq!(vars[1]["required"], false);
+        assert_eq!(vars[2]["name"], "number");
+        assert_eq!(vars[2]["type"], "integer");
+        assert_eq!(vars[2]["min"], Value::Null);
+        assert_eq!(vars[2]["default"], 100);
+    }
+
+    #[test]
+    fn the_failing_jobs_take_a_name() {
+        let m = manifest_json();
+        for (name, verbose) in [
+            ("example_fail_after_changes", "Fail After Changes"),
+            ("example_panic_after_changes", "Panic After Changes"),
+        ] {
+            let j = job(&m, name);
+            assert_eq!(j["verbose_name"], verbose);
+            assert_eq!(
+                j["variables"],
+                serde_json::json!([{
+                    "name": "name",
+                    "type": "string",
+                    "min_length": null,
+                    "max_length": null,
+                    "regex": null,
+                    "label": "",
+                    "description": "The name of the ExampleModel to create.",
+                    "required": false,
+                    "default": "doomed",
+                }])
+            );
+        }
+    }
+
+    #[test]
+    fn every_variable_has_one_variable_of_every_kind() {
+        let j = job(&manifest_json(), "example_every_variable");
+        assert_eq!(j["verbose_name"], "Every Variable Type");
+        assert_eq!(j["dryrun_default"], true);
+        assert_eq!(j["read_only"], false);
+        let vars = j["variables"].as_array().unwrap();
+        let mut kinds: Vec<_> = vars.iter().map(|v| v["type"].as_str().unwrap()).collect();
+        kinds.sort_unstable();
+        let mut every = vec![
+            "string",
+            "text",
+            "integer",
+            "boolean",
+            "choice",
+            "multi_choice",
+            "object",
+            "multi_object",
+            "ip_address",
+            "ip_network",
+            "json",
+            "file",
+        ];
+        every.sort_unstable();
+        assert_eq!(kinds, every);
+        for v in vars {
+            assert_eq!(v["required"], v["type"] == "string", "{}", v["name"]);
+        }
+        let by_type = |t: &str| vars.iter().find(|v| v["type"] == t).unwrap().clone();
+        let string = by_type("string");
+        assert_eq!(string["regex"], "^[a-z]+$");
+        assert_eq!(string["min_length"], 2);
+        assert_eq!(string["max_length"], 20);
+        let integer = by_type("integer");
+        assert_eq!(integer["min"], 0);
+        assert_eq!(integer["max"], 10);
+        let colours = serde_json::json!([["red", "Red"], ["green", "Green"]]);
+        assert_eq!(by_type("choice")["choices"], colours);
+        assert_eq!(by_type("multi_choice")["choices"], colours);
+        let object = by_type("object");
+        assert_eq!(object["model"], "dcim.location");
+        assert_eq!(object["query"], serde_json::json!({}));
+        let multi = by_type("multi_object");
+        assert_eq!(multi["model"], "dcim.location");
+        assert_eq!(multi["query"], serde_json::json!({"status": "Active"}));
+    }
+
+    #[test]
+    fn long_running_has_time_limits() {
+        let j = job(&manifest_json(), "example_long_running");
+        assert_eq!(j["verbose_name"], "Long Running");
+        assert_eq!(j["soft_time_limit"], 60);
+        assert_eq!(j["time_limit"], 120);
+        let vars = j["variables"].as_array().unwrap();
+        assert_eq!(vars.len(), 1);
+        assert_eq!(vars[0]["name"], "seconds");
+        assert_eq!(vars[0]["type"], "integer");
+        assert_eq!(vars[0]["min"], 1);
+        assert_eq!(vars[0]["max"], 600);
+        assert_eq!(vars[0]["default"], 5);
+    }
+
+    #[test]
+    fn count_models_is_read_only() {
+        let m = manifest_json();
+        let j = job(&m, "example_count_models");
+        assert_eq!(j["read_only"], true);
+        assert_eq!(j["variables"], serde_json::json!([]));
+        assert_eq!(j["time_limit"], 0);
+        for other in m["jobs"].as_array().unwrap() {
+            if other["name"] != "example_count_models" {
+                assert_eq!(other["read_only"], false, "{}", other["name"]);
+            }
+        }
     }
 
     #[test]

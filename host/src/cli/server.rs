@@ -6,6 +6,21 @@ use crate::{config::Settings, error::Result, web};
 pub fn start(settings: Settings, bind: Option<String>, workers: Option<usize>) -> Result<()> {
     let bind = bind.unwrap_or_else(|| "127.0.0.1:8080".to_string());
     let state = web::boot(settings)?;
+    let jobs =
+        crate::jobs::registry::sync(&state.db, &state.registry, state.settings.jobs_auto_enable)?;
+    for job in &jobs.added {
+        tracing::info!(
+            job = %job,
+            enabled = state.settings.jobs_auto_enable,
+            "job registered"
+        );
+    }
+    if jobs.uninstalled > 0 {
+        tracing::info!(
+            count = jobs.uninstalled,
+            "jobs of plugins no longer loaded marked not installed"
+        );
+    }
     tracing::info!(
         plugins = state.registry.len(),
         database = %state.db.display(),

@@ -31,6 +31,7 @@ pub const KEYS: &[(&str, Kind)] = &[
     ("SESSION_COOKIE_AGE", Kind::UInt),
     ("SESSION_COOKIE_SECURE", Kind::Bool),
     ("EXEMPT_VIEW_PERMISSIONS", Kind::StrList),
+    ("JOBS_AUTO_ENABLE", Kind::Bool),
 ];
 
 /// Environment variables that locate the configuration rather than set a key.
@@ -125,6 +126,8 @@ pub struct Settings {
     /// `EXEMPT_VIEW_PERMISSIONS`: models (`dcim.location`) any logged-in user may view
     /// without the view permission; `["*"]` exempts every model.
     pub exempt_view_permissions: Vec<String>,
+    /// `JOBS_AUTO_ENABLE`: enable plugin jobs when they are first registered.
+    pub jobs_auto_enable: bool,
     /// Warnings found while loading (unknown keys …), logged once logging is set up.
     pub warnings: Vec<String>,
 }
@@ -345,6 +348,7 @@ impl Settings {
             session_cookie_age,
             session_cookie_secure: boolean(take("SESSION_COOKIE_SECURE")).unwrap_or(false),
             exempt_view_permissions: list(take("EXEMPT_VIEW_PERMISSIONS")).unwrap_or_default(),
+            jobs_auto_enable: boolean(take("JOBS_AUTO_ENABLE")).unwrap_or(false),
             warnings,
             root,
         })

@@ -26,6 +26,7 @@ pub fn core_labels() -> Result<HashSet<String>> {
     let plan = Plan::new(&core::core_apps())?;
     let mut labels: HashSet<String> = final_state(&plan)?.models().map(|m| m.label()).collect();
     labels.insert(core::objectchange_model().label());
+    labels.extend(crate::jobs::models::models().iter().map(|m| m.label()));
     Ok(labels)
 }
 
@@ -53,6 +54,9 @@ impl Catalog {
             models.push(Model::new(schema.clone(), None, core::is_read_only(&label)));
         }
         models.push(Model::new(core::objectchange_model(), None, true));
+        for schema in crate::jobs::models::models() {
+            models.push(Model::new(schema, None, true));
+        }
         for p in plugins {
             for schema in &p.models {
                 let mut schema = schema.clone();

@@ -18,7 +18,12 @@ pub const CORE_APPS: &[&str] = &["extras", "dcim", "ipam"];
 pub const RESTRICTED_BY_CONTENT_TYPE: &[&str] = &["extras.status", "extras.role"];
 
 /// Models served read-only: no add, change or delete.
-const READ_ONLY: &[&str] = &["extras.objectchange"];
+const READ_ONLY: &[&str] = &[
+    "extras.objectchange",
+    "extras.job",
+    "extras.jobresult",
+    "extras.joblogentry",
+];
 
 /// Internal models with no UI or API.
 const HIDDEN: &[&str] = &["extras.taggeditem"];

@@ -149,6 +149,16 @@ const CORE_MENU: &[(&str, u32, &str, u32, &[CoreLink])] = &[
         &[("ipam.namespace", "Namespaces", "/ipam/namespaces/")],
     ),
     (
+        "Jobs",
+        800,
+        "Jobs",
+        100,
+        &[
+            ("extras.job", "Jobs", "/extras/jobs/"),
+            ("extras.jobresult", "Job Results", "/extras/job-results/"),
+        ],
+    ),
+    (
         "Extras",
         900,
         "Logging",
@@ -379,7 +389,14 @@ mod tests {
         let names: Vec<&str> = menu.tabs().iter().map(|t| t.name.as_str()).collect();
         assert_eq!(
             names,
-            ["Organization", "Devices", "IPAM", "Extras", "Plugins"]
+            [
+                "Organization",
+                "Devices",
+                "IPAM",
+                "Jobs",
+                "Extras",
+                "Plugins"
+            ]
         );
         let catalog = crate::schema::catalog::Catalog::build(&[]).unwrap();
         for (_, _, _, _, links) in CORE_MENU {
@@ -393,7 +410,10 @@ mod tests {
         assert_eq!(locations.permissions, ["dcim.view_location"]);
         assert_eq!(locations.buttons[0].url, "/dcim/locations/add/");
         assert_eq!(locations.buttons[0].permissions, ["dcim.add_location"]);
-        let changes = &menu.tabs()[3].groups[0].items[0];
+        let jobs = &menu.tabs()[3].groups[0].items[0];
+        assert_eq!(jobs.url, "/extras/jobs/");
+        assert!(jobs.buttons.is_empty());
+        let changes = &menu.tabs()[4].groups[0].items[0];
         assert_eq!(changes.url, "/extras/object-changes/");
         assert!(changes.buttons.is_empty());
     }
