@@ -2,6 +2,7 @@
 //! print one line on stderr and exit with the error's code (`Error::exit_code`).
 
 mod database;
+mod jobs;
 mod plugins;
 mod server;
 mod setup;
@@ -113,6 +114,32 @@ enum Command {
         #[arg(long)]
         workers: Option<usize>,
     },
+    /// Run queued jobs (several workers may share one PostgreSQL database).
+    Worker {
+        /// Jobs run at the same time.
+        #[arg(long, default_value_t = 1)]
+        concurrency: usize,
+        /// Stop once the queue is empty and no job runs.
+        #[arg(long)]
+        burst: bool,
+    },
+    /// Run one job: `runjob <plugin>.<job> --data '{"count": 3}'`.
+    Runjob {
+        /// The job, `<plugin>.<job>` (its module and class names).
+        job: String,
+        /// The job's variables as a JSON object.
+        #[arg(long, default_value = "{}")]
+        data: String,
+        /// Run it in this process instead of queuing it for a worker.
+        #[arg(long)]
+        local: bool,
+        /// Roll its changes back whatever happens.
+        #[arg(long)]
+        dryrun: bool,
+        /// The user the job runs as (its permissions apply; the change log names it).
+        #[arg(long)]
+        username: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -206,6 +233,16 @@ fn run(cli: Cli) -> Result<()> {
                     addrport,
                     workers,
                 } => server::start(settings, bind.or(addrport), workers),
+                Command::Worker { concurrency, burst } => {
+                    jobs::worker(settings, concurrency, burst)
+                }
+                Command::Runjob {
+                    job,
+                    data,
+                    local,
+                    dryrun,
+                    username,
+                } => jobs::runjob(settings, &job, &data, local, dryrun, &username),
                 Command::Init { .. }
                 | Command::Plugins {
                     command: PluginsCommand::Inspect { .. },

@@ -61,7 +61,28 @@ pub struct Database {
 }
 
 #[derive(Debug)]
-struct SqliteSetup;
+struct SqliteSetup {
+    /// The database file of job logs, attached to every connection as `joblog`.
+    joblog: Option<String>,
+}
+
+/// The job log's table on SQLite, in its own database file: SQLite has one writer per
+/// file, and a job holds the main file's write lock until it commits, so its log — which
+/// must grow while it runs and survive its rollback — is written to another file. The
+/// table is found by its plain name (`extras_joblogentry`) as if it were in the main one.
+const SQLITE_JOBLOG_TABLE: &str = "CREATE TABLE IF NOT EXISTS joblog.extras_joblogentry (
+    id TEXT PRIMARY KEY NOT NULL,
+    job_result_id TEXT NOT NULL,
+    log_level TEXT NOT NULL,
+    grouping TEXT NOT NULL DEFAULT 'main',
+    message TEXT NOT NULL,
+    log_object TEXT NOT NULL DEFAULT '',
+    absolute_url TEXT NOT NULL DEFAULT '',
+    created TEXT NOT NULL,
+    last_updated TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS joblog.extras_joblogentry_result
+    ON extras_joblogentry (job_result_id, created);";
 
 impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqliteSetup {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
@@ -71,9 +92,26 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqliteSetup {
                  PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
+            if let Some(path) = &self.joblog {
+                conn.batch_execute(&format!(
+                    "ATTACH DATABASE '{}' AS joblog; PRAGMA joblog.journal_mode = WAL; {SQLITE_JOBLOG_TABLE}",
+                    path.replace('\'', "''")
+                ))
+                .map_err(diesel::r2d2::Error::QueryError)?;
+            }
         }
         Ok(())
     }
+}
+
+/// Where the job log of the SQLite database at `path` lives: beside it,
+/// `<name>-joblog.sqlite3`.
+pub fn sqlite_joblog_path(path: &std::path::Path) -> std::path::PathBuf {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "nautobot".to_string());
+    path.with_file_name(format!("{stem}-joblog.sqlite3"))
 }
 
 /// Turns off SQLite's memory statistics before its first use. With them on, every
@@ -102,14 +140,15 @@ impl Database {
     /// Opens a pool on `url`, checking that one connection can be made.
     pub fn connect(url: &DatabaseUrl) -> Result<Database> {
         configure_sqlite();
-        let (conn_url, backend, max_size) = match url {
+        let (conn_url, backend, max_size, joblog) = match url {
             DatabaseUrl::Sqlite(path) => {
                 if let Some(parent) = path.parent() {
                     std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
                 }
-                (path.display().to_string(), Backend::Sqlite, 8)
+                let joblog = sqlite_joblog_path(path).display().to_string();
+                (path.display().to_string(), Backend::Sqlite, 8, Some(joblog))
             }
-            DatabaseUrl::Postgres(url) => (url.clone(), Backend::Postgres, 16),
+            DatabaseUrl::Postgres(url) => (url.clone(), Backend::Postgres, 16, None),
         };
         let display = url.display();
         // Try one connection first: r2d2 retries silently until its timeout, and the
@@ -123,7 +162,7 @@ impl Database {
             .max_size(max_size)
             .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(30))
-            .connection_customizer(Box::new(SqliteSetup))
+            .connection_customizer(Box::new(SqliteSetup { joblog }))
             .build(ConnectionManager::new(conn_url))
             .map_err(|e| Error::Database(format!("cannot connect to {display}: {e}")))?;
         Ok(Database {

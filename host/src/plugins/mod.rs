@@ -19,4 +19,4 @@ pub use hooks::PluginHooks;
 pub use library::{library_file_name, open, OpenedLibrary, ABI_MAJOR};
 pub use loader::{discover, instantiate, library_path, Discovered};
 pub use registry::{LoadedPlugin, PluginLinks, PluginRegistry};
-pub use services::{CallServices, DataAccess};
+pub use services::{CallServices, DataAccess, JobRun};

@@ -20,7 +20,7 @@ use crate::{
         self,
         query::{self, ListQuery},
         serialize,
-        write::{self, Writer},
+        write::Writer,
         Actor,
     },
     schema::Registry,
@@ -35,6 +35,17 @@ pub struct CallServices<'a> {
     identity: Option<&'a Identity>,
     db: Option<&'a Database>,
     data: Option<DataAccess<'a>>,
+    job: Option<JobRun<'a>>,
+}
+
+/// A running job: its result (for the log) and the connection whose transaction holds
+/// the job's database work (committed or rolled back when the job ends).
+#[derive(Clone, Copy)]
+pub struct JobRun<'a> {
+    /// The job result's id.
+    pub result_id: &'a str,
+    /// The job's connection, inside its transaction.
+    pub conn: &'a std::sync::Mutex<&'a mut crate::db::DbConnection>,
 }
 
 /// What the database verbs need besides the connection pool.
@@ -66,6 +77,32 @@ impl<'a> CallServices<'a> {
             identity,
             db,
             data: None,
+            job: None,
+        }
+    }
+
+    /// Runs the database verbs on a job's connection, inside its transaction, and sends
+    /// `job_log` to its log.
+    pub fn with_job(mut self, job: JobRun<'a>) -> Self {
+        self.job = Some(job);
+        self
+    }
+
+    /// Runs `f` on the job's connection when a job runs, else on one from the pool.
+    fn with_conn<T>(
+        &self,
+        db: &Database,
+        f: impl FnOnce(&mut crate::db::DbConnection) -> crate::error::Result<T>,
+    ) -> crate::error::Result<T> {
+        match &self.job {
+            Some(job) => {
+                let mut guard = job
+                    .conn
+                    .lock()
+                    .map_err(|_| Error::Internal("the job's connection is poisoned".into()))?;
+                f(&mut guard)
+            }
+            None => f(&mut *db.conn()?),
         }
     }
 
@@ -146,16 +183,20 @@ impl<'a> CallServices<'a> {
             actor: &actor,
             hooks: &hooks,
         };
-        let row = write::transaction(db, |conn| work(&writer, conn))?;
-        match row {
-            Some(row) => {
-                let mut conn = db.conn()?;
-                let mut out =
-                    serialize::serialize_rows(&mut conn, data.registry, model, &[row], "", 0)?;
-                Ok(out.pop().unwrap_or(Value::Null))
+        // Each write is all or nothing: a transaction of its own, or a savepoint inside
+        // a running job's transaction.
+        self.with_conn(db, |conn| {
+            use diesel::Connection;
+            let row = conn.transaction(|c| work(&writer, c))?;
+            match row {
+                Some(row) => {
+                    let mut out =
+                        serialize::serialize_rows(conn, data.registry, model, &[row], "", 0)?;
+                    Ok(out.pop().unwrap_or(Value::Null))
+                }
+                None => Ok(Value::Null),
             }
-            None => Ok(Value::Null),
-        }
+        })
     }
 }
 
@@ -281,10 +322,11 @@ impl HostServices for CallServices<'_> {
             ));
             pairs.push(("offset".into(), q.offset.unwrap_or(0).to_string()));
             let parsed = ListQuery::parse(m, &pairs)?;
-            let mut conn = db.conn()?;
-            let (count, rows) = query::list(&mut conn, data.registry, m, &parsed)?;
-            let results = serialize::serialize_rows(&mut conn, data.registry, m, &rows, "", 0)?;
-            Ok(serde_json::json!({"count": count, "results": results}))
+            self.with_conn(db, |conn| {
+                let (count, rows) = query::list(conn, data.registry, m, &parsed)?;
+                let results = serialize::serialize_rows(conn, data.registry, m, &rows, "", 0)?;
+                Ok(serde_json::json!({"count": count, "results": results}))
+            })
         })
     }
 
@@ -296,14 +338,24 @@ impl HostServices for CallServices<'_> {
             let mut pairs = filter_pairs(&lookup);
             pairs.push(("limit".into(), "2".into()));
             let parsed = ListQuery::parse(m, &pairs)?;
-            let mut conn = db.conn()?;
-            let (count, rows) = query::list(&mut conn, data.registry, m, &parsed)?;
+            let (count, rows, found) = self.with_conn(db, |conn| {
+                let (count, rows) = query::list(conn, data.registry, m, &parsed)?;
+                let found = match (count, rows.first()) {
+                    (1, Some(row)) => serialize::serialize_rows(
+                        conn,
+                        data.registry,
+                        m,
+                        std::slice::from_ref(row),
+                        "",
+                        0,
+                    )?
+                    .pop(),
+                    _ => None,
+                };
+                Ok((count, rows, found))
+            })?;
             match (count, rows.into_iter().next()) {
-                (1, Some(row)) => {
-                    let mut out =
-                        serialize::serialize_rows(&mut conn, data.registry, m, &[row], "", 0)?;
-                    Ok(out.pop().unwrap_or(Value::Null))
-                }
+                (1, Some(_)) => Ok(found.unwrap_or(Value::Null)),
                 (0, _) => Err(Error::NotFound(format!(
                     "no {} matches {text}",
                     m.verbose_name()
@@ -349,13 +401,27 @@ impl HostServices for CallServices<'_> {
         })
     }
 
-    fn job_log(&self, level: RStr<'_>, message: RStr<'_>, _object_json: RStr<'_>) {
-        // Outside a running job the entry goes to the server's log.
+    fn job_log(&self, level: RStr<'_>, message: RStr<'_>, object_json: RStr<'_>) {
+        // In a running job the entry goes to its log (on a connection of its own, so it
+        // stays whatever becomes of the job's transaction); outside one, to the server's.
         guarded(
             || (),
             || {
                 let plugin = self.plugin;
                 let message = message.as_str();
+                if let (Some(job), Some(db)) = (&self.job, self.db) {
+                    let object: Option<Value> = serde_json::from_str(object_json.as_str()).ok();
+                    if let Err(e) = crate::jobs::queue::log(
+                        db,
+                        job.result_id,
+                        level.as_str(),
+                        message,
+                        object.as_ref(),
+                    ) {
+                        tracing::error!(plugin, "job log lost ({e}): {message}");
+                    }
+                    return;
+                }
                 match level.as_str() {
                     "failure" | "critical" | "error" => tracing::error!(plugin, "{message}"),
                     "warning" => tracing::warn!(plugin, "{message}"),

@@ -1,5 +1,4 @@
 DROP TABLE nautobot_worker;
 DROP TABLE extras_scheduledjob;
-DROP TABLE extras_joblogentry;
 DROP TABLE extras_jobresult;
 DROP TABLE extras_job;

@@ -46,19 +46,9 @@ CREATE TABLE extras_jobresult (
 CREATE INDEX extras_jobresult_status ON extras_jobresult (status, date_created);
 CREATE INDEX extras_jobresult_job ON extras_jobresult (job_model_id);
 
--- A job's log, written on its own connection so that it survives the job's rollback.
-CREATE TABLE extras_joblogentry (
-    id TEXT PRIMARY KEY NOT NULL,
-    job_result_id TEXT NOT NULL REFERENCES extras_jobresult (id) ON DELETE CASCADE,
-    log_level TEXT NOT NULL,
-    grouping TEXT NOT NULL DEFAULT 'main',
-    message TEXT NOT NULL,
-    log_object TEXT NOT NULL DEFAULT '',
-    absolute_url TEXT NOT NULL DEFAULT '',
-    created TEXT NOT NULL,
-    last_updated TEXT NOT NULL
-);
-CREATE INDEX extras_joblogentry_result ON extras_joblogentry (job_result_id, created);
+-- The job log (extras_joblogentry) is not here: on SQLite it lives in its own database
+-- file, attached to every connection as `joblog` (see host/src/db/mod.rs), so that a job
+-- holding this file's write lock can still log.
 
 -- Runs to start later, once or every interval; one scheduler queues them.
 CREATE TABLE extras_scheduledjob (

@@ -1,0 +1,169 @@
+//! `nautobot-server worker`: claims pending job results and runs them, `concurrency` at
+//! a time, heartbeating each while it runs; fails the results of workers that stopped
+//! heartbeating. Several workers on several machines share one PostgreSQL queue; each
+//! result is claimed by exactly one of them.
+
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use super::{queue, runner};
+use crate::{
+    db::dynamic::{self, Sql, SqlType, SqlValue},
+    error::Result,
+    objects::values,
+    web::AppState,
+};
+
+/// How often a worker heartbeats and looks for work.
+pub const HEARTBEAT: Duration = Duration::from_secs(2);
+/// After how long without a heartbeat a running result is failed.
+pub const STALE_AFTER_SECONDS: i64 = 30;
+
+/// How a worker runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Jobs run at the same time.
+    pub concurrency: usize,
+    /// Stop once the queue is empty and nothing runs (for tests and one-off drains).
+    pub burst: bool,
+}
+
+fn ts(s: &str) -> SqlValue {
+    SqlValue::Text(s.to_string(), SqlType::Timestamp)
+}
+
+/// This worker's name: host name, process id and a random suffix.
+pub fn worker_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".to_string());
+    let suffix: String = uuid::Uuid::new_v4().to_string().chars().take(8).collect();
+    format!("{host}:{}:{suffix}", std::process::id())
+}
+
+fn register(state: &AppState, id: &str, name: &str, concurrency: usize) -> Result<()> {
+    let mut conn = state.db.conn()?;
+    let now = values::now();
+    let mut sql = Sql::from(
+        "INSERT INTO nautobot_worker (id, hostname, pid, concurrency, started, heartbeat) VALUES (",
+    );
+    sql.bind(SqlValue::text(id))
+        .push(", ")
+        .bind(SqlValue::text(name))
+        .push(", ")
+        .bind(SqlValue::Int(i64::from(std::process::id())))
+        .push(", ")
+        .bind(SqlValue::Int(concurrency as i64))
+        .push(", ")
+        .bind(ts(&now))
+        .push(", ")
+        .bind(ts(&now))
+        .push(")");
+    dynamic::execute(&mut conn, &sql)?;
+    Ok(())
+}
+
+fn beat(state: &AppState, id: &str, running: &[String]) -> Result<()> {
+    let mut conn = state.db.conn()?;
+    let mut sql = Sql::from("UPDATE nautobot_worker SET heartbeat = ");
+    sql.bind(ts(&values::now()))
+        .push(" WHERE id = ")
+        .bind(SqlValue::text(id));
+    dynamic::execute(&mut conn, &sql)?;
+    drop(conn);
+    for result in running {
+        queue::heartbeat(&state.db, result)?;
+    }
+    Ok(())
+}
+
+fn unregister(state: &AppState, id: &str) -> Result<()> {
+    let mut conn = state.db.conn()?;
+    let mut sql = Sql::from("DELETE FROM nautobot_worker WHERE id = ");
+    sql.bind(SqlValue::text(id));
+    dynamic::execute(&mut conn, &sql)?;
+    Ok(())
+}
+
+/// The number of workers that heartbeated recently (for `/api/status/`).
+pub fn alive(state: &AppState) -> Result<i64> {
+    let mut conn = state.db.conn()?;
+    let cutoff = (chrono::Utc::now() - chrono::Duration::seconds(STALE_AFTER_SECONDS))
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let mut sql = Sql::from("SELECT COUNT(*) AS count FROM nautobot_worker WHERE heartbeat >= ");
+    sql.bind(ts(&cutoff));
+    dynamic::query_count(&mut conn, &sql)
+}
+
+/// Runs the worker until the process is stopped (or, with `burst`, the queue is empty).
+pub fn run(state: Arc<AppState>, options: &Options) -> Result<()> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let name = worker_name();
+    let concurrency = options.concurrency.max(1);
+    register(&state, &id, &name, concurrency)?;
+    tracing::info!(worker = %name, concurrency, "worker started");
+    let running: Arc<Mutex<HashSet<String>>> = Arc::new(Mutex::new(HashSet::new()));
+    let mut handles: Vec<std::thread::JoinHandle<()>> = Vec::new();
+    let mut last_beat = Instant::now() - HEARTBEAT;
+    loop {
+        handles.retain(|h| !h.is_finished());
+        if last_beat.elapsed() >= HEARTBEAT {
+            let ids: Vec<String> = running
+                .lock()
+                .map(|r| r.iter().cloned().collect())
+                .unwrap_or_default();
+            if let Err(e) = beat(&state, &id, &ids) {
+                tracing::warn!("worker heartbeat failed: {e}");
+            }
+            match queue::reap(&state.db, STALE_AFTER_SECONDS) {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(
+                    count = n,
+                    "failed the jobs of workers that stopped responding"
+                ),
+                Err(e) => tracing::warn!("reaping stale jobs failed: {e}"),
+            }
+            last_beat = Instant::now();
+        }
+        let mut claimed_any = false;
+        while handles.len() < concurrency {
+            let Some(result_id) = queue::claim(&state.db, &name)? else {
+                break;
+            };
+            claimed_any = true;
+            if let Ok(mut r) = running.lock() {
+                r.insert(result_id.clone());
+            }
+            let state = state.clone();
+            let running = running.clone();
+            handles.push(std::thread::spawn(move || {
+                match runner::run(&state, &result_id) {
+                    Ok(outcome) => tracing::info!(
+                        job_result = %result_id,
+                        status = outcome.status,
+                        committed = outcome.committed,
+                        "job finished"
+                    ),
+                    Err(e) => {
+                        tracing::error!(job_result = %result_id, "job could not be recorded: {e}")
+                    }
+                }
+                if let Ok(mut r) = running.lock() {
+                    r.remove(&result_id);
+                }
+            }));
+        }
+        if options.burst && !claimed_any && handles.is_empty() {
+            break;
+        }
+        if !claimed_any {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+    unregister(&state, &id)?;
+    tracing::info!(worker = %name, "worker stopped: the queue is empty");
+    Ok(())
+}
