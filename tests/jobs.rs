@@ -3,13 +3,20 @@
 //! their plugin goes, and served read-only through the model layer (REST and UI). Each
 //! test runs on SQLite and PostgreSQL.
 
-use serde_json::Value;
-use support::{both_backends, Backend, Root, ADMIN_TOKEN};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::{both_backends, Backend, Client, Root, Server, ADMIN_TOKEN};
 
 both_backends!(
     plugin_jobs_are_registered_disabled_with_their_variables,
     jobs_auto_enable_enables_new_jobs,
     jobs_of_a_removed_plugin_are_kept_as_not_installed,
+    a_job_runs_through_the_api_and_a_worker,
+    failures_panics_and_dry_runs_roll_back_but_keep_their_logs,
+    runs_are_checked_before_they_are_queued,
+    a_worker_that_dies_has_its_job_failed_by_another,
+    runjob_runs_a_job_locally,
 );
 
 fn jobs(root: &Root) -> Vec<Value> {
@@ -100,4 +107,286 @@ fn jobs_of_a_removed_plugin_are_kept_as_not_installed(backend: Backend) {
     assert!(again
         .iter()
         .all(|j| j["installed"] == true && j["enabled"] == false));
+}
+
+/// A root with example_plugin and its jobs enabled, and a server.
+fn with_jobs(backend: Backend) -> (Root, Server, Client) {
+    let mut root = Root::new(backend);
+    root.plugins(&["example_plugin"])
+        .set("JOBS_AUTO_ENABLE", "true");
+    root.install();
+    let server = root.start();
+    let api = server.client().with_token(ADMIN_TOKEN);
+    (root, server, api)
+}
+
+fn job_id(api: &Client, class: &str) -> String {
+    let list = api
+        .get(&format!("/api/extras/jobs/?job_class_name={class}"))
+        .json();
+    list["results"][0]["id"]
+        .as_str()
+        .expect("the job")
+        .to_string()
+}
+
+/// Queues a run through the API; the job result's id.
+fn run(api: &Client, class: &str, body: Value) -> String {
+    let res = api.send_json(
+        "POST",
+        &format!("/api/extras/jobs/{}/run/", job_id(api, class)),
+        &body,
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    let out = res.json();
+    assert_eq!(out["job_result"]["status"]["value"], "pending");
+    out["job_result"]["id"].as_str().unwrap().to_string()
+}
+
+fn result(api: &Client, id: &str) -> Value {
+    api.get(&format!("/api/extras/job-results/{id}/")).json()
+}
+
+fn log(api: &Client, id: &str) -> Vec<String> {
+    let logs = api
+        .get(&format!("/api/extras/job-logs/?job_result={id}&limit=0"))
+        .json();
+    logs["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            format!(
+                "{}: {}",
+                l["log_level"]["value"].as_str().unwrap(),
+                l["message"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+fn drain(root: &Root) {
+    root.run(&["worker", "--burst"]).success();
+}
+
+fn a_job_runs_through_the_api_and_a_worker(backend: Backend) {
+    let (root, _server, api) = with_jobs(backend);
+    let id = run(
+        &api,
+        "example_create_models",
+        json!({"data": {"prefix": "api", "count": 2, "number": 7}, "dryrun": false}),
+    );
+    drain(&root);
+    let done = result(&api, &id);
+    assert_eq!(done["status"]["value"], "success", "{done}");
+    assert_eq!(done["result"], json!({"created": 2}));
+    assert_eq!(done["user_name"], "admin");
+    assert!(done["date_done"].is_string());
+    let made = api
+        .get("/api/plugins/example-plugin/example-models/?name__isw=api-")
+        .json();
+    assert_eq!(made["count"], 2);
+    assert_eq!(made["results"][0]["number"], 7);
+    let lines = log(&api, &id);
+    assert!(
+        lines.contains(&"success: Created api-1".to_string()),
+        "{lines:?}"
+    );
+    assert!(lines.contains(&"success: Job completed; its changes were committed.".to_string()));
+    // The change log names the user who ran the job.
+    let change = api
+        .get(&format!(
+            "/api/extras/object-changes/?changed_object_id={}",
+            made["results"][0]["id"].as_str().unwrap()
+        ))
+        .json();
+    assert_eq!(change["results"][0]["user_name"], "admin");
+    // The status API counts no worker now (the burst worker has stopped).
+    assert_eq!(api.get("/api/status/").json()["workers-running"], 0);
+}
+
+fn failures_panics_and_dry_runs_roll_back_but_keep_their_logs(backend: Backend) {
+    let (root, _server, api) = with_jobs(backend);
+    let failed = run(
+        &api,
+        "example_fail_after_changes",
+        json!({"data": {"name": "failed"}}),
+    );
+    let panicked = run(
+        &api,
+        "example_panic_after_changes",
+        json!({"data": {"name": "panicked"}}),
+    );
+    let dry = run(
+        &api,
+        "example_create_models",
+        json!({"data": {"prefix": "dry", "count": 1}, "dryrun": true}),
+    );
+    drain(&root);
+    for (id, expected) in [
+        (&failed, "info: Created failed, now failing"),
+        (&panicked, "info: Created panicked, now panicking"),
+    ] {
+        let done = result(&api, id);
+        assert_eq!(done["status"]["value"], "failure", "{done}");
+        assert!(done["traceback"]
+            .as_str()
+            .unwrap()
+            .contains("the job's changes were rolled back"));
+        let lines = log(&api, id);
+        assert!(lines.contains(&expected.to_string()), "{lines:?}");
+    }
+    let done = result(&api, &dry);
+    assert_eq!(done["status"]["value"], "success");
+    assert_eq!(done["dryrun"], true);
+    assert!(log(&api, &dry)
+        .contains(&"success: Dry run completed; its changes were rolled back.".to_string()));
+    // None of their changes stayed, and no change record either.
+    let models = api
+        .get("/api/plugins/example-plugin/example-models/")
+        .json();
+    assert_eq!(models["count"], 0, "{models}");
+    let changes = api
+        .get("/api/extras/object-changes/?changed_object_type=example_plugin.examplemodel")
+        .json();
+    assert_eq!(changes["count"], 0);
+}
+
+fn runs_are_checked_before_they_are_queued(backend: Backend) {
+    let mut root = Root::new(backend);
+    root.plugins(&["example_plugin"]);
+    root.install();
+    root.run(&[
+        "createuser",
+        "--username",
+        "viewer",
+        "--password",
+        "viewer-pw",
+        "--permission",
+        "extras.view_job",
+        "--token",
+        "9999999999999999999999999999999999999999",
+    ])
+    .success();
+    let server = root.start();
+    let api = server.client().with_token(ADMIN_TOKEN);
+    let id = job_id(&api, "example_create_models");
+    // Disabled until enabled.
+    let res = api.send_json("POST", &format!("/api/extras/jobs/{id}/run/"), &json!({}));
+    assert_eq!(res.status, 400, "{}", res.body);
+    assert!(res.body.contains("not enabled"));
+    let res = api.send_json(
+        "PATCH",
+        &format!("/api/extras/jobs/{id}/"),
+        &json!({"enabled": true}),
+    );
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.json()["enabled"], true);
+    let res = api.send_json(
+        "PATCH",
+        &format!("/api/extras/jobs/{id}/"),
+        &json!({"name": "x"}),
+    );
+    assert_eq!(res.status, 400);
+    // Variables are checked, with a message per variable.
+    let res = api.send_json(
+        "POST",
+        &format!("/api/extras/jobs/{id}/run/"),
+        &json!({"data": {"count": 0, "bogus": 1}}),
+    );
+    assert_eq!(res.status, 400, "{}", res.body);
+    let body = res.json();
+    assert_eq!(body["data.prefix"], json!(["This field is required."]));
+    assert_eq!(
+        body["data.count"],
+        json!(["Ensure this value is greater than or equal to 1."])
+    );
+    assert!(body["data.bogus"].is_array());
+    // Running needs extras.run_job.
+    let viewer = server
+        .client()
+        .with_token("9999999999999999999999999999999999999999");
+    let res = viewer.send_json(
+        "POST",
+        &format!("/api/extras/jobs/{id}/run/"),
+        &json!({"data": {"prefix": "v"}}),
+    );
+    assert_eq!(res.status, 403, "{}", res.body);
+    assert_eq!(api.get("/api/extras/job-results/").json()["count"], 0);
+}
+
+fn a_worker_that_dies_has_its_job_failed_by_another(backend: Backend) {
+    let (root, _server, api) = with_jobs(backend);
+    let id = run(
+        &api,
+        "example_long_running",
+        json!({"data": {"seconds": 60}}),
+    );
+    let mut worker = root
+        .command(&["worker"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start a worker");
+    let started = Instant::now();
+    loop {
+        let lines = log(&api, &id);
+        if lines.iter().any(|l| l.contains("Step 1 of 60")) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the job did not start: {lines:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    worker.kill().expect("kill the worker");
+    let _ = worker.wait();
+    assert_eq!(result(&api, &id)["status"]["value"], "running");
+    std::thread::sleep(Duration::from_secs(3));
+    root.run(&["worker", "--burst", "--stale-after", "2"])
+        .success();
+    let done = result(&api, &id);
+    assert_eq!(done["status"]["value"], "failure", "{done}");
+    assert!(done["traceback"]
+        .as_str()
+        .unwrap()
+        .contains("stopped responding"));
+    // Its log up to the crash is kept.
+    assert!(log(&api, &id).iter().any(|l| l.contains("Step 1 of 60")));
+}
+
+fn runjob_runs_a_job_locally(backend: Backend) {
+    let (root, _server, api) = with_jobs(backend);
+    let out = root
+        .run(&[
+            "runjob",
+            "example_plugin.example_create_models",
+            "--data",
+            r#"{"prefix": "cli", "count": 1}"#,
+            "--local",
+            "--username",
+            "admin",
+        ])
+        .success();
+    assert!(
+        out.stdout.contains("[success] Created cli-1"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains(": success"));
+    assert_eq!(
+        api.get("/api/plugins/example-plugin/example-models/?name=cli-1")
+            .json()["count"],
+        1
+    );
+    let bad = root.run(&[
+        "runjob",
+        "example_plugin.example_fail_after_changes",
+        "--local",
+        "--username",
+        "admin",
+    ]);
+    assert_ne!(bad.code, 0);
+    assert!(bad.stdout.contains("[failure]"), "{}", bad.stdout);
 }

@@ -1,6 +1,7 @@
 //! The REST API's core endpoints: the API root, `/api/status/`, the plugins' API roots
 //! and the installed-plugins list. Plugin API views are mounted by `web::plugin_views`.
 
+pub mod jobs;
 pub mod objects;
 pub mod openapi;
 
@@ -102,8 +103,11 @@ pub async fn status(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
             )
         })
         .collect();
-    let db = state.db.clone();
-    let db_version = web::block(move || db.server_version()).await??;
+    let st = state.clone();
+    let (db_version, workers) = web::block(move || -> Result<(String, i64)> {
+        Ok((st.db.server_version()?, crate::jobs::worker::alive(&st)?))
+    })
+    .await??;
     Ok(HttpResponse::Ok().json(json!({
         "nautobot-version": VERSION,
         "api-version": API_VERSION,
@@ -112,6 +116,8 @@ pub async fn status(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
         "database": {"backend": state.db.backend().name(), "version": db_version},
         "plugins": plugins,
         "nautobot-apps": plugins,
+        "celery-workers-running": workers,
+        "workers-running": workers,
     })))
 }
 

@@ -107,7 +107,12 @@ fn denied() -> Error {
     Error::PermissionDenied("You do not have permission to perform this action.".to_string())
 }
 
-fn require(state: &AppState, identity: &Identity, model: &Model, action: &str) -> Result<()> {
+pub(crate) fn require(
+    state: &AppState,
+    identity: &Identity,
+    model: &Model,
+    action: &str,
+) -> Result<()> {
     if !identity.is_authenticated() && (state.settings.login_required || action != "view") {
         return Err(Error::NotAuthenticated);
     }
@@ -209,7 +214,7 @@ async fn list(
         .body(body))
 }
 
-async fn detail(
+pub(crate) async fn detail(
     state: web::Data<AppState>,
     route: web::Data<ModelRoute>,
     req: HttpRequest,
@@ -428,7 +433,7 @@ async fn bulk_delete(
 /// `OPTIONS`: the model's metadata and, for those who may add, each writable field's
 /// type, whether it is required, and its choices (`{value, display}`), as DRF's
 /// metadata class describes them.
-async fn options(
+pub(crate) async fn options(
     state: web::Data<AppState>,
     route: web::Data<ModelRoute>,
     req: HttpRequest,

@@ -20,9 +20,16 @@ fn boot(settings: Settings) -> Result<AppState> {
 }
 
 /// Runs a worker until stopped (or, with `burst`, until the queue is empty).
-pub fn worker(settings: Settings, concurrency: usize, burst: bool) -> Result<()> {
+pub fn worker(settings: Settings, concurrency: usize, burst: bool, stale_after: u64) -> Result<()> {
     let state = Arc::new(boot(settings)?);
-    worker::run(state, &worker::Options { concurrency, burst })
+    worker::run(
+        state,
+        &worker::Options {
+            concurrency,
+            burst,
+            stale_after_seconds: stale_after.max(1) as i64,
+        },
+    )
 }
 
 /// Runs one job, in this process (`local`) or through the queue, and prints its log.

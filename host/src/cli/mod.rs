@@ -122,6 +122,10 @@ enum Command {
         /// Stop once the queue is empty and no job runs.
         #[arg(long)]
         burst: bool,
+        /// Seconds without a heartbeat after which another worker's running job is
+        /// failed as dead.
+        #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+        stale_after: u64,
     },
     /// Run one job: `runjob <plugin>.<job> --data '{"count": 3}'`.
     Runjob {
@@ -233,9 +237,11 @@ fn run(cli: Cli) -> Result<()> {
                     addrport,
                     workers,
                 } => server::start(settings, bind.or(addrport), workers),
-                Command::Worker { concurrency, burst } => {
-                    jobs::worker(settings, concurrency, burst)
-                }
+                Command::Worker {
+                    concurrency,
+                    burst,
+                    stale_after,
+                } => jobs::worker(settings, concurrency, burst, stale_after),
                 Command::Runjob {
                     job,
                     data,

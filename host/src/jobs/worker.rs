@@ -19,7 +19,7 @@ use crate::{
 
 /// How often a worker heartbeats and looks for work.
 pub const HEARTBEAT: Duration = Duration::from_secs(2);
-/// After how long without a heartbeat a running result is failed.
+/// After how long without a heartbeat a worker is no longer counted as alive.
 pub const STALE_AFTER_SECONDS: i64 = 30;
 
 /// How a worker runs.
@@ -29,6 +29,8 @@ pub struct Options {
     pub concurrency: usize,
     /// Stop once the queue is empty and nothing runs (for tests and one-off drains).
     pub burst: bool,
+    /// Seconds without a heartbeat after which a running result is failed as dead.
+    pub stale_after_seconds: i64,
 }
 
 fn ts(s: &str) -> SqlValue {
@@ -118,7 +120,7 @@ pub fn run(state: Arc<AppState>, options: &Options) -> Result<()> {
             if let Err(e) = beat(&state, &id, &ids) {
                 tracing::warn!("worker heartbeat failed: {e}");
             }
-            match queue::reap(&state.db, STALE_AFTER_SECONDS) {
+            match queue::reap(&state.db, options.stale_after_seconds) {
                 Ok(0) => {}
                 Ok(n) => tracing::warn!(
                     count = n,

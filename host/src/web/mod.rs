@@ -54,6 +54,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
     for app in crate::schema::core::CORE_APPS {
         cfg.service(resource(&format!("/api/{app}/")).route(web::get().to(api::app_root)));
     }
+    api::jobs::routes(cfg, state);
     api::objects::routes(cfg, state);
     ui::objects::routes(cfg, state);
     plugin_views::mount(cfg, &state.registry);

@@ -1,0 +1,203 @@
+//! The jobs' REST endpoints beyond the read-only model views: enabling a job
+//! (`PATCH /api/extras/jobs/<id>/ {"enabled": true}`) and running one
+//! (`POST /api/extras/jobs/<id>/run/ {"data": {…}, "dryrun": false}` → 201 with the
+//! queued `job_result`), as Nautobot's API has them.
+
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use serde_json::{json, Map, Value};
+
+use super::objects::{self as api_objects, ModelRoute};
+use crate::{
+    db::dynamic::{self, Sql, SqlType, SqlValue},
+    error::{Error, Result},
+    jobs,
+    objects::{self, serialize, values},
+    web::{request, AppState},
+};
+
+/// Registers the jobs' own routes (before the generic model routes, which they extend).
+pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
+    let Some(model) = state.catalog.registry.get("extras.job") else {
+        return;
+    };
+    let route = web::Data::new(ModelRoute(model.clone()));
+    cfg.service(
+        web::resource("/api/extras/jobs/{id}/run/")
+            .route(web::post().to(run))
+            .default_service(web::to(method_not_allowed)),
+    );
+    cfg.service(
+        web::resource("/api/extras/jobs/{id}/")
+            .app_data(route)
+            .route(web::get().to(api_objects::detail))
+            .route(web::head().to(api_objects::detail))
+            .route(web::patch().to(patch))
+            .route(web::put().to(patch))
+            .route(web::method(actix_web::http::Method::OPTIONS).to(api_objects::options))
+            .default_service(web::to(method_not_allowed)),
+    );
+}
+
+async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse> {
+    Err(Error::MethodNotAllowed(req.method().to_string()))
+}
+
+fn parse(body: &[u8]) -> Result<Map<String, Value>> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(Error::field(
+            "non_field_errors",
+            "Invalid data. Expected a dictionary.",
+        )),
+        Err(e) => Err(Error::BadRequest(format!("JSON parse error - {e}"))),
+    }
+}
+
+/// `PATCH /api/extras/jobs/<id>/`: only `enabled` may change (`extras.change_job`).
+async fn patch(
+    state: web::Data<AppState>,
+    route: web::Data<ModelRoute>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse> {
+    let input = parse(&body)?;
+    let model = route.0.clone();
+    let identity = request::identity(&req);
+    let base = api_objects::base(&req);
+    let id = id.into_inner();
+    let out = web::block(move || -> Result<Value> {
+        api_objects::require(&state, &identity, &model, "change")?;
+        let mut errors = crate::error::ValidationErrors::new();
+        for key in input.keys() {
+            if key != "enabled" {
+                errors
+                    .entry(key.clone())
+                    .or_default()
+                    .push("Only `enabled` can be changed on a job.".to_string());
+            }
+        }
+        let enabled = match input.get("enabled") {
+            Some(v) => {
+                match values::clean(&nautobot_plugin_abi::FieldSchema::boolean("enabled"), v) {
+                    Ok(Value::Bool(b)) => Some(b),
+                    _ => {
+                        errors
+                            .entry("enabled".into())
+                            .or_default()
+                            .push("Must be a valid boolean.".into());
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        if !errors.is_empty() {
+            return Err(Error::Validation(Box::new(errors)));
+        }
+        let mut conn = state.db.conn()?;
+        objects::get(&mut conn, &model, &id)?
+            .ok_or_else(|| Error::NotFound("Not found.".into()))?;
+        if let Some(enabled) = enabled {
+            let mut sql = Sql::from("UPDATE extras_job SET enabled = ");
+            sql.bind(SqlValue::Bool(enabled))
+                .push(", last_updated = ")
+                .bind(SqlValue::Text(values::now(), SqlType::Timestamp))
+                .push(" WHERE id = ")
+                .bind(SqlValue::text(&id));
+            dynamic::execute(&mut conn, &sql)?;
+        }
+        let row = objects::get(&mut conn, &model, &id)?
+            .ok_or_else(|| Error::NotFound("Not found.".into()))?;
+        let mut out = serialize::serialize_rows(
+            &mut conn,
+            &state.catalog.registry,
+            &model,
+            &[row],
+            &base,
+            0,
+        )?;
+        Ok(out.pop().unwrap_or(Value::Null))
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// `POST /api/extras/jobs/<id>/run/`: queues a run; 201 with the pending job result.
+async fn run(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse> {
+    let input = parse(&body)?;
+    let identity = request::identity(&req);
+    if !identity.is_authenticated() {
+        return Err(Error::NotAuthenticated);
+    }
+    let base = api_objects::base(&req);
+    let id = id.into_inner();
+    let out = web::block(move || -> Result<Value> {
+        let registry = &state.catalog.registry;
+        let (Some(job_model), Some(result_model)) =
+            (registry.get("extras.job"), registry.get("extras.jobresult"))
+        else {
+            return Err(Error::Internal("the jobs models are missing".into()));
+        };
+        let mut conn = state.db.conn()?;
+        if !crate::auth::permissions::can(
+            &identity,
+            &state.db,
+            &state.settings,
+            "extras.job",
+            "view",
+        )? {
+            return Err(Error::PermissionDenied(
+                "You do not have permission to perform this action.".into(),
+            ));
+        }
+        let job = objects::get(&mut conn, job_model, &id)?
+            .ok_or_else(|| Error::NotFound("Not found.".into()))?;
+        drop(conn);
+        let data = match input.get("data") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(m)) => m.clone(),
+            Some(_) => {
+                return Err(Error::field(
+                    "data",
+                    "Expected a dictionary of the job's variables.",
+                ))
+            }
+        };
+        let dryrun = match input.get("dryrun") {
+            None | Some(Value::Null) => None,
+            Some(v) => match values::parse_bool(&v.to_string()).or_else(|| v.as_bool()) {
+                Some(b) => Some(b),
+                None => return Err(Error::field("dryrun", "Must be a valid boolean.")),
+            },
+        };
+        let result_id =
+            jobs::submit(&state, &identity, &job, &data, dryrun).map_err(|e| match e {
+                // Variables are reported under `data`, as Nautobot does.
+                Error::Validation(errors) => {
+                    let mut wrapped = crate::error::ValidationErrors::new();
+                    for (k, v) in errors.iter() {
+                        wrapped.insert(format!("data.{k}"), v.clone());
+                    }
+                    Error::Validation(Box::new(wrapped))
+                }
+                other => other,
+            })?;
+        let mut conn = state.db.conn()?;
+        let row = objects::get(&mut conn, result_model, &result_id)?
+            .ok_or_else(|| Error::Internal("the queued job result vanished".into()))?;
+        let mut out =
+            serialize::serialize_rows(&mut conn, registry, result_model, &[row], &base, 0)?;
+        Ok(json!({"scheduled_job": null, "job_result": out.pop().unwrap_or(Value::Null)}))
+    })
+    .await??;
+    Ok(HttpResponse::build(StatusCode::CREATED).json(out))
+}
