@@ -17,6 +17,7 @@ both_backends!(
     runs_are_checked_before_they_are_queued,
     a_worker_that_dies_has_its_job_failed_by_another,
     runjob_runs_a_job_locally,
+    two_workers_drain_the_queue_running_each_job_once,
 );
 
 fn jobs(root: &Root) -> Vec<Value> {
@@ -389,4 +390,68 @@ fn runjob_runs_a_job_locally(backend: Backend) {
     ]);
     assert_ne!(bad.code, 0);
     assert!(bad.stdout.contains("[failure]"), "{}", bad.stdout);
+}
+
+/// 200 queued runs, two workers with two slots each: every run done exactly once (a run
+/// done twice would fail on its second try, the names being unique), both workers
+/// working. Prints the rate.
+fn two_workers_drain_the_queue_running_each_job_once(backend: Backend) {
+    let (root, _server, api) = with_jobs(backend);
+    let job = job_id(&api, "example_create_models");
+    for i in 0..200 {
+        let res = api.send_json(
+            "POST",
+            &format!("/api/extras/jobs/{job}/run/"),
+            &json!({"data": {"prefix": format!("q{i}"), "count": 1}}),
+        );
+        assert_eq!(res.status, 201, "{}", res.body);
+    }
+    let started = Instant::now();
+    let spawn = || {
+        root.command(&["worker", "--burst", "--concurrency", "2"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start a worker")
+    };
+    let (a, b) = (spawn(), spawn());
+    for mut w in [a, b] {
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            if let Some(status) = w.try_wait().expect("wait for a worker") {
+                assert!(status.success(), "a worker failed");
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the workers did not drain the queue"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let results = api.get("/api/extras/job-results/?limit=0").json();
+    assert_eq!(results["count"], 200);
+    let list = results["results"].as_array().unwrap();
+    let failed: Vec<&Value> = list
+        .iter()
+        .filter(|r| r["status"]["value"] != "success")
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} runs did not succeed: {:?}",
+        failed.len(),
+        failed.first()
+    );
+    let workers: std::collections::HashSet<&str> =
+        list.iter().map(|r| r["worker"].as_str().unwrap()).collect();
+    assert_eq!(workers.len(), 2, "both workers ran jobs");
+    let made = api
+        .get("/api/plugins/example-plugin/example-models/?name__isw=q&limit=1")
+        .json();
+    assert_eq!(made["count"], 200);
+    println!(
+        "{backend:?}: two workers (2 slots each) drained 200 jobs in {seconds:.1} s: {:.1} jobs/s",
+        200.0 / seconds
+    );
 }

@@ -204,3 +204,64 @@ impl Database {
         Ok(row.version)
     }
 }
+
+/// Runs `work` in a transaction meant to write. On SQLite the main database's write
+/// lock is taken first thing, waiting up to the busy timeout for other writers, because
+/// a deferred transaction that has read first cannot take the lock after another
+/// connection wrote — it fails at once with "database is locked". (Not `BEGIN
+/// IMMEDIATE`: that would lock the attached job log database too, and a running job
+/// must be able to log.) Inside a transaction already, it is a savepoint. Rolled back
+/// when `work` fails.
+pub fn write_transaction<T, E>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> std::result::Result<T, E>,
+) -> std::result::Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = AnsiTransactionManager;
+    let outermost_sqlite = match conn {
+        DbConnection::Sqlite(c) => {
+            <Manager as TransactionManager<diesel::SqliteConnection>>::transaction_manager_status_mut(c)
+                .transaction_depth()?
+                .is_none()
+        }
+        DbConnection::Pg(_) => false,
+    };
+    let DbConnection::Sqlite(c) = conn else {
+        return conn.transaction(work);
+    };
+    if !outermost_sqlite {
+        return conn.transaction(work);
+    }
+    Manager::begin_transaction_sql(c, "BEGIN")?;
+    // A write that changes nothing takes the main database's write lock (and only it).
+    if let Err(e) = c.batch_execute("UPDATE nautobot_migrations SET app = app WHERE 0") {
+        let _ = <Manager as TransactionManager<diesel::SqliteConnection>>::rollback_transaction(c);
+        return Err(e.into());
+    }
+    let result = work(conn);
+    let DbConnection::Sqlite(c) = conn else {
+        unreachable!("the connection does not change backend");
+    };
+    match result {
+        Ok(value) => {
+            if let Err(e) =
+                <Manager as TransactionManager<diesel::SqliteConnection>>::commit_transaction(c)
+            {
+                let _ =
+                    <Manager as TransactionManager<diesel::SqliteConnection>>::rollback_transaction(
+                        c,
+                    );
+                return Err(e.into());
+            }
+            Ok(value)
+        }
+        Err(e) => {
+            let _ =
+                <Manager as TransactionManager<diesel::SqliteConnection>>::rollback_transaction(c);
+            Err(e)
+        }
+    }
+}

@@ -7,7 +7,6 @@
 
 use std::sync::Mutex;
 
-use diesel::Connection;
 use nautobot_plugin_abi::{kinds, JobRequest};
 use serde_json::{Map, Value};
 
@@ -152,7 +151,7 @@ fn execute(state: &AppState, result_id: &str) -> Result<Outcome> {
 
     // The job's transaction: committed only when the job returns Ok and may write.
     let keep = !(dryrun || read_only);
-    let ended = conn.transaction::<String, Stop, _>(|c| {
+    let ended = crate::db::write_transaction::<String, Stop>(&mut conn, |c| {
         let cell: Mutex<&mut DbConnection> = Mutex::new(c);
         let answer = {
             let services = state

@@ -109,6 +109,8 @@ pub fn run(state: Arc<AppState>, options: &Options) -> Result<()> {
     tracing::info!(worker = %name, concurrency, "worker started");
     let running: Arc<Mutex<HashSet<String>>> = Arc::new(Mutex::new(HashSet::new()));
     let mut handles: Vec<std::thread::JoinHandle<()>> = Vec::new();
+    // Each finished job says so, so that the next is claimed at once.
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     let mut last_beat = Instant::now() - HEARTBEAT;
     loop {
         handles.retain(|h| !h.is_finished());
@@ -141,6 +143,7 @@ pub fn run(state: Arc<AppState>, options: &Options) -> Result<()> {
             }
             let state = state.clone();
             let running = running.clone();
+            let done = done_tx.clone();
             handles.push(std::thread::spawn(move || {
                 match runner::run(&state, &result_id) {
                     Ok(outcome) => tracing::info!(
@@ -156,13 +159,15 @@ pub fn run(state: Arc<AppState>, options: &Options) -> Result<()> {
                 if let Ok(mut r) = running.lock() {
                     r.remove(&result_id);
                 }
+                let _ = done.send(());
             }));
         }
         if options.burst && !claimed_any && handles.is_empty() {
             break;
         }
         if !claimed_any {
-            std::thread::sleep(Duration::from_millis(200));
+            // Wake when a job finishes, or look for new work a little later.
+            let _ = done_rx.recv_timeout(Duration::from_millis(200));
         }
     }
     unregister(&state, &id)?;

@@ -24,9 +24,8 @@ pub fn transaction<T>(
     db: &Database,
     work: impl FnOnce(&mut DbConnection) -> Result<T>,
 ) -> Result<T> {
-    use diesel::Connection;
     let mut conn = db.conn()?;
-    conn.transaction(|c| work(c))
+    crate::db::write_transaction(&mut conn, work)
 }
 
 /// Writes objects on behalf of an actor, calling the plugins' hooks.

@@ -186,8 +186,7 @@ impl<'a> CallServices<'a> {
         // Each write is all or nothing: a transaction of its own, or a savepoint inside
         // a running job's transaction.
         self.with_conn(db, |conn| {
-            use diesel::Connection;
-            let row = conn.transaction(|c| work(&writer, c))?;
+            let row = crate::db::write_transaction(conn, |c| work(&writer, c))?;
             match row {
                 Some(row) => {
                     let mut out =
