@@ -18,6 +18,7 @@ both_backends!(
     a_worker_that_dies_has_its_job_failed_by_another,
     runjob_runs_a_job_locally,
     two_workers_drain_the_queue_running_each_job_once,
+    a_job_past_its_time_limit_is_stopped_and_failed,
 );
 
 fn jobs(root: &Root) -> Vec<Value> {
@@ -454,4 +455,41 @@ fn two_workers_drain_the_queue_running_each_job_once(backend: Backend) {
         "{backend:?}: two workers (2 slots each) drained 200 jobs in {seconds:.1} s: {:.1} jobs/s",
         200.0 / seconds
     );
+}
+
+fn a_job_past_its_time_limit_is_stopped_and_failed(backend: Backend) {
+    let mut root = Root::new(backend);
+    root.plugins(&["example_plugin", "jobs_misbehaving"])
+        .set("JOBS_AUTO_ENABLE", "true");
+    root.install();
+    let server = root.start();
+    let api = server.client().with_token(ADMIN_TOKEN);
+    let id = run(&api, "spin", json!({}));
+    let started = Instant::now();
+    let out = root.run(&["worker", "--burst"]);
+    assert_ne!(out.code, 0, "the worker stops: {}", out.stderr);
+    assert!(
+        out.stderr.contains("exceeded its time limit of 2 s"),
+        "{}",
+        out.stderr
+    );
+    assert!(started.elapsed() < Duration::from_secs(60));
+    let done = result(&api, &id);
+    assert_eq!(done["status"]["value"], "failure", "{done}");
+    assert!(done["traceback"]
+        .as_str()
+        .unwrap()
+        .contains("exceeded its time limit of 2 s"));
+    let lines = log(&api, &id);
+    assert!(
+        lines.contains(&"warning: The job exceeded its soft time limit of 1 s.".to_string()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("Still spinning")),
+        "{lines:?}"
+    );
+    // The next worker finds nothing left to do.
+    root.run(&["worker", "--burst"]).success();
+    assert_eq!(result(&api, &id)["status"]["value"], "failure");
 }

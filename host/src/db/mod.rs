@@ -265,3 +265,73 @@ where
         }
     }
 }
+
+/// Whether `conn` is inside a transaction.
+pub fn in_transaction(conn: &mut DbConnection) -> bool {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let depth = match conn {
+        DbConnection::Sqlite(c) => <AnsiTransactionManager as TransactionManager<
+            diesel::SqliteConnection,
+        >>::transaction_manager_status_mut(c)
+        .transaction_depth(),
+        DbConnection::Pg(c) => <AnsiTransactionManager as TransactionManager<
+            diesel::PgConnection,
+        >>::transaction_manager_status_mut(c)
+        .transaction_depth(),
+    };
+    matches!(depth, Ok(Some(_)))
+}
+
+/// Begins a transaction meant to write and leaves it open (see [`write_transaction`]
+/// for why SQLite takes its write lock first); end it with [`end_transaction`].
+pub fn begin_write(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    match conn {
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN")?;
+            if let Err(e) = c.batch_execute("UPDATE nautobot_migrations SET app = app WHERE 0") {
+                let _ = <AnsiTransactionManager as TransactionManager<diesel::SqliteConnection>>::rollback_transaction(c);
+                return Err(e);
+            }
+            Ok(())
+        }
+        DbConnection::Pg(c) => <AnsiTransactionManager as TransactionManager<
+            diesel::PgConnection,
+        >>::begin_transaction(c),
+    }
+}
+
+/// Commits (`commit`) or rolls back the transaction [`begin_write`] began.
+pub fn end_transaction(conn: &mut DbConnection, commit: bool) -> diesel::QueryResult<()> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    match conn {
+        DbConnection::Sqlite(c) => {
+            type M = AnsiTransactionManager;
+            if commit {
+                let r = <M as TransactionManager<diesel::SqliteConnection>>::commit_transaction(c);
+                if r.is_err() {
+                    let _ =
+                        <M as TransactionManager<diesel::SqliteConnection>>::rollback_transaction(
+                            c,
+                        );
+                }
+                r
+            } else {
+                <M as TransactionManager<diesel::SqliteConnection>>::rollback_transaction(c)
+            }
+        }
+        DbConnection::Pg(c) => {
+            type M = AnsiTransactionManager;
+            if commit {
+                let r = <M as TransactionManager<diesel::PgConnection>>::commit_transaction(c);
+                if r.is_err() {
+                    let _ =
+                        <M as TransactionManager<diesel::PgConnection>>::rollback_transaction(c);
+                }
+                r
+            } else {
+                <M as TransactionManager<diesel::PgConnection>>::rollback_transaction(c)
+            }
+        }
+    }
+}

@@ -33,24 +33,43 @@ pub struct Outcome {
     pub committed: bool,
 }
 
-enum Stop {
-    /// Roll back; the job's answer (or error).
-    Rollback(std::result::Result<String, Error>),
-    /// The database failed.
-    Db(diesel::result::Error),
-}
-
-impl From<diesel::result::Error> for Stop {
-    fn from(e: diesel::result::Error) -> Self {
-        Stop::Db(e)
-    }
-}
-
 fn text(row: &Map<String, Value>, key: &str) -> String {
     row.get(key)
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string()
+}
+
+/// Nautobot's defaults (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT), used when
+/// a job declares no limits.
+pub const DEFAULT_SOFT_TIME_LIMIT: u64 = 300;
+/// See [`DEFAULT_SOFT_TIME_LIMIT`].
+pub const DEFAULT_TIME_LIMIT: u64 = 600;
+
+/// The soft and hard time limits (seconds) of the job of result `result_id`.
+pub fn limits(state: &AppState, result_id: &str) -> Result<(u64, u64)> {
+    let registry = &state.catalog.registry;
+    let (Some(result_model), Some(job_model)) =
+        (registry.get("extras.jobresult"), registry.get("extras.job"))
+    else {
+        return Ok((DEFAULT_SOFT_TIME_LIMIT, DEFAULT_TIME_LIMIT));
+    };
+    let mut conn = state.db.conn()?;
+    let job = match objects::get(&mut conn, result_model, result_id)? {
+        Some(result) => objects::get(&mut conn, job_model, &text(&result, "job_model"))?,
+        None => None,
+    };
+    let limit = |key: &str, default: u64| {
+        job.as_ref()
+            .and_then(|j| j.get(key))
+            .and_then(Value::as_u64)
+            .filter(|n| *n > 0)
+            .unwrap_or(default)
+    };
+    Ok((
+        limit("soft_time_limit", DEFAULT_SOFT_TIME_LIMIT),
+        limit("time_limit", DEFAULT_TIME_LIMIT),
+    ))
 }
 
 /// Runs the claimed result `result_id` and records how it ended.
@@ -149,28 +168,40 @@ fn execute(state: &AppState, result_id: &str) -> Result<Outcome> {
         None,
     );
 
-    // The job's transaction: committed only when the job returns Ok and may write.
+    // The job's transaction: begun by its first write (see the host services), committed
+    // only when the job returns Ok and may write, rolled back otherwise.
     let keep = !(dryrun || read_only);
-    let ended = crate::db::write_transaction::<String, Stop>(&mut conn, |c| {
-        let cell: Mutex<&mut DbConnection> = Mutex::new(c);
-        let answer = {
-            let services = state
-                .call_services(&plugin, &identity, result_id)
-                .with_job(JobRun {
-                    result_id,
-                    conn: &cell,
-                });
-            plugin.call(kinds::JOB, &def.name, &payload, &services)
-        };
-        match answer {
-            Ok(answer) if keep => Ok(answer),
-            other => Err(Stop::Rollback(other)),
+    let conn: &mut DbConnection = &mut conn;
+    let cell: Mutex<&mut DbConnection> = Mutex::new(conn);
+    let answer = {
+        let services = state
+            .call_services(&plugin, &identity, result_id)
+            .with_job(JobRun {
+                result_id,
+                conn: &cell,
+            });
+        plugin.call(kinds::JOB, &def.name, &payload, &services)
+    };
+    let mut guard = cell.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let conn: &mut DbConnection = &mut guard;
+    let wrote = crate::db::in_transaction(conn);
+    let (answer, committed) = match answer {
+        Ok(answer) if keep => {
+            if wrote {
+                match crate::db::end_transaction(conn, true) {
+                    Ok(()) => (Ok(answer), true),
+                    Err(e) => (Err(Error::from(e)), false),
+                }
+            } else {
+                (Ok(answer), true)
+            }
         }
-    });
-    let (answer, committed) = match ended {
-        Ok(answer) => (Ok(answer), true),
-        Err(Stop::Rollback(answer)) => (answer, false),
-        Err(Stop::Db(e)) => (Err(Error::from(e)), false),
+        other => {
+            if wrote {
+                crate::db::end_transaction(conn, false)?;
+            }
+            (other, false)
+        }
     };
     Ok(match answer {
         Ok(answer) => {

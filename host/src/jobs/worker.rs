@@ -4,7 +4,7 @@
 //! result is claimed by exactly one of them.
 
 use std::{
-    collections::HashSet,
+    collections::HashMap,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -100,6 +100,58 @@ pub fn alive(state: &AppState) -> Result<i64> {
     dynamic::query_count(&mut conn, &sql)
 }
 
+/// A job this worker runs.
+struct Running {
+    started: Instant,
+    soft: Duration,
+    hard: Duration,
+    warned: bool,
+}
+
+/// Warns in the logs of jobs past their soft time limit; when one is past its hard limit,
+/// fails it and every other job of this worker, and says why the worker must stop.
+fn check_limits(
+    state: &AppState,
+    running: &Mutex<HashMap<String, Running>>,
+) -> Option<crate::error::Error> {
+    let Ok(mut jobs) = running.lock() else {
+        return None;
+    };
+    let mut over: Option<(String, u64)> = None;
+    for (id, job) in jobs.iter_mut() {
+        let elapsed = job.started.elapsed();
+        if elapsed >= job.soft && !job.warned {
+            job.warned = true;
+            let _ = queue::log(
+                &state.db,
+                id,
+                "warning",
+                &format!(
+                    "The job exceeded its soft time limit of {} s.",
+                    job.soft.as_secs()
+                ),
+                None,
+            );
+        }
+        if elapsed >= job.hard {
+            over = Some((id.clone(), job.hard.as_secs()));
+        }
+    }
+    let (culprit, limit) = over?;
+    for id in jobs.keys() {
+        let why = if *id == culprit {
+            format!("The job exceeded its time limit of {limit} s and was stopped; its changes were rolled back.")
+        } else {
+            format!("The worker running this job stopped because another job ({culprit}) exceeded its time limit; its changes were rolled back.")
+        };
+        let _ = queue::log(&state.db, id, "failure", &why, None);
+        let _ = queue::finish(&state.db, id, queue::status::FAILURE, None, &why);
+    }
+    Some(crate::error::Error::Internal(format!(
+        "job result {culprit} exceeded its time limit of {limit} s: this worker stops so that its transactions are rolled back; restart it"
+    )))
+}
+
 /// Runs the worker until the process is stopped (or, with `burst`, the queue is empty).
 pub fn run(state: Arc<AppState>, options: &Options) -> Result<()> {
     let id = uuid::Uuid::new_v4().to_string();
@@ -107,7 +159,7 @@ pub fn run(state: Arc<AppState>, options: &Options) -> Result<()> {
     let concurrency = options.concurrency.max(1);
     register(&state, &id, &name, concurrency)?;
     tracing::info!(worker = %name, concurrency, "worker started");
-    let running: Arc<Mutex<HashSet<String>>> = Arc::new(Mutex::new(HashSet::new()));
+    let running: Arc<Mutex<HashMap<String, Running>>> = Arc::new(Mutex::new(HashMap::new()));
     let mut handles: Vec<std::thread::JoinHandle<()>> = Vec::new();
     // Each finished job says so, so that the next is claimed at once.
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
@@ -117,7 +169,7 @@ pub fn run(state: Arc<AppState>, options: &Options) -> Result<()> {
         if last_beat.elapsed() >= HEARTBEAT {
             let ids: Vec<String> = running
                 .lock()
-                .map(|r| r.iter().cloned().collect())
+                .map(|r| r.keys().cloned().collect())
                 .unwrap_or_default();
             if let Err(e) = beat(&state, &id, &ids) {
                 tracing::warn!("worker heartbeat failed: {e}");
@@ -133,13 +185,31 @@ pub fn run(state: Arc<AppState>, options: &Options) -> Result<()> {
             last_beat = Instant::now();
         }
         let mut claimed_any = false;
+        let mut claim_failed = false;
         while handles.len() < concurrency {
-            let Some(result_id) = queue::claim(&state.db, &name)? else {
-                break;
+            // A busy database (SQLite while a job writes) is not fatal: try again later.
+            let result_id = match queue::claim(&state.db, &name) {
+                Ok(Some(id)) => id,
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!("claiming a job failed, will retry: {e}");
+                    claim_failed = true;
+                    break;
+                }
             };
             claimed_any = true;
+            let (soft, hard) = runner::limits(&state, &result_id)
+                .unwrap_or((runner::DEFAULT_SOFT_TIME_LIMIT, runner::DEFAULT_TIME_LIMIT));
             if let Ok(mut r) = running.lock() {
-                r.insert(result_id.clone());
+                r.insert(
+                    result_id.clone(),
+                    Running {
+                        started: Instant::now(),
+                        soft: Duration::from_secs(soft),
+                        hard: Duration::from_secs(hard),
+                        warned: false,
+                    },
+                );
             }
             let state = state.clone();
             let running = running.clone();
@@ -162,7 +232,14 @@ pub fn run(state: Arc<AppState>, options: &Options) -> Result<()> {
                 let _ = done.send(());
             }));
         }
-        if options.burst && !claimed_any && handles.is_empty() {
+        if let Some(stop) = check_limits(&state, &running) {
+            // A thread cannot be stopped from outside, and the job holds its
+            // transaction: the worker fails every job it runs and exits, which rolls
+            // their transactions back. Run workers under a supervisor that restarts them.
+            unregister(&state, &id)?;
+            return Err(stop);
+        }
+        if options.burst && !claimed_any && !claim_failed && handles.is_empty() {
             break;
         }
         if !claimed_any {

@@ -184,8 +184,13 @@ impl<'a> CallServices<'a> {
             hooks: &hooks,
         };
         // Each write is all or nothing: a transaction of its own, or a savepoint inside
-        // a running job's transaction.
+        // a running job's transaction — begun at the job's first write, so that on
+        // SQLite the database's one write lock is held only from then on.
+        let in_job = self.job.is_some();
         self.with_conn(db, |conn| {
+            if in_job && !crate::db::in_transaction(conn) {
+                crate::db::begin_write(conn)?;
+            }
             let row = crate::db::write_transaction(conn, |c| work(&writer, c))?;
             match row {
                 Some(row) => {
