@@ -19,6 +19,7 @@ both_backends!(
     runjob_runs_a_job_locally,
     two_workers_drain_the_queue_running_each_job_once,
     a_job_past_its_time_limit_is_stopped_and_failed,
+    scheduled_runs_are_queued_once_when_due,
 );
 
 fn jobs(root: &Root) -> Vec<Value> {
@@ -492,4 +493,108 @@ fn a_job_past_its_time_limit_is_stopped_and_failed(backend: Backend) {
     // The next worker finds nothing left to do.
     root.run(&["worker", "--burst"]).success();
     assert_eq!(result(&api, &id)["status"]["value"], "failure");
+}
+
+fn scheduled_runs_are_queued_once_when_due(backend: Backend) {
+    let (root, _server, api) = with_jobs(backend);
+    let job = job_id(&api, "example_create_models");
+    let soon = (std::time::SystemTime::now() + Duration::from_secs(1))
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let start = chrono_like(soon);
+    let res = api.send_json(
+        "POST",
+        &format!("/api/extras/jobs/{job}/run/"),
+        &json!({"data": {"prefix": "once", "count": 1},
+                "schedule": {"name": "once soon", "interval": "future", "start_time": start}}),
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    let body = res.json();
+    assert!(body["job_result"].is_null());
+    let once = body["scheduled_job"]["id"].as_str().unwrap().to_string();
+    // Every 5 minutes from a minute ago: due now, then not for four minutes.
+    let past = chrono_like(soon - 61);
+    let res = api.send_json(
+        "POST",
+        &format!("/api/extras/jobs/{job}/run/"),
+        &json!({"data": {"prefix": "every", "count": 1},
+                "schedule": {"name": "every 5", "interval": "minutes", "every": 5, "start_time": past}}),
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    let every = res.json()["scheduled_job"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    std::thread::sleep(Duration::from_secs(2));
+    drain(&root);
+    drain(&root);
+    let results = api.get("/api/extras/job-results/?limit=0").json();
+    let list = results["results"].as_array().unwrap();
+    let of = |schedule: &str| {
+        list.iter()
+            .filter(|r| r["scheduled_job_id"] == schedule)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(of(&once).len(), 1, "{results}");
+    assert_eq!(of(&every).len(), 1, "{results}");
+    assert!(of(&once).iter().all(|r| r["status"]["value"] == "success"));
+    let once_now = api
+        .get(&format!("/api/extras/scheduled-jobs/{once}/"))
+        .json();
+    assert_eq!(once_now["enabled"], false);
+    assert!(once_now["next_run"].is_null());
+    let every_now = api
+        .get(&format!("/api/extras/scheduled-jobs/{every}/"))
+        .json();
+    assert_eq!(every_now["enabled"], true);
+    assert!(every_now["next_run"].as_str().unwrap() > every_now["last_run_at"].as_str().unwrap());
+    assert_eq!(
+        api.get("/api/plugins/example-plugin/example-models/?name__isw=once")
+            .json()["count"],
+        1
+    );
+    if backend == Backend::Postgres {
+        // Two workers: one scheduler (the advisory lock).
+        let spawn = || {
+            root.command(&["worker"])
+                .env("NAUTOBOT_LOG_LEVEL", "INFO")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("start a worker")
+        };
+        let (mut a, mut b) = (spawn(), spawn());
+        std::thread::sleep(Duration::from_secs(4));
+        let _ = a.kill();
+        let _ = b.kill();
+        let out_a = a.wait_with_output().unwrap();
+        let out_b = b.wait_with_output().unwrap();
+        let schedulers = [out_a, out_b]
+            .iter()
+            .filter(|o| {
+                String::from_utf8_lossy(&o.stderr).contains("this worker runs the scheduler")
+            })
+            .count();
+        assert_eq!(schedulers, 1);
+    }
+}
+
+/// An RFC 3339 UTC time for `secs` since the epoch.
+fn chrono_like(secs: u64) -> String {
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if mo <= 2 { y + 1 } else { y };
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{m:02}:{s:02}Z")
 }

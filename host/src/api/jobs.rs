@@ -179,18 +179,35 @@ async fn run(
                 None => return Err(Error::field("dryrun", "Must be a valid boolean.")),
             },
         };
-        let result_id =
-            jobs::submit(&state, &identity, &job, &data, dryrun).map_err(|e| match e {
-                // Variables are reported under `data`, as Nautobot does.
-                Error::Validation(errors) => {
-                    let mut wrapped = crate::error::ValidationErrors::new();
-                    for (k, v) in errors.iter() {
-                        wrapped.insert(format!("data.{k}"), v.clone());
-                    }
-                    Error::Validation(Box::new(wrapped))
+        // Variables are reported under `data`, as Nautobot does.
+        let wrap = |e: Error| match e {
+            Error::Validation(errors) => {
+                let mut wrapped = crate::error::ValidationErrors::new();
+                for (k, v) in errors.iter() {
+                    wrapped.insert(format!("data.{k}"), v.clone());
                 }
-                other => other,
-            })?;
+                Error::Validation(Box::new(wrapped))
+            }
+            other => other,
+        };
+        if let Some(spec) = input.get("schedule").filter(|v| !v.is_null()) {
+            let name = job.get("name").and_then(Value::as_str).unwrap_or_default();
+            let schedule = jobs::schedule::Schedule::parse(spec, name)?;
+            let scheduled_id =
+                jobs::schedule_runs(&state, &identity, &job, &data, dryrun, &schedule)
+                    .map_err(wrap)?;
+            let model = registry
+                .get("extras.scheduledjob")
+                .ok_or_else(|| Error::Internal("the jobs models are missing".into()))?;
+            let mut conn = state.db.conn()?;
+            let row = objects::get(&mut conn, model, &scheduled_id)?
+                .ok_or_else(|| Error::Internal("the new schedule vanished".into()))?;
+            let mut out = serialize::serialize_rows(&mut conn, registry, model, &[row], &base, 0)?;
+            return Ok(
+                json!({"scheduled_job": out.pop().unwrap_or(Value::Null), "job_result": null}),
+            );
+        }
+        let result_id = jobs::submit(&state, &identity, &job, &data, dryrun).map_err(wrap)?;
         let mut conn = state.db.conn()?;
         let row = objects::get(&mut conn, result_model, &result_id)?
             .ok_or_else(|| Error::Internal("the queued job result vanished".into()))?;

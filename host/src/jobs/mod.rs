@@ -8,6 +8,7 @@ pub mod models;
 pub mod queue;
 pub mod registry;
 pub mod runner;
+pub mod schedule;
 pub mod vars;
 pub mod worker;
 
@@ -41,17 +42,16 @@ pub fn find(state: &AppState, module: &str, class: &str) -> Result<Row> {
         .ok_or_else(|| Error::NotFound(format!("no job {module}.{class}")))
 }
 
-/// Queues a run of `job` (an `extras_job` row) for `identity` with the variables
-/// `data`: the job must be installed and enabled, the user may run jobs
-/// (`extras.run_job`), the variables are cleaned (400 with messages per variable).
-/// Returns the new job result's id.
-pub fn submit(
+/// Checks that `identity` may run `job` (an `extras_job` row) now — installed, enabled,
+/// `extras.run_job` — and cleans the variables `data` (400 with a message per variable).
+/// Returns the cleaned data and whether the run is a dry run.
+pub fn prepare(
     state: &AppState,
     identity: &Identity,
     job: &Row,
     data: &Map<String, Value>,
     dryrun: Option<bool>,
-) -> Result<String> {
+) -> Result<(Map<String, Value>, bool)> {
     let text = |k: &str| {
         job.get(k)
             .and_then(Value::as_str)
@@ -81,17 +81,56 @@ pub fn submit(
         .ok_or_else(|| Error::BadRequest(format!("plugin {module} has no job {class}")))?;
     let mut conn = state.db.conn()?;
     let cleaned = vars::clean(&mut conn, &state.catalog.registry, &def.variables, data)?;
-    let dryrun = dryrun.unwrap_or(def.dryrun_default);
+    Ok((cleaned, dryrun.unwrap_or(def.dryrun_default)))
+}
+
+/// Queues a run of `job` for `identity` (see [`prepare`]); the new job result's id.
+pub fn submit(
+    state: &AppState,
+    identity: &Identity,
+    job: &Row,
+    data: &Map<String, Value>,
+    dryrun: Option<bool>,
+) -> Result<String> {
+    let (cleaned, dryrun) = prepare(state, identity, job, data, dryrun)?;
+    let text = |k: &str| {
+        job.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
     let user = identity.user.as_ref();
     queue::enqueue(
-        &mut conn,
+        &mut *state.db.conn()?,
         &queue::NewRun {
             job_id: &text("id"),
             name: &text("name"),
-            task_name: &format!("{module}.{class}"),
+            task_name: &format!("{}.{}", text("module_name"), text("job_class_name")),
             data: &cleaned,
             dryrun,
             user: user.map(|u| (u.id.as_str(), u.username.as_str())),
         },
+    )
+}
+
+/// Schedules runs of `job` for `identity` (see [`prepare`]); the schedule's id.
+pub fn schedule_runs(
+    state: &AppState,
+    identity: &Identity,
+    job: &Row,
+    data: &Map<String, Value>,
+    dryrun: Option<bool>,
+    schedule: &schedule::Schedule,
+) -> Result<String> {
+    let (cleaned, dryrun) = prepare(state, identity, job, data, dryrun)?;
+    let job_id = job.get("id").and_then(Value::as_str).unwrap_or_default();
+    let user = identity.user.as_ref();
+    schedule::create(
+        &state.db,
+        job_id,
+        schedule,
+        &cleaned,
+        dryrun,
+        user.map(|u| (u.id.as_str(), u.username.as_str())),
     )
 }

@@ -132,5 +132,66 @@ pub fn joblogentry_model() -> ModelSchema {
 
 /// Every jobs model, for the catalog.
 pub fn models() -> Vec<ModelSchema> {
-    vec![job_model(), jobresult_model(), joblogentry_model()]
+    vec![
+        job_model(),
+        jobresult_model(),
+        joblogentry_model(),
+        scheduledjob_model(),
+    ]
+}
+
+/// `extras.scheduledjob`: a run to start later, once or every interval.
+pub fn scheduledjob_model() -> ModelSchema {
+    ModelSchema::new("extras", "scheduledjob")
+        .verbose_names("scheduled job", "scheduled jobs")
+        .description("A run of a job to start later: once, or every interval.")
+        .field(FieldSchema::char("name", 255))
+        .field(
+            FieldSchema::foreign_key("job_model", "extras.job", OnDelete::Cascade)
+                .verbose_name("job"),
+        )
+        .field(FieldSchema::choice(
+            "interval",
+            [
+                ("future", "Once in the future"),
+                ("minutes", "Every N minutes"),
+                ("hourly", "Hourly"),
+                ("daily", "Daily"),
+                ("weekly", "Weekly"),
+            ],
+        ))
+        .field(
+            FieldSchema::new(
+                "every",
+                FieldKind::Integer {
+                    min: Some(0),
+                    max: None,
+                },
+            )
+            .default_value(0)
+            .help_text("Minutes between runs, for the interval \"minutes\""),
+        )
+        .field(FieldSchema::new("start_time", FieldKind::DateTime).verbose_name("start time"))
+        .field(
+            FieldSchema::new("next_run", FieldKind::DateTime)
+                .optional()
+                .verbose_name("next run"),
+        )
+        .field(
+            FieldSchema::new("last_run_at", FieldKind::DateTime)
+                .optional()
+                .verbose_name("last run"),
+        )
+        .field(
+            FieldSchema::new("task_kwargs", FieldKind::Json)
+                .optional()
+                .verbose_name("input"),
+        )
+        .field(flag("dryrun").verbose_name("dry run"))
+        .field(FieldSchema::foreign_key("user", "users.user", OnDelete::SetNull).optional())
+        .field(text("user_name", 150).verbose_name("user name"))
+        .field(FieldSchema::boolean("enabled").default_value(true))
+        .display_field("name")
+        .ordering(["next_run", "name"])
+        .search_fields(["name", "user_name"])
 }

@@ -100,6 +100,36 @@ pub fn alive(state: &AppState) -> Result<i64> {
     dynamic::query_count(&mut conn, &sql)
 }
 
+/// Whether this worker schedules: always on SQLite; on PostgreSQL when it holds (or now
+/// takes) the scheduler's advisory lock.
+fn is_scheduler(state: &AppState, held: &mut Option<crate::db::Conn>) -> bool {
+    if state.db.backend() == crate::db::Backend::Sqlite {
+        return true;
+    }
+    if held.is_some() {
+        return true;
+    }
+    let Ok(mut conn) = state.db.conn() else {
+        return false;
+    };
+    let mut sql = Sql::from("SELECT json_build_object('ok', pg_try_advisory_lock(");
+    sql.bind(SqlValue::Int(super::schedule::SCHEDULER_LOCK))
+        .push("))::text AS row");
+    let took = dynamic::query_json(&mut conn, &sql)
+        .ok()
+        .and_then(|rows| {
+            rows.first()
+                .and_then(|r| r.get("ok"))
+                .and_then(|v| v.as_bool())
+        })
+        .unwrap_or(false);
+    if took {
+        tracing::info!("this worker runs the scheduler");
+        *held = Some(conn);
+    }
+    took
+}
+
 /// A job this worker runs.
 struct Running {
     started: Instant,
@@ -164,6 +194,9 @@ pub fn run(state: Arc<AppState>, options: &Options) -> Result<()> {
     // Each finished job says so, so that the next is claimed at once.
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     let mut last_beat = Instant::now() - HEARTBEAT;
+    // The scheduler: on PostgreSQL the worker holding the advisory lock (kept on its own
+    // connection for as long as the worker runs); on SQLite every worker.
+    let mut scheduler: Option<crate::db::Conn> = None;
     loop {
         handles.retain(|h| !h.is_finished());
         if last_beat.elapsed() >= HEARTBEAT {
@@ -173,6 +206,13 @@ pub fn run(state: Arc<AppState>, options: &Options) -> Result<()> {
                 .unwrap_or_default();
             if let Err(e) = beat(&state, &id, &ids) {
                 tracing::warn!("worker heartbeat failed: {e}");
+            }
+            if is_scheduler(&state, &mut scheduler) {
+                match super::schedule::tick(&state.db) {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(count = n, "scheduled jobs queued"),
+                    Err(e) => tracing::warn!("the scheduler failed, will retry: {e}"),
+                }
             }
             match queue::reap(&state.db, options.stale_after_seconds) {
                 Ok(0) => {}

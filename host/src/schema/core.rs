@@ -23,6 +23,7 @@ const READ_ONLY: &[&str] = &[
     "extras.job",
     "extras.jobresult",
     "extras.joblogentry",
+    "extras.scheduledjob",
 ];
 
 /// Internal models with no UI or API.

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod context;
+pub mod jobs;
 pub mod login;
 pub mod nav;
 pub mod objects;

@@ -81,6 +81,7 @@ impl Templates {
             .iter()
             .chain(crate::ui::objects::render::TEMPLATES)
             .chain(crate::ui::admin::TEMPLATES)
+            .chain(crate::ui::jobs::TEMPLATES)
             .copied();
         tera.add_raw_templates(core).map_err(|e| {
             LoadError::new(

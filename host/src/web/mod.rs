@@ -56,6 +56,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
     }
     api::jobs::routes(cfg, state);
     api::objects::routes(cfg, state);
+    ui::jobs::routes(cfg, state);
     ui::objects::routes(cfg, state);
     plugin_views::mount(cfg, &state.registry);
     // Static files come from STATIC_ROOT as collectstatic left it; actix-files refuses
