@@ -223,8 +223,9 @@ pub fn can(
     identity.has_perm(db, &format!("{app}.{action}_{name}"))
 }
 
-/// The standard actions an object permission can grant.
-pub const STANDARD_ACTIONS: [&str; 4] = ["view", "add", "change", "delete"];
+/// The actions an object permission can grant: the standard four, and `run` (jobs:
+/// `extras.run_job`).
+pub const STANDARD_ACTIONS: [&str; 5] = ["view", "add", "change", "delete", "run"];
 
 /// An object permission as the admin shows and edits it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
