@@ -20,6 +20,7 @@ both_backends!(
     two_workers_drain_the_queue_running_each_job_once,
     a_job_past_its_time_limit_is_stopped_and_failed,
     scheduled_runs_are_queued_once_when_due,
+    a_pending_run_can_be_revoked,
 );
 
 fn jobs(root: &Root) -> Vec<Value> {
@@ -597,4 +598,33 @@ fn chrono_like(secs: u64) -> String {
     let mo = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if mo <= 2 { y + 1 } else { y };
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{m:02}:{s:02}Z")
+}
+
+fn a_pending_run_can_be_revoked(backend: Backend) {
+    let (root, _server, api) = with_jobs(backend);
+    let id = run(
+        &api,
+        "example_create_models",
+        json!({"data": {"prefix": "rev"}}),
+    );
+    let res = api.send_json(
+        "POST",
+        &format!("/api/extras/job-results/{id}/revoke/"),
+        &json!({}),
+    );
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.json()["status"]["value"], "revoked");
+    drain(&root);
+    assert_eq!(result(&api, &id)["status"]["value"], "revoked");
+    assert_eq!(
+        api.get("/api/plugins/example-plugin/example-models/?name__isw=rev")
+            .json()["count"],
+        0
+    );
+    let res = api.send_json(
+        "POST",
+        &format!("/api/extras/job-results/{id}/revoke/"),
+        &json!({}),
+    );
+    assert_eq!(res.status, 409);
 }

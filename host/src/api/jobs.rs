@@ -22,6 +22,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
     };
     let route = web::Data::new(ModelRoute(model.clone()));
     cfg.service(
+        web::resource("/api/extras/job-results/{id}/revoke/")
+            .route(web::post().to(revoke))
+            .default_service(web::to(method_not_allowed)),
+    );
+    cfg.service(
         web::resource("/api/extras/jobs/{id}/run/")
             .route(web::post().to(run))
             .default_service(web::to(method_not_allowed)),
@@ -217,4 +222,45 @@ async fn run(
     })
     .await??;
     Ok(HttpResponse::build(StatusCode::CREATED).json(out))
+}
+
+/// `POST /api/extras/job-results/<id>/revoke/`: takes a pending run off the queue
+/// (status `revoked`); 409 once a worker has it. Needs `extras.run_job`.
+async fn revoke(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    let identity = request::identity(&req);
+    if !identity.is_authenticated() {
+        return Err(Error::NotAuthenticated);
+    }
+    let base = api_objects::base(&req);
+    let id = id.into_inner();
+    let out = web::block(move || -> Result<Value> {
+        if !identity.has_perm(&state.db, "extras.run_job")? {
+            return Err(Error::PermissionDenied(
+                "You do not have permission to perform this action.".into(),
+            ));
+        }
+        let model = state
+            .catalog
+            .registry
+            .get("extras.jobresult")
+            .ok_or_else(|| Error::Internal("the jobs models are missing".into()))?;
+        let mut conn = state.db.conn()?;
+        objects::get(&mut conn, model, &id)?.ok_or_else(|| Error::NotFound("Not found.".into()))?;
+        if !jobs::queue::revoke(&state.db, &id)? {
+            return Err(Error::Conflict(
+                "Only a pending job result can be revoked; a worker already took this one.".into(),
+            ));
+        }
+        let row = objects::get(&mut conn, model, &id)?
+            .ok_or_else(|| Error::NotFound("Not found.".into()))?;
+        let mut out =
+            serialize::serialize_rows(&mut conn, &state.catalog.registry, model, &[row], &base, 0)?;
+        Ok(out.pop().unwrap_or(Value::Null))
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(out))
 }

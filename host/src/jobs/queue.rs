@@ -25,6 +25,8 @@ pub mod status {
     pub const SUCCESS: &str = "success";
     /// It failed: error, panic, time limit, or its worker died.
     pub const FAILURE: &str = "failure";
+    /// It was taken off the queue before it ran.
+    pub const REVOKED: &str = "revoked";
 }
 
 fn ts(s: &str) -> SqlValue {
@@ -124,6 +126,21 @@ pub fn claim(db: &Database, worker: &str) -> Result<Option<String>> {
         .and_then(|r| r.get("id"))
         .and_then(Value::as_str)
         .map(str::to_string))
+}
+
+/// Takes a pending run off the queue (status `revoked`); `false` when it was no longer
+/// pending (a worker took it, or it ended).
+pub fn revoke(db: &Database, result_id: &str) -> Result<bool> {
+    let now = values::now();
+    let mut sql = Sql::from("UPDATE extras_jobresult SET status = 'revoked', date_done = ");
+    sql.bind(ts(&now))
+        .push(", last_updated = ")
+        .bind(ts(&now))
+        .push(", traceback = ")
+        .bind(SqlValue::text("Revoked before a worker ran it."))
+        .push(" WHERE status = 'pending' AND id = ")
+        .bind(SqlValue::text(result_id));
+    Ok(dynamic::execute(&mut *db.conn()?, &sql)? == 1)
 }
 
 /// Records that `worker` is still running `result_id`.
