@@ -60,8 +60,8 @@ pub fn prepare(
     };
     let (module, class) = (text("module_name"), text("job_class_name"));
     if job.get("installed") != Some(&Value::Bool(true)) {
-        return Err(Error::MethodNotAllowed(format!(
-            "job {module}.{class} is not installed"
+        return Err(Error::BadRequest(format!(
+            "This job is not installed: the plugin {module} is not loaded, so {module}.{class} cannot run."
         )));
     }
     if job.get("enabled") != Some(&Value::Bool(true)) {
