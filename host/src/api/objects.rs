@@ -343,6 +343,18 @@ async fn update(
     Ok(HttpResponse::Ok().json(results.pop().unwrap_or(Value::Null)))
 }
 
+/// The body of a bulk update or delete: a list of items, each with its `id`.
+fn bulk_items(body: &[u8]) -> Result<(Vec<Value>, Vec<String>)> {
+    let Value::Array(items) = parse_body(body)? else {
+        return Err(Error::field(
+            "non_field_errors",
+            "Expected a list of items with an id each.",
+        ));
+    };
+    let ids = ids_of(&items)?;
+    Ok((items, ids))
+}
+
 fn ids_of(items: &[Value]) -> Result<Vec<String>> {
     items
         .iter()
@@ -363,13 +375,7 @@ async fn bulk_update(
     body: web::Bytes,
 ) -> Result<HttpResponse> {
     let model = route.0.clone();
-    let Value::Array(items) = parse_body(&body)? else {
-        return Err(Error::field(
-            "non_field_errors",
-            "Expected a list of items with an id each.",
-        ));
-    };
-    let ids = ids_of(&items)?;
+    let (items, ids) = bulk_items(&body)?;
     let partial = req.method() == actix_web::http::Method::PATCH;
     let m = model.clone();
     let results = write_then_serialize(state, &req, model, "change", move |writer, conn| {
@@ -412,13 +418,7 @@ async fn bulk_delete(
     body: web::Bytes,
 ) -> Result<HttpResponse> {
     let model = route.0.clone();
-    let Value::Array(items) = parse_body(&body)? else {
-        return Err(Error::field(
-            "non_field_errors",
-            "Expected a list of items with an id each.",
-        ));
-    };
-    let ids = ids_of(&items)?;
+    let (_, ids) = bulk_items(&body)?;
     let m = model.clone();
     write_then_serialize(state, &req, model, "delete", move |writer, conn| {
         for id in &ids {
