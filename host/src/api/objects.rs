@@ -8,6 +8,7 @@ use std::sync::Arc;
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
 
+use crate::objects::capitalise;
 use crate::{
     auth::{permissions::can, Identity},
     error::{Error, Result},
@@ -457,14 +458,6 @@ pub(crate) async fn options(
         body["actions"] = json!({"POST": describe_fields(&model)});
     }
     Ok(HttpResponse::Ok().json(body))
-}
-
-fn capitalise(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
-        None => String::new(),
-    }
 }
 
 /// Each field as DRF's OPTIONS describes it.

@@ -14,6 +14,7 @@ use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use nautobot_plugin_abi::{FieldKind, FieldSchema, PluginManifest};
 use serde_json::{json, Map, Value};
 
+use crate::objects::capitalise;
 use crate::{
     error::Result,
     objects::{query, write},
@@ -193,14 +194,6 @@ fn parameter_ref(name: &str) -> Value {
 
 fn json_content(schema: Value) -> Value {
     json!({"application/json": {"schema": schema}})
-}
-
-fn capitalise(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
-        None => String::new(),
-    }
 }
 
 /// Adds `nullable` and a description to a schema; a `$ref` is wrapped in `allOf`, since

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use nautobot_plugin_abi::{JobVar, VarKind};
 use serde_json::{Map, Value};
 
+use crate::objects::capitalise;
 use crate::{
     db::DbConnection,
     error::{Error, Result, ValidationErrors},
@@ -170,14 +171,6 @@ pub fn expand(
         Ok(out)
     } else {
         Err(Error::Validation(Box::new(errors)))
-    }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
-        None => String::new(),
     }
 }
 

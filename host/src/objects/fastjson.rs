@@ -8,6 +8,7 @@
 
 use nautobot_plugin_abi::FieldKind;
 
+use super::capitalise;
 use super::{content_type, query::ListQuery};
 use crate::{
     db::{
@@ -186,14 +187,6 @@ pub fn select_expr(registry: &Registry, model: &Model, backend: Backend) -> Opti
         Backend::Sqlite => format!("{object} AS row"),
         Backend::Postgres => format!("{object}::text AS row"),
     })
-}
-
-fn capitalise(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
-        None => String::new(),
-    }
 }
 
 /// `FROM <table>, (SELECT <base> AS base) AS p`: the base URL bound once per query.

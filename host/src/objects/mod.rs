@@ -171,6 +171,15 @@ pub fn get_many(conn: &mut DbConnection, model: &Model, ids: &[String]) -> Resul
     load(conn, model, &sql)
 }
 
+/// `s` with its first letter upper-cased (`"location type"` → `"Location type"`).
+pub fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
 /// The text an object is shown as: its display field, else its verbose name and id.
 pub fn display(model: &Model, row: &Row) -> String {
     let shown = model
@@ -187,13 +196,7 @@ pub fn display(model: &Model, row: &Row) -> String {
         None => {
             let id = row.get("id").and_then(Value::as_str).unwrap_or_default();
             let short: String = id.chars().take(8).collect();
-            let name = model.verbose_name();
-            let mut chars = name.chars();
-            let title = match chars.next() {
-                Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
-                None => String::new(),
-            };
-            format!("{title} {short}")
+            format!("{} {short}", capitalise(model.verbose_name()))
         }
     }
 }

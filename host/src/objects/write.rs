@@ -6,6 +6,7 @@
 use nautobot_plugin_abi::{FieldKind, FieldSchema, OnDelete, ValidationRequest};
 use serde_json::{Map, Value};
 
+use super::capitalise;
 use super::{
     changelog::{self, Action, Change},
     display, get, get_many, values, Actor, Hooks, Row,
@@ -40,14 +41,6 @@ pub struct Writer<'a> {
 
 fn invalid(errors: ValidationErrors) -> Error {
     Error::Validation(Box::new(errors))
-}
-
-fn capitalise(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
-        None => String::new(),
-    }
 }
 
 impl Writer<'_> {
