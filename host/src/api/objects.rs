@@ -139,15 +139,28 @@ fn parse_body(body: &[u8]) -> Result<Value> {
     serde_json::from_slice(body).map_err(|e| Error::BadRequest(format!("JSON parse error - {e}")))
 }
 
-/// A page URL: the request's path and filters with `limit`/`offset` set.
-fn page_url(req: &HttpRequest, params: &[(String, String)], limit: u64, offset: u64) -> String {
+/// A page URL: the request's path and filters with `limit`/`offset` set, and the
+/// seek key of the row the page starts after (`cursor`, see `objects::seek`).
+fn page_url(
+    req: &HttpRequest,
+    params: &[(String, String)],
+    limit: u64,
+    offset: u64,
+    cursor: Option<&str>,
+) -> String {
     let mut out = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in params.iter().filter(|(k, _)| k != "limit" && k != "offset") {
+    for (k, v) in params
+        .iter()
+        .filter(|(k, _)| k != "limit" && k != "offset" && k != "cursor")
+    {
         out.append_pair(k, v);
     }
     out.append_pair("limit", &limit.to_string());
     if offset > 0 {
         out.append_pair("offset", &offset.to_string());
+    }
+    if let Some(cursor) = cursor {
+        out.append_pair("cursor", cursor);
     }
     format!(
         "{}?{}",
@@ -166,34 +179,49 @@ async fn list(
     let params = params(&req);
     let base = base(&req);
     let st = state.clone();
-    let (count, results, query) = web::block(move || -> Result<_> {
+    let (page, query) = web::block(move || -> Result<_> {
         require(&st, &identity, &model, "view")?;
         let query = ListQuery::parse(&model, &params)?;
         let mut conn = st.db.conn()?;
         let registry = &st.catalog.registry;
         if depth(&params) == 0 {
             // The database writes the JSON of each object (objects::fastjson).
-            if let Some((count, rows)) = fastjson::list(&mut conn, registry, &model, &query, &base)?
-            {
-                return Ok((count, rows, query));
+            if let Some(page) = fastjson::list(&mut conn, registry, &model, &query, &base)? {
+                return Ok((page, query));
             }
         }
-        let (count, rows) = query::list(&mut conn, registry, &model, &query)?;
+        let (count, rows, cursor) = query::list_page(&mut conn, registry, &model, &query)?;
         let results =
             serialize::serialize_rows(&mut conn, registry, &model, &rows, &base, depth(&params))?;
-        let results = results.iter().map(Value::to_string).collect();
-        Ok((count, results, query))
+        let rows = results.iter().map(Value::to_string).collect();
+        Ok((
+            fastjson::Page {
+                count,
+                rows,
+                cursor,
+            },
+            query,
+        ))
     })
     .await??;
+    let fastjson::Page {
+        count,
+        rows: results,
+        cursor,
+    } = page;
     let params = self::params(&req);
-    let next = (query.offset + query.limit < count)
-        .then(|| page_url(&req, &params, query.limit, query.offset + query.limit));
+    let next_offset = query.offset.saturating_add(query.limit);
+    // The next page starts after this page's last row (an index range), not at an
+    // offset the database would have to count its way to.
+    let next = (next_offset < count && results.len() as u64 == query.limit)
+        .then(|| page_url(&req, &params, query.limit, next_offset, cursor.as_deref()));
     let previous = (query.offset > 0).then(|| {
         page_url(
             &req,
             &params,
             query.limit,
             query.offset.saturating_sub(query.limit),
+            None,
         )
     });
     // The envelope around objects that are JSON text already.

@@ -66,6 +66,19 @@ pub fn migrate(settings: &Settings, app: Option<&str>, target: Option<&str>) -> 
     for (app, name) in declared {
         println!("  Applying {app}.{name}... OK");
     }
+    // Indexes and row counters every model's schema asks for, whichever version of
+    // the server created its table.
+    let report = schema::indexes::ensure(&db, &catalog.registry)?;
+    if !report.created.is_empty() {
+        println!("  Creating {} indexes... OK", report.created.len());
+    }
+    if report.trigram == Some(false) {
+        println!(
+            "  Note: the pg_trgm extension is not available, so case-insensitive lookups \
+             (name__ic, q) scan their tables; install PostgreSQL's contrib package or run \
+             `CREATE EXTENSION pg_trgm` as a superuser, then migrate again."
+        );
+    }
     Ok(())
 }
 

@@ -179,6 +179,14 @@ struct CountedRow {
 }
 
 #[derive(QueryableByName)]
+struct SeekRow {
+    #[diesel(sql_type = Text, column_name = row)]
+    body: String,
+    #[diesel(sql_type = Text)]
+    seek: String,
+}
+
+#[derive(QueryableByName)]
 struct CountRow {
     #[diesel(sql_type = BigInt)]
     count: i64,
@@ -307,6 +315,14 @@ pub fn is_foreign_key_violation(err: &Error) -> bool {
     matches!(err, Error::Database(m) if m.starts_with("ForeignKeyViolation"))
 }
 
+/// Loads the rows of `sql` as any `QueryableByName` type.
+pub fn load_rows<T>(conn: &mut DbConnection, sql: &Sql) -> Result<Vec<T>>
+where
+    T: QueryableByName<Sqlite> + QueryableByName<Pg> + 'static,
+{
+    load(conn, sql)
+}
+
 /// Runs a query whose single column `row` is a JSON object per row.
 pub fn query_json(conn: &mut DbConnection, sql: &Sql) -> Result<Vec<serde_json::Value>> {
     let rows: Vec<JsonRow> = load(conn, sql)?;
@@ -322,6 +338,12 @@ pub fn query_json(conn: &mut DbConnection, sql: &Sql) -> Result<Vec<serde_json::
 pub fn query_text(conn: &mut DbConnection, sql: &Sql) -> Result<Vec<String>> {
     let rows: Vec<JsonRow> = load(conn, sql)?;
     Ok(rows.into_iter().map(|r| r.row).collect())
+}
+
+/// Runs a query with text columns `row` and `seek` (a page's rows and their keys).
+pub fn query_text_pairs(conn: &mut DbConnection, sql: &Sql) -> Result<Vec<(String, String)>> {
+    let rows: Vec<SeekRow> = load(conn, sql)?;
+    Ok(rows.into_iter().map(|r| (r.body, r.seek)).collect())
 }
 
 /// Runs a query with a text column `row` and an integer column `count`.

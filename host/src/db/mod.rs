@@ -6,6 +6,7 @@
 
 pub mod dynamic;
 pub mod migrations;
+pub mod rowcount;
 pub mod schema;
 
 use std::time::Duration;

@@ -16,7 +16,7 @@ use crate::{
         Backend, DbConnection,
     },
     error::Result,
-    schema::{column, Model, Registry},
+    schema::{column, ordering, Model, Registry},
 };
 
 /// SQLite and PostgreSQL both accept at most this many arguments per call.
@@ -200,40 +200,43 @@ fn from_clause(model: &Model, base: &str, backend: Backend) -> Sql {
     sql
 }
 
-/// A page of objects as REST JSON texts, and the total count; `None` when the model
-/// cannot use this path.
+/// A page of objects as REST JSON texts, the total count, and the cursor of the
+/// page's last row; `None` when the model cannot use this path.
 pub fn list(
     conn: &mut DbConnection,
     registry: &Registry,
     model: &Model,
     query: &ListQuery,
     base: &str,
-) -> Result<Option<(u64, Vec<String>)>> {
+) -> Result<Option<Page>> {
     let backend = dynamic::backend_of(conn);
     let Some(select) = model.api_select(registry, backend) else {
         return Ok(None);
     };
-    let filter = super::query::where_clause(registry, model, query, backend)?;
-    let mut count = Sql::from(format!(
-        "SELECT COUNT(*) AS count FROM {}",
-        ident(&model.table())
-    ));
-    count.append(filter.clone());
-    if query.filters.is_empty() && query.q.is_none() {
-        count.cached();
+    let plan = super::query::plan(registry, model, query, backend)?;
+    let total = super::query::count(conn, model, &plan.count_filter)?;
+    if query.limit == 0 {
+        return Ok(Some(Page {
+            count: total,
+            rows: Vec::new(),
+            cursor: None,
+        }));
     }
-    let total = dynamic::query_count(conn, &count)?;
     // The page's rows are chosen first and the JSON built for those only: a database
     // sorting the outer query would build it for every matching row.
     let table = ident(&model.table());
-    let order = super::query::order_clause(model, &query.sort);
-    let mut page = Sql::from(format!("SELECT {select} FROM (SELECT * FROM {table}"));
-    page.append(filter);
+    let order = ordering::order_by(&plan.terms, backend);
+    let mut page = Sql::from(format!(
+        "SELECT {select}, {} FROM (SELECT * FROM {table}",
+        plan.seek_expr
+    ));
+    let unfiltered = plan.filter.is_empty() && query.q.is_none();
+    page.append(plan.filter);
     page.push(order.clone());
     page.push(" LIMIT ")
         .bind(SqlValue::Int(query.limit as i64))
         .push(" OFFSET ")
-        .bind(SqlValue::Int(query.offset as i64));
+        .bind(SqlValue::Int(plan.offset.min(i64::MAX as u64) as i64));
     page.push(format!(") AS {table}, (SELECT "));
     page.bind(SqlValue::text(base));
     page.push(match backend {
@@ -241,13 +244,32 @@ pub fn list(
         Backend::Postgres => "::text AS base) AS p",
     });
     page.push(order);
-    // The shapes of unfiltered pages are few (one per model and sort field): keep them
-    // prepared.
-    if query.filters.is_empty() && query.q.is_none() && query.sort.len() <= 1 {
+    // The shapes of unfiltered pages and of pages after a cursor are few (one per
+    // model and order): keep them prepared.
+    if (unfiltered || (query.filters.is_empty() && query.q.is_none() && query.cursor.is_some()))
+        && query.sort.len() <= 1
+    {
         page.cached();
     }
-    let rows = dynamic::query_text(conn, &page)?;
-    Ok(Some((total.max(0) as u64, rows)))
+    let pairs = dynamic::query_text_pairs(conn, &page)?;
+    let cursor = pairs
+        .last()
+        .map(|(_, key)| super::seek::encode(&plan.terms, key));
+    Ok(Some(Page {
+        count: total,
+        rows: pairs.into_iter().map(|(row, _)| row).collect(),
+        cursor,
+    }))
+}
+
+/// A page of REST JSON texts.
+pub struct Page {
+    /// Objects matching the filters.
+    pub count: u64,
+    /// The page's objects, as JSON texts.
+    pub rows: Vec<String>,
+    /// The cursor of the last row (for the `next` link).
+    pub cursor: Option<String>,
 }
 
 /// One object as REST JSON text (`Ok(None)` inside when it does not exist); `None`

@@ -8,6 +8,7 @@
 pub mod changelog;
 pub mod fastjson;
 pub mod query;
+pub mod seek;
 pub mod serialize;
 pub mod values;
 pub mod write;

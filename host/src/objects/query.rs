@@ -6,14 +6,19 @@
 use nautobot_plugin_abi::{FieldKind, FieldSchema};
 use serde_json::Value;
 
-use super::{load, select_row, values, Row};
+use super::{load, seek, select_row, values, Row};
 use crate::{
     db::{
         dynamic::{self, ident, Sql, SqlType, SqlValue},
         Backend, DbConnection,
     },
     error::{Error, Result, ValidationErrors},
-    schema::{column, ddl::table_of, Model, Registry},
+    schema::{
+        column,
+        ddl::table_of,
+        ordering::{self, Term},
+        Model, Registry,
+    },
 };
 
 /// The page size when none is asked for (Nautobot's `PAGINATE_COUNT`).
@@ -25,6 +30,7 @@ pub const MAX_LIMIT: u64 = 1000;
 pub const RESERVED_PARAMS: &[&str] = &[
     "limit",
     "offset",
+    "cursor",
     "q",
     "sort",
     "depth",
@@ -57,6 +63,10 @@ pub struct ListQuery {
     pub limit: u64,
     /// Objects skipped.
     pub offset: u64,
+    /// The seek key of the row before this page (`cursor`, as `next` links carry it):
+    /// when it matches the order, the page starts after that row instead of skipping
+    /// `offset` rows, so that walking a list costs what its pages hold.
+    pub cursor: Option<String>,
 }
 
 impl ListQuery {
@@ -77,6 +87,11 @@ impl ListQuery {
                     }
                 }
                 "offset" => query.offset = value.trim().parse().unwrap_or(0),
+                "cursor" => {
+                    if !value.trim().is_empty() {
+                        query.cursor = Some(value.trim().to_string());
+                    }
+                }
                 "q" => {
                     if !value.trim().is_empty() {
                         query.q = Some(value.trim().to_string());
@@ -476,42 +491,72 @@ fn typed_value(
     })
 }
 
-/// The ORDER BY clause: the requested sort, else the model's ordering, then `id` so that
-/// pages are stable.
-pub fn order_clause(model: &Model, sort: &[String]) -> String {
-    let fields: Vec<String> = if sort.is_empty() {
-        model.ordering.clone()
-    } else {
-        sort.to_vec()
-    };
-    let mut parts = Vec::new();
-    // `id` breaks ties so that pages are stable, unless a unique field already does.
-    let mut unique = false;
-    for f in fields {
-        let (name, desc) = match f.strip_prefix('-') {
-            Some(n) => (n, true),
-            None => (f.as_str(), false),
-        };
-        let col = match name {
-            "id" | "created" | "last_updated" => name.to_string(),
-            _ => match model.field(name) {
-                Some(field) if !matches!(field.kind, FieldKind::Tags | FieldKind::Json) => {
-                    column(field)
-                }
-                _ => continue,
-            },
-        };
-        unique = col == "id" || model.field(name).is_some_and(|f| f.unique && !f.null);
-        parts.push(format!(
-            "{}{}",
-            ident(&col),
-            if desc { " DESC" } else { "" }
-        ));
+/// The ORDER BY clause: the requested sort, else the model's ordering, with
+/// tie-breakers (see `schema::ordering`).
+pub fn order_clause(model: &Model, sort: &[String], backend: Backend) -> String {
+    ordering::order_by(&ordering::terms(&model.schema, sort), backend)
+}
+
+/// How a page is chosen: its order, and where it starts.
+pub struct PagePlan {
+    /// The order's terms.
+    pub terms: Vec<Term>,
+    /// ` WHERE …` (filters, and the seek condition when the cursor applies).
+    pub filter: Sql,
+    /// The filters alone (for the count).
+    pub count_filter: Sql,
+    /// Rows skipped (0 when the cursor applies).
+    pub offset: u64,
+    /// The expression of a row's seek key (a JSON array as text), named `seek`.
+    pub seek_expr: String,
+}
+
+/// Plans a page: the filters, the order, and the cursor if it belongs to this order.
+pub fn plan(
+    registry: &Registry,
+    model: &Model,
+    query: &ListQuery,
+    backend: Backend,
+) -> Result<PagePlan> {
+    let terms = ordering::terms(&model.schema, &query.sort);
+    let count_filter = where_clause(registry, model, query, backend)?;
+    let mut filter = count_filter.clone();
+    let mut offset = query.offset;
+    if let Some(cursor) = &query.cursor {
+        if let Some(values) = seek::decode(cursor, &terms)? {
+            filter.push(if filter.is_empty() {
+                " WHERE "
+            } else {
+                " AND "
+            });
+            filter.append(seek::after(&terms, &values, backend)?);
+            offset = 0;
+        }
     }
-    if !unique {
-        parts.push(ident("id"));
+    Ok(PagePlan {
+        seek_expr: seek::key_expr(&model.table(), &terms, backend),
+        terms,
+        filter,
+        count_filter,
+        offset,
+    })
+}
+
+/// The number of objects matching `filter`: the table's row counter when nothing
+/// filters, else a count of the matches (through an index).
+pub fn count(conn: &mut DbConnection, model: &Model, filter: &Sql) -> Result<u64> {
+    let table = model.table();
+    if filter.is_empty() {
+        if let Some(n) = crate::db::rowcount::count(conn, &table)? {
+            return Ok(n.max(0) as u64);
+        }
     }
-    format!(" ORDER BY {}", parts.join(", "))
+    let mut count = Sql::from(format!("SELECT COUNT(*) AS count FROM {}", ident(&table)));
+    count.append(filter.clone());
+    if filter.is_empty() {
+        count.cached();
+    }
+    Ok(dynamic::query_count(conn, &count)?.max(0) as u64)
 }
 
 /// A page of objects and the total count.
@@ -521,28 +566,51 @@ pub fn list(
     model: &Model,
     query: &ListQuery,
 ) -> Result<(u64, Vec<Row>)> {
+    let (total, rows, _) = list_page(conn, registry, model, query)?;
+    Ok((total, rows))
+}
+
+/// A page of objects, the total count, and the seek key of the page's last row (for
+/// the `next` link's `cursor`).
+pub fn list_page(
+    conn: &mut DbConnection,
+    registry: &Registry,
+    model: &Model,
+    query: &ListQuery,
+) -> Result<(u64, Vec<Row>, Option<String>)> {
     let backend = dynamic::backend_of(conn);
     let table = ident(&model.table());
-    let filter = where_clause(registry, model, query, backend)?;
-    let mut count = Sql::from(format!("SELECT COUNT(*) AS count FROM {table}"));
-    count.append(filter.clone());
-    let total = dynamic::query_count(conn, &count)?;
+    let plan = plan(registry, model, query, backend)?;
+    let total = count(conn, model, &plan.count_filter)?;
+    if query.limit == 0 {
+        return Ok((total, Vec::new(), None));
+    }
     // Rows first, JSON for the page only (see `fastjson::list`).
-    let order = order_clause(model, &query.sort);
+    let order = ordering::order_by(&plan.terms, backend);
     let mut page = Sql::from(format!(
-        "SELECT {} FROM (SELECT * FROM {table}",
-        select_row(model, backend)
+        "SELECT {}, {} FROM (SELECT * FROM {table}",
+        select_row(model, backend),
+        plan.seek_expr
     ));
-    page.append(filter);
+    page.append(plan.filter);
     page.push(order.clone());
     page.push(" LIMIT ")
         .bind(SqlValue::Int(query.limit as i64))
         .push(" OFFSET ")
-        .bind(SqlValue::Int(query.offset as i64));
+        .bind(SqlValue::Int(plan.offset.min(i64::MAX as u64) as i64));
     page.push(format!(") AS {table}"));
     page.push(order);
-    let rows = load(conn, model, &page)?;
-    Ok((total.max(0) as u64, rows))
+    let pairs = dynamic::query_text_pairs(conn, &page)?;
+    let last = pairs
+        .last()
+        .map(|(_, seek)| seek::encode(&plan.terms, seek));
+    let mut rows = Vec::with_capacity(pairs.len());
+    for (row, _) in pairs {
+        let raw: Value = serde_json::from_str(&row)
+            .map_err(|e| Error::Database(format!("the database returned invalid JSON: {e}")))?;
+        rows.push(super::normalise(model, raw));
+    }
+    Ok((total, rows, last))
 }
 
 /// Every object matching `query`, without paging (CSV export, bulk edits).
@@ -559,6 +627,6 @@ pub fn all(
         ident(&model.table())
     ));
     sql.append(where_clause(registry, model, query, backend)?);
-    sql.push(order_clause(model, &query.sort));
+    sql.push(order_clause(model, &query.sort, backend));
     load(conn, model, &sql)
 }

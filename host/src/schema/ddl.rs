@@ -142,31 +142,23 @@ pub fn index_name(table: &str, columns: &[String], suffix: &str) -> String {
     format!("{}_{hash:08x}_{suffix}", &table[..table.len().min(40)])
 }
 
-/// The indexes a model's table carries: one per unique field, one per unique-together
-/// set, and one per foreign key column.
-pub fn index_statements(model: &ModelSchema) -> Vec<String> {
+/// The indexes a model's table carries: one unique index per unique field and per
+/// unique-together set, and the list indexes behind every ordering and exact filter
+/// (`ordering::list_indexes`, which also cover every foreign key column).
+pub fn index_statements(model: &ModelSchema, backend: Backend) -> Vec<String> {
     let table = model.table();
     let mut out = Vec::new();
     for field in &model.fields {
-        if matches!(field.kind, FieldKind::Tags) {
+        if matches!(field.kind, FieldKind::Tags) || !field.unique {
             continue;
         }
         let col = column(field);
-        if field.unique {
-            out.push(format!(
-                "CREATE UNIQUE INDEX {} ON {} ({})",
-                ident(&index_name(&table, std::slice::from_ref(&col), "uniq")),
-                ident(&table),
-                ident(&col)
-            ));
-        } else if fk_target(field).is_some() {
-            out.push(format!(
-                "CREATE INDEX {} ON {} ({})",
-                ident(&index_name(&table, std::slice::from_ref(&col), "idx")),
-                ident(&table),
-                ident(&col)
-            ));
-        }
+        out.push(format!(
+            "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} ({})",
+            ident(&index_name(&table, std::slice::from_ref(&col), "uniq")),
+            ident(&table),
+            ident(&col)
+        ));
     }
     for set in &model.unique_together {
         let cols: Vec<String> = set
@@ -174,13 +166,28 @@ pub fn index_statements(model: &ModelSchema) -> Vec<String> {
             .filter_map(|name| model.get_field(name).map(column))
             .collect();
         out.push(format!(
-            "CREATE UNIQUE INDEX {} ON {} ({})",
+            "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} ({})",
             ident(&index_name(&table, &cols, "uniq")),
             ident(&table),
             cols.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ")
         ));
     }
+    for index in super::ordering::list_indexes(model, backend) {
+        out.push(super::ordering::create_statement(&table, &index, backend));
+    }
     out
+}
+
+/// The names of the plain foreign-key indexes earlier versions made (`<table>_<col>_idx`),
+/// which the list indexes replace.
+fn legacy_indexes(model: &ModelSchema) -> Vec<String> {
+    let table = model.table();
+    model
+        .fields
+        .iter()
+        .filter(|f| fk_target(f).is_some())
+        .map(|f| index_name(&table, &[column(f)], "idx"))
+        .collect()
 }
 
 /// `CREATE TABLE` for a model, then its indexes.
@@ -232,21 +239,44 @@ pub fn rebuild_sqlite(new: &ModelSchema, copy: &[(String, String)]) -> Vec<Strin
         ident(&temp),
         ident(&table)
     ));
-    out.extend(index_statements(new));
+    out.extend(index_statements(new, Backend::Sqlite));
     out
 }
 
-/// The statements dropping a model's own indexes (before they are recreated).
-pub fn drop_index_statements(model: &ModelSchema) -> Vec<String> {
-    index_statements(model)
+/// The statements dropping the indexes of `old` that `new` no longer has (the ones it
+/// keeps stay; `index_statements(new)` then creates what is missing), and the ones
+/// earlier versions made.
+pub fn drop_changed_indexes(old: &ModelSchema, new: &ModelSchema, backend: Backend) -> Vec<String> {
+    let keep = drop_index_statements(new, backend);
+    drop_index_statements(old, backend)
+        .into_iter()
+        .filter(|stmt| {
+            !keep.contains(stmt)
+                || legacy_indexes(old)
+                    .iter()
+                    .any(|n| stmt.ends_with(&ident(n)))
+        })
+        .collect()
+}
+
+/// The statements dropping a model's own indexes (before they are recreated), and the
+/// ones earlier versions made.
+pub fn drop_index_statements(model: &ModelSchema, backend: Backend) -> Vec<String> {
+    let mut out: Vec<String> = index_statements(model, backend)
         .iter()
         .filter_map(|stmt| {
-            // "CREATE [UNIQUE ]INDEX "name" ON …" → the quoted name.
+            // "CREATE [UNIQUE ]INDEX IF NOT EXISTS "name" ON …" → the quoted name.
             let start = stmt.find('"')?;
             let end = stmt[start + 1..].find('"')? + start + 1;
             Some(format!("DROP INDEX IF EXISTS {}", &stmt[start..=end]))
         })
-        .collect()
+        .collect();
+    out.extend(
+        legacy_indexes(model)
+            .iter()
+            .map(|name| format!("DROP INDEX IF EXISTS {}", ident(name))),
+    );
+    out
 }
 
 #[cfg(test)]
@@ -273,13 +303,19 @@ mod tests {
         assert!(pg.contains("\"name\" VARCHAR(100) NOT NULL"));
         assert!(pg.contains("\"number\" BIGINT NOT NULL"));
         assert!(pg.contains("\"created\" TIMESTAMPTZ NOT NULL"));
-        let indexes = index_statements(&model());
+        let indexes = index_statements(&model(), Backend::Sqlite);
         assert_eq!(
             indexes[0],
-            "CREATE UNIQUE INDEX \"example_plugin_examplemodel_name_uniq\" ON \"example_plugin_examplemodel\" (\"name\")"
+            "CREATE UNIQUE INDEX IF NOT EXISTS \"example_plugin_examplemodel_name_uniq\" ON \"example_plugin_examplemodel\" (\"name\")"
         );
-        assert!(indexes[1].contains("_location_id_idx"));
-        assert_eq!(drop_index_statements(&model()).len(), 2);
+        assert!(indexes
+            .iter()
+            .any(|i| i.contains("(\"location_id\", \"name\")")));
+        // Each index dropped, and the foreign key index of earlier versions.
+        assert_eq!(
+            drop_index_statements(&model(), Backend::Sqlite).len(),
+            indexes.len() + 1
+        );
     }
 
     #[test]

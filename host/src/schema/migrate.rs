@@ -451,7 +451,7 @@ fn statements(
         Operation::CreateModel { model } => {
             let m = model_after(&model.name)?;
             let mut out = ddl::create_table(m, backend);
-            out.extend(ddl::index_statements(m));
+            out.extend(ddl::index_statements(m, backend));
             ddl(out)
         }
         Operation::AddField { model, field } => {
@@ -480,8 +480,8 @@ fn statements(
                     ident(&new.table()),
                     ddl::column_def(field, backend, true)
                 )];
-                out.extend(ddl::drop_index_statements(old));
-                out.extend(ddl::index_statements(new));
+                out.extend(ddl::drop_changed_indexes(old, new, backend));
+                out.extend(ddl::index_statements(new, backend));
                 ddl(out)
             }
         }
@@ -495,7 +495,7 @@ fn statements(
             } else {
                 let table = ident(&new.table());
                 let col = column(field);
-                let mut out = ddl::drop_index_statements(old);
+                let mut out = ddl::drop_changed_indexes(old, new, backend);
                 out.push(format!(
                     "ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {}",
                     ident(&format!("{}_{col}_fkey", new.table()))
@@ -525,7 +525,7 @@ fn statements(
                         }
                     ));
                 }
-                out.extend(ddl::index_statements(new));
+                out.extend(ddl::index_statements(new, backend));
                 ddl(out)
             }
         }
@@ -543,13 +543,13 @@ fn statements(
                 out.extend(added_indexes(model)?);
                 ddl(out)
             } else {
-                let mut out = ddl::drop_index_statements(old);
+                let mut out = ddl::drop_changed_indexes(old, new, backend);
                 out.push(format!(
                     "ALTER TABLE {} DROP COLUMN {}",
                     ident(&new.table()),
                     ident(&column(removed))
                 ));
-                out.extend(ddl::index_statements(new));
+                out.extend(ddl::index_statements(new, backend));
                 ddl(out)
             }
         }
@@ -569,14 +569,14 @@ fn statements(
             let renamed = new.get_field(new_name).ok_or_else(|| {
                 Error::Database(format!("unknown field {app}.{model}.{new_name}"))
             })?;
-            let mut out = ddl::drop_index_statements(old);
+            let mut out = ddl::drop_changed_indexes(old, new, backend);
             out.push(format!(
                 "ALTER TABLE {} RENAME COLUMN {} TO {}",
                 ident(&new.table()),
                 ident(&column(field)),
                 ident(&column(renamed))
             ));
-            out.extend(ddl::index_statements(new));
+            out.extend(ddl::index_statements(new, backend));
             ddl(out)
         }
         Operation::DeleteModel { model } => {
@@ -602,11 +602,11 @@ fn statements(
         Operation::AlterModelOptions { model } => {
             let old = model_before(&model.name)?;
             let new = model_after(&model.name)?;
-            if old.unique_together == new.unique_together {
+            if ddl::index_statements(old, backend) == ddl::index_statements(new, backend) {
                 Vec::new()
             } else {
-                let mut out = ddl::drop_index_statements(old);
-                out.extend(ddl::index_statements(new));
+                let mut out = ddl::drop_changed_indexes(old, new, backend);
+                out.extend(ddl::index_statements(new, backend));
                 ddl(out)
             }
         }

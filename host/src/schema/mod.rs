@@ -9,7 +9,9 @@ pub mod catalog;
 pub mod checks;
 pub mod core;
 pub mod ddl;
+pub mod indexes;
 pub mod migrate;
+pub mod ordering;
 pub mod state;
 
 use std::{collections::HashMap, sync::Arc};
@@ -107,11 +109,7 @@ impl Model {
                 .map(|f| f.name.clone())
                 .collect()
         };
-        let ordering = if !schema.ordering.is_empty() {
-            schema.ordering.clone()
-        } else {
-            display_field.iter().cloned().collect()
-        };
+        let ordering = ordering::default_ordering(&schema);
         Model {
             plugin: plugin.map(|(name, _)| name.to_string()),
             api_path,

@@ -98,6 +98,14 @@ pub fn boot(settings: Settings) -> Result<AppState> {
         )));
     }
     schema::migrate::check_applied(&db, &catalog)?;
+    let missing = schema::indexes::missing(&db, &catalog.registry)?;
+    if !missing.is_empty() {
+        tracing::warn!(
+            "{} indexes are missing ({}…): lists and filters will scan their tables until `nautobot-server migrate` creates them",
+            missing.len(),
+            missing[0]
+        );
+    }
     if !settings.static_root.is_dir() {
         tracing::warn!(
             "STATIC_ROOT {} does not exist: run `nautobot-server collectstatic`, then restart",
