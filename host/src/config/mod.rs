@@ -21,6 +21,9 @@ pub const KEYS: &[(&str, Kind)] = &[
     ("SECRET_KEY", Kind::Str),
     ("ALLOWED_HOSTS", Kind::StrList),
     ("DATABASE_URL", Kind::Str),
+    ("DATABASE_POOL_SIZE", Kind::UInt),
+    ("SQLITE_CACHE_SIZE", Kind::UInt),
+    ("SQLITE_MMAP_SIZE", Kind::UInt),
     ("PLUGINS", Kind::StrList),
     ("PLUGINS_DIR", Kind::Str),
     ("PLUGINS_CONFIG", Kind::Table),
@@ -33,6 +36,29 @@ pub const KEYS: &[(&str, Kind)] = &[
     ("EXEMPT_VIEW_PERMISSIONS", Kind::StrList),
     ("JOBS_AUTO_ENABLE", Kind::Bool),
 ];
+
+/// How the database is used: connections per process, and SQLite's memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseTuning {
+    /// `DATABASE_POOL_SIZE`: connections each process keeps at most (default 8 on
+    /// SQLite, 16 on PostgreSQL).
+    pub pool_size: Option<u32>,
+    /// `SQLITE_CACHE_SIZE`: SQLite's page cache per connection, in MiB (default 32).
+    pub sqlite_cache_mib: u64,
+    /// `SQLITE_MMAP_SIZE`: how much of the SQLite file each connection reads through a
+    /// memory map instead of read calls, in MiB (default 1024; 0 turns it off).
+    pub sqlite_mmap_mib: u64,
+}
+
+impl Default for DatabaseTuning {
+    fn default() -> Self {
+        DatabaseTuning {
+            pool_size: None,
+            sqlite_cache_mib: 32,
+            sqlite_mmap_mib: 1024,
+        }
+    }
+}
 
 /// Environment variables that locate the configuration rather than set a key.
 const META_VARIABLES: &[&str] = &["NAUTOBOT_ROOT", "NAUTOBOT_CONFIG"];
@@ -105,6 +131,8 @@ pub struct Settings {
     pub allowed_hosts: Vec<String>,
     /// `DATABASE_URL`.
     pub database: DatabaseUrl,
+    /// `DATABASE_POOL_SIZE`, `SQLITE_CACHE_SIZE`, `SQLITE_MMAP_SIZE`.
+    pub database_tuning: DatabaseTuning,
     /// `PLUGINS`: plugin names to load.
     pub plugins: Vec<String>,
     /// `PLUGINS_DIR`: where plugin libraries are found.
@@ -328,9 +356,36 @@ impl Settings {
             )));
         }
 
+        let defaults = DatabaseTuning::default();
+        let uint = |v: Option<Typed>| match v {
+            Some(Typed::UInt(n)) => Some(n),
+            _ => None,
+        };
+        let pool_size = uint(take("DATABASE_POOL_SIZE"));
+        if let Some(n) = pool_size {
+            if !(1..=1000).contains(&n) {
+                return Err(Error::Config(format!(
+                    "{file}: DATABASE_POOL_SIZE must be between 1 and 1000 connections, found {n}"
+                )));
+            }
+        }
+        let database_tuning = DatabaseTuning {
+            pool_size: pool_size.map(|n| n as u32),
+            sqlite_cache_mib: uint(take("SQLITE_CACHE_SIZE")).unwrap_or(defaults.sqlite_cache_mib),
+            sqlite_mmap_mib: uint(take("SQLITE_MMAP_SIZE")).unwrap_or(defaults.sqlite_mmap_mib),
+        };
+        if database_tuning.sqlite_cache_mib > 65_536 || database_tuning.sqlite_mmap_mib > 1_048_576
+        {
+            return Err(Error::Config(format!(
+                "{file}: SQLITE_CACHE_SIZE is at most 65536 MiB and SQLITE_MMAP_SIZE at most 1048576 MiB, found {} and {}",
+                database_tuning.sqlite_cache_mib, database_tuning.sqlite_mmap_mib
+            )));
+        }
+
         Ok(Settings {
             config_path,
             secret_key,
+            database_tuning,
             allowed_hosts: list(take("ALLOWED_HOSTS"))
                 .unwrap_or_else(|| vec!["localhost".into(), "127.0.0.1".into(), "[::1]".into()]),
             database,
@@ -409,6 +464,28 @@ mod tests {
         assert_eq!(s.log_level, "info");
         assert!(s.plugins.is_empty());
         assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    }
+
+    #[test]
+    fn database_tuning_has_defaults_overrides_and_limits() {
+        let s = load(KEY, &[]).unwrap();
+        assert_eq!(s.database_tuning, DatabaseTuning::default());
+        let s = load(
+            &format!("{KEY}DATABASE_POOL_SIZE = 4\nSQLITE_CACHE_SIZE = 128\n"),
+            &[("NAUTOBOT_SQLITE_MMAP_SIZE", "0")],
+        )
+        .unwrap();
+        assert_eq!(s.database_tuning.pool_size, Some(4));
+        assert_eq!(s.database_tuning.sqlite_cache_mib, 128);
+        assert_eq!(s.database_tuning.sqlite_mmap_mib, 0);
+        let err = load(&format!("{KEY}DATABASE_POOL_SIZE = 0\n"), &[]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("DATABASE_POOL_SIZE must be between 1 and 1000"),
+            "{err}"
+        );
+        let err = load(&format!("{KEY}SQLITE_CACHE_SIZE = -1\n"), &[]).unwrap_err();
+        assert!(err.to_string().contains("SQLITE_CACHE_SIZE"), "{err}");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use diesel::{
 };
 
 use crate::{
-    config::DatabaseUrl,
+    config::{DatabaseTuning, DatabaseUrl},
     error::{Error, Result},
 };
 
@@ -65,6 +65,8 @@ pub struct Database {
 struct SqliteSetup {
     /// The database file of job logs, attached to every connection as `joblog`.
     joblog: Option<String>,
+    /// Page cache and memory map sizes.
+    tuning: DatabaseTuning,
 }
 
 /// The job log's table on SQLite, in its own database file: SQLite has one writer per
@@ -88,10 +90,14 @@ CREATE INDEX IF NOT EXISTS joblog.extras_joblogentry_result
 impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqliteSetup {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
         if let DbConnection::Sqlite(conn) = conn {
-            conn.batch_execute(
+            // A negative cache_size is in KiB; mmap_size is in bytes.
+            conn.batch_execute(&format!(
                 "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
-                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-            )
+                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+                 PRAGMA cache_size = -{}; PRAGMA mmap_size = {};",
+                self.tuning.sqlite_cache_mib * 1024,
+                self.tuning.sqlite_mmap_mib * 1024 * 1024
+            ))
             .map_err(diesel::r2d2::Error::QueryError)?;
             if let Some(path) = &self.joblog {
                 conn.batch_execute(&format!(
@@ -138,8 +144,20 @@ fn configure_sqlite() {
 }
 
 impl Database {
-    /// Opens a pool on `url`, checking that one connection can be made.
+    /// Opens a pool on `url` with the default tuning, checking that one connection can
+    /// be made.
     pub fn connect(url: &DatabaseUrl) -> Result<Database> {
+        Database::connect_tuned(url, &DatabaseTuning::default())
+    }
+
+    /// Opens the pool the settings describe (`DATABASE_URL`, `DATABASE_POOL_SIZE`,
+    /// `SQLITE_CACHE_SIZE`, `SQLITE_MMAP_SIZE`).
+    pub fn open(settings: &crate::config::Settings) -> Result<Database> {
+        Database::connect_tuned(&settings.database, &settings.database_tuning)
+    }
+
+    /// Opens a pool on `url` with `tuning`, checking that one connection can be made.
+    pub fn connect_tuned(url: &DatabaseUrl, tuning: &DatabaseTuning) -> Result<Database> {
         configure_sqlite();
         let (conn_url, backend, max_size, joblog) = match url {
             DatabaseUrl::Sqlite(path) => {
@@ -159,11 +177,15 @@ impl Database {
         // No minimum of idle connections: r2d2 would open them on its own threads at
         // any moment, and a process exiting while libpq connects there crashes in
         // libpq's exit handlers. Connections are opened when asked for and then kept.
+        let max_size = tuning.pool_size.unwrap_or(max_size);
         let pool = Pool::builder()
             .max_size(max_size)
             .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(30))
-            .connection_customizer(Box::new(SqliteSetup { joblog }))
+            .connection_customizer(Box::new(SqliteSetup {
+                joblog,
+                tuning: tuning.clone(),
+            }))
             .build(ConnectionManager::new(conn_url))
             .map_err(|e| Error::Database(format!("cannot connect to {display}: {e}")))?;
         Ok(Database {

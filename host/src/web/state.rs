@@ -85,7 +85,7 @@ pub fn load_plugins(settings: &Settings) -> Result<(PluginRegistry, Arc<Template
 /// migrations applied.
 pub fn boot(settings: Settings) -> Result<AppState> {
     let (registry, templates) = load_plugins(&settings)?;
-    let db = Database::connect(&settings.database)?;
+    let db = Database::open(&settings)?;
     let catalog = catalog_of(&registry)?;
     if migrations::has_pending(&db)?
         || schema::migrate::show(&db, &catalog.plan)?
