@@ -297,11 +297,7 @@ where
     web::block(move || -> Result<Vec<Value>> {
         require(&state, &identity, &model, action)?;
         let hooks = state.hooks(Some(&identity));
-        let writer = Writer {
-            registry: &state.catalog.registry,
-            actor: &actor,
-            hooks: &hooks,
-        };
+        let writer = Writer::new(&state.catalog.registry, &actor, &hooks);
         let rows = write::transaction(&state.db, |conn| work(&writer, conn))?;
         let mut conn = state.db.conn()?;
         serialize::serialize_rows(&mut conn, &state.catalog.registry, &model, &rows, &base, 0)

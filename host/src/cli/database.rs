@@ -18,7 +18,7 @@ fn catalog(settings: &Settings) -> Result<Catalog> {
 /// Applies pending migrations, saying which; or (`<app> zero`) unapplies an app's.
 pub fn migrate(settings: &Settings, app: Option<&str>, target: Option<&str>) -> Result<()> {
     let catalog = catalog(settings)?;
-    let db = Database::open(&settings)?;
+    let db = Database::open(settings)?;
     if let Some(app) = app {
         let known = app == migrations::CORE_APP || catalog.plan.apps().iter().any(|a| a == app);
         if !known {
@@ -85,7 +85,7 @@ pub fn migrate(settings: &Settings, app: Option<&str>, target: Option<&str>) -> 
 /// Lists migrations per app with `[X]` (applied) or `[ ]`.
 pub fn showmigrations(settings: &Settings) -> Result<()> {
     let catalog = catalog(settings)?;
-    let db = Database::open(&settings)?;
+    let db = Database::open(settings)?;
     let core = migrations::show(&db)?;
     let core_done = core.iter().all(|m| m.applied);
     let mut rows: Vec<(String, String, bool)> = core

@@ -12,7 +12,7 @@ use crate::{
 };
 
 fn database(settings: &Settings) -> Result<Database> {
-    let db = Database::open(&settings)?;
+    let db = Database::open(settings)?;
     if migrations::has_pending(&db)? {
         return Err(Error::Database(format!(
             "{} has unapplied migrations: run `nautobot-server migrate` first",

@@ -636,11 +636,7 @@ mod tests {
 
         fn create(&self, label: &str, input: Value) -> String {
             let actor = Actor::system();
-            let writer = Writer {
-                registry: &self.catalog.registry,
-                actor: &actor,
-                hooks: &NoHooks,
-            };
+            let writer = Writer::new(&self.catalog.registry, &actor, &NoHooks);
             let model = self.catalog.registry.get(label).unwrap();
             let mut conn = self.db.conn().unwrap();
             let row = writer.create(&mut conn, model, &input).unwrap();
@@ -649,11 +645,7 @@ mod tests {
 
         fn delete(&self, label: &str, id: &str) {
             let actor = Actor::system();
-            let writer = Writer {
-                registry: &self.catalog.registry,
-                actor: &actor,
-                hooks: &NoHooks,
-            };
+            let writer = Writer::new(&self.catalog.registry, &actor, &NoHooks);
             let model = self.catalog.registry.get(label).unwrap();
             let mut conn = self.db.conn().unwrap();
             writer.delete(&mut conn, model, id).unwrap();

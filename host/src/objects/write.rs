@@ -30,6 +30,10 @@ pub fn transaction<T>(
 }
 
 /// Writes objects on behalf of an actor, calling the plugins' hooks.
+///
+/// A writer remembers the related objects it has looked up (foreign keys given by id or
+/// by name, statuses' content types), so that a bulk write of many objects pointing at
+/// the same few asks the database once: use one writer per transaction.
 pub struct Writer<'a> {
     /// Every model.
     pub registry: &'a Registry,
@@ -37,6 +41,28 @@ pub struct Writer<'a> {
     pub actor: &'a Actor,
     /// The plugins' validators.
     pub hooks: &'a dyn Hooks,
+    /// Related objects looked up so far.
+    pub cache: WriteCache,
+}
+
+/// What a [`Writer`] has looked up: foreign key values resolved to ids, and related
+/// objects read.
+#[derive(Debug, Default)]
+pub struct WriteCache {
+    fks: std::sync::Mutex<std::collections::HashMap<(String, String), Value>>,
+    objects: std::sync::Mutex<std::collections::HashMap<(String, String), Option<Row>>>,
+}
+
+impl<'a> Writer<'a> {
+    /// A writer for `actor`, with the plugins' validators `hooks`.
+    pub fn new(registry: &'a Registry, actor: &'a Actor, hooks: &'a dyn Hooks) -> Writer<'a> {
+        Writer {
+            registry,
+            actor,
+            hooks,
+            cache: WriteCache::default(),
+        }
+    }
 }
 
 fn invalid(errors: ValidationErrors) -> Error {
@@ -359,6 +385,29 @@ impl Writer<'_> {
         to: &str,
         value: &Value,
     ) -> std::result::Result<Value, String> {
+        let key = (to.to_string(), value.to_string());
+        if let Some(found) = self
+            .cache
+            .fks
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&key).cloned())
+        {
+            return Ok(found);
+        }
+        let found = self.lookup_fk(conn, to, value)?;
+        if let Ok(mut cache) = self.cache.fks.lock() {
+            cache.insert(key, found.clone());
+        }
+        Ok(found)
+    }
+
+    fn lookup_fk(
+        &self,
+        conn: &mut DbConnection,
+        to: &str,
+        value: &Value,
+    ) -> std::result::Result<Value, String> {
         let target = self
             .registry
             .get(to)
@@ -427,13 +476,27 @@ impl Writer<'_> {
             ident(&table_of(to))
         ));
         for (i, (col, text)) in lookups.iter().enumerate() {
-            // Compare as text so that any column type matches the given value.
+            // Text columns (ids, foreign keys, strings) compare as they are, so that
+            // their indexes serve; others as text, so that any type matches the value.
+            let textual = col == "id"
+                || target.schema.fields.iter().any(|f| {
+                    column(f) == *col
+                        && (values::is_string_kind(&f.kind)
+                            || matches!(
+                                f.kind,
+                                FieldKind::ForeignKey { .. }
+                                    | FieldKind::IpAddress
+                                    | FieldKind::IpNetwork
+                                    | FieldKind::MacAddress
+                            ))
+                });
+            let lhs = if textual {
+                ident(col)
+            } else {
+                format!("CAST({} AS TEXT)", ident(col))
+            };
             ids_sql
-                .push(format!(
-                    "{}CAST({} AS TEXT) = ",
-                    if i > 0 { " AND " } else { "" },
-                    ident(col)
-                ))
+                .push(format!("{}{lhs} = ", if i > 0 { " AND " } else { "" }))
                 .bind(SqlValue::text(text));
         }
         ids_sql.push(" LIMIT 2");
@@ -495,7 +558,24 @@ impl Writer<'_> {
             else {
                 continue;
             };
-            let Some(chosen) = get(conn, target, id)? else {
+            let key = (target.label(), id.clone());
+            let cached = self
+                .cache
+                .objects
+                .lock()
+                .ok()
+                .and_then(|c| c.get(&key).cloned());
+            let chosen = match cached {
+                Some(found) => found,
+                None => {
+                    let found = get(conn, target, id)?;
+                    if let Ok(mut cache) = self.cache.objects.lock() {
+                        cache.insert(key, found.clone());
+                    }
+                    found
+                }
+            };
+            let Some(chosen) = chosen else {
                 continue;
             };
             let allowed = chosen

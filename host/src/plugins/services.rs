@@ -178,11 +178,7 @@ impl<'a> CallServices<'a> {
             db: self.db,
             identity: self.identity,
         };
-        let writer = Writer {
-            registry: data.registry,
-            actor: &actor,
-            hooks: &hooks,
-        };
+        let writer = Writer::new(data.registry, &actor, &hooks);
         // Each write is all or nothing: a transaction of its own, or a savepoint inside
         // a running job's transaction — begun at the job's first write, so that on
         // SQLite the database's one write lock is held only from then on.

@@ -108,11 +108,7 @@ fn back(ctx: &Ctx, form: &FormValues) -> Outcome {
 }
 
 fn writer_for<'a>(ctx: &'a Ctx, hooks: &'a crate::plugins::PluginHooks<'a>) -> Writer<'a> {
-    Writer {
-        registry: ctx.registry(),
-        actor: &ctx.actor,
-        hooks,
-    }
+    Writer::new(ctx.registry(), &ctx.actor, hooks)
 }
 
 /// Errors of one object, for the bulk form: field messages stay with their field,

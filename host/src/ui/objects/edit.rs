@@ -111,11 +111,7 @@ pub async fn delete_submit(
         let form = forms::values_of(&pairs);
         let row = load(&ctx, &mut *ctx.state.db.conn()?)?;
         let hooks = ctx.state.hooks(Some(&ctx.identity));
-        let writer = Writer {
-            registry: ctx.registry(),
-            actor: &ctx.actor,
-            hooks: &hooks,
-        };
+        let writer = Writer::new(ctx.registry(), &ctx.actor, &hooks);
         match write::transaction(&ctx.state.db, |conn| {
             writer.delete(conn, &ctx.model, &ctx.id)
         }) {
@@ -141,11 +137,7 @@ fn save(ctx: &Ctx, row: Option<&Row>, form: &FormValues) -> Result<Outcome> {
         Err(errors) => return form_page(ctx, row, form, &errors),
     };
     let hooks = ctx.state.hooks(Some(&ctx.identity));
-    let writer = Writer {
-        registry: ctx.registry(),
-        actor: &ctx.actor,
-        hooks: &hooks,
-    };
+    let writer = Writer::new(ctx.registry(), &ctx.actor, &hooks);
     let saved = write::transaction(&ctx.state.db, |conn| match row {
         Some(_) => writer.update(conn, model, &ctx.id, &input, false),
         None => writer.create(conn, model, &input),
