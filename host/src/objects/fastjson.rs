@@ -16,7 +16,7 @@ use crate::{
         Backend, DbConnection,
     },
     error::Result,
-    schema::{column, ordering, Model, Registry},
+    schema::{column, Model, Registry},
 };
 
 /// SQLite and PostgreSQL both accept at most this many arguments per call.
@@ -224,26 +224,15 @@ pub fn list(
     }
     // The page's rows are chosen first and the JSON built for those only: a database
     // sorting the outer query would build it for every matching row.
-    let table = ident(&model.table());
-    let order = ordering::order_by(&plan.terms, backend);
-    let mut page = Sql::from(format!(
-        "SELECT {select}, {} FROM (SELECT * FROM {table}",
-        plan.seek_expr
-    ));
     let unfiltered = plan.filter.is_empty() && query.q.is_none();
-    page.append(plan.filter);
-    page.push(order.clone());
-    page.push(" LIMIT ")
-        .bind(SqlValue::Int(query.limit as i64))
-        .push(" OFFSET ")
-        .bind(SqlValue::Int(plan.offset.min(i64::MAX as u64) as i64));
-    page.push(format!(") AS {table}, (SELECT "));
-    page.bind(SqlValue::text(base));
-    page.push(match backend {
+    let mut base_url = Sql::from(", (SELECT ");
+    base_url.bind(SqlValue::text(base));
+    base_url.push(match backend {
         Backend::Sqlite => " AS base) AS p",
         Backend::Postgres => "::text AS base) AS p",
     });
-    page.push(order);
+    let mut page =
+        super::query::page_sql(model, &plan, query.limit, backend, select, Some(base_url));
     // The shapes of unfiltered pages and of pages after a cursor are few (one per
     // model and order): keep them prepared.
     if (unfiltered || (query.filters.is_empty() && query.q.is_none() && query.cursor.is_some()))
