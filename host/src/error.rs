@@ -84,6 +84,11 @@ pub enum Error {
         message: String,
     },
 
+    /// The command needs an empty database and found data in it (`load-sample-data`
+    /// on a database that holds the sample network already, or other objects).
+    #[error("{0}")]
+    NotEmpty(String),
+
     /// The command line is inconsistent (beyond what the argument parser checks).
     #[error("{0}")]
     Usage(String),
@@ -155,7 +160,7 @@ impl Error {
             | Error::DisallowedHost(_)
             | Error::Validation(_)
             | Error::BulkValidation(_) => StatusCode::BAD_REQUEST,
-            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::Conflict(_) | Error::NotEmpty(_) => StatusCode::CONFLICT,
             Error::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::PluginCall(failure) => match failure.error.code {
@@ -203,6 +208,7 @@ impl Error {
             Error::Database(_) => 5,
             Error::Io { .. } => 6,
             Error::Template(_) => 7,
+            Error::NotEmpty(_) => 8,
             _ => 1,
         }
     }

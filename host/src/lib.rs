@@ -5,7 +5,7 @@
 //! verify, call), `db` (connections and the host's tables), `auth` (users, sessions,
 //! tokens, permissions, CSRF), `web` (the actix application and its middleware), `api`
 //! (REST), `ui` (HTML pages, templates, navigation), `staticfiles` (collectstatic and
-//! serving), `cli` (subcommands).
+//! serving), `sample` (the sample network of `load-sample-data`), `cli` (subcommands).
 
 pub mod api;
 pub mod auth;
@@ -16,6 +16,7 @@ pub mod error;
 pub mod jobs;
 pub mod objects;
 pub mod plugins;
+pub mod sample;
 pub mod schema;
 pub mod staticfiles;
 pub mod ui;

@@ -4,6 +4,7 @@
 mod database;
 mod jobs;
 mod plugins;
+mod sample;
 mod server;
 mod setup;
 mod staticfiles;
@@ -127,6 +128,18 @@ enum Command {
         #[arg(long, default_value_t = 30, value_name = "SECONDS")]
         stale_after: u64,
     },
+    /// Fill an empty database with a sample network (locations, devices, interfaces,
+    /// prefixes, IP addresses, VLANs, plugin objects) through the model layer.
+    LoadSampleData {
+        /// How big: small (~200 locations, 100 devices, 2,000 interfaces and IP
+        /// addresses), medium (50 times that) or large (500 times).
+        #[arg(long, value_enum, default_value_t = crate::sample::Scale::Small)]
+        scale: crate::sample::Scale,
+        /// Succeed without doing anything when the sample network is already loaded
+        /// (without it, that is refused like any non-empty database).
+        #[arg(long)]
+        skip_if_loaded: bool,
+    },
     /// Run one job: `runjob <plugin>.<job> --data '{"count": 3}'`.
     Runjob {
         /// The job, `<plugin>.<job>` (its module and class names).
@@ -242,6 +255,10 @@ fn run(cli: Cli) -> Result<()> {
                     burst,
                     stale_after,
                 } => jobs::worker(settings, concurrency, burst, stale_after),
+                Command::LoadSampleData {
+                    scale,
+                    skip_if_loaded,
+                } => sample::load_sample_data(settings, scale, skip_if_loaded),
                 Command::Runjob {
                     job,
                     data,

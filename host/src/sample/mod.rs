@@ -1,0 +1,1168 @@
+//! The sample network (`nautobot-server load-sample-data`): a realistic data set of
+//! locations (region → site → room), manufacturers, device types, platforms, roles,
+//! devices with interfaces, namespaces, prefixes, IP addresses, VLANs and tags — plus
+//! objects of every plugin model — written through the model layer
+//! ([`objects::write::Writer`]) exactly as the API writes them: cleaned, checked for
+//! uniqueness, passed to the plugins' validators, and recorded in the change log.
+//!
+//! Objects are written in batches, one transaction each, on one connection. Ids looked
+//! up once (statuses, types, roles) are reused. An object a plugin validator refuses is
+//! skipped and counted, and so are the objects that would have depended on it.
+//!
+//! A database is loaded once: the tag [`plan::MARKER_TAG`], created first and marked
+//! complete last, says the sample network is there (or that a load was interrupted), and
+//! any location, device, interface, VLAN, prefix or IP address already present refuses
+//! the load too, so nothing is ever duplicated.
+
+pub mod generic;
+pub mod plan;
+pub mod progress;
+
+use std::{
+    cell::RefCell,
+    collections::{HashMap, HashSet},
+    time::{Duration, Instant},
+};
+
+use nautobot_plugin_abi::{FieldKind, ValidationRequest};
+use serde_json::{json, Value};
+
+pub use plan::{Scale, Sizes};
+pub use progress::Progress;
+
+use crate::{
+    db::{
+        dynamic::{self, ident, Sql, SqlValue},
+        Database, DbConnection,
+    },
+    error::{Error, Result},
+    objects::{self, write::Writer, Actor, Hooks},
+    schema::{column, Model, Registry},
+};
+
+/// Objects written per transaction.
+pub const BATCH: usize = 500;
+
+/// The models whose objects make a database "not empty" for the sample network.
+const BULK_MODELS: [&str; 6] = [
+    "dcim.location",
+    "dcim.device",
+    "dcim.interface",
+    "ipam.vlan",
+    "ipam.prefix",
+    "ipam.ipaddress",
+];
+
+// ---------------------------------------------------------------------------------------
+// Is the database empty?
+// ---------------------------------------------------------------------------------------
+
+/// What a database holds, as far as loading the sample network goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// Nothing in the way: the sample network may be loaded.
+    Empty,
+    /// The marker tag is there: the sample network was loaded (`complete`) or a load
+    /// was interrupted.
+    Loaded {
+        /// Whether that load finished.
+        complete: bool,
+    },
+    /// No marker, but objects the sample network would add to: (model's verbose name,
+    /// count) for each model that has some.
+    NotEmpty(Vec<(String, i64)>),
+}
+
+impl Found {
+    /// The error refusing a load into this database (`None` when it is empty).
+    pub fn refusal(&self) -> Option<Error> {
+        let message = match self {
+            Found::Empty => return None,
+            Found::Loaded { complete: true } => format!(
+                "The sample network is already loaded (found tag '{}'); load it into an empty database.",
+                plan::MARKER_TAG
+            ),
+            Found::Loaded { complete: false } => format!(
+                "A load of the sample network did not finish (found tag '{}' marked incomplete); load it into an empty database.",
+                plan::MARKER_TAG
+            ),
+            Found::NotEmpty(counts) => {
+                let found: Vec<String> = counts
+                    .iter()
+                    .map(|(name, n)| format!("{n} {name}"))
+                    .collect();
+                format!(
+                    "The database is not empty (found {}); load the sample network into an empty database.",
+                    found.join(", ")
+                )
+            }
+        };
+        Some(Error::NotEmpty(message))
+    }
+}
+
+/// Looks for the marker tag and for objects of the models the sample network fills.
+pub fn inspect(conn: &mut DbConnection, registry: &Registry) -> Result<Found> {
+    let tags = model(registry, "extras.tag")?;
+    if let Some(id) = find(conn, tags, &[("name", plan::MARKER_TAG)])? {
+        let complete = objects::get(conn, tags, &id)?
+            .and_then(|row| row.get("description").cloned())
+            .is_some_and(|d| d != json!(plan::MARKER_LOADING));
+        return Ok(Found::Loaded { complete });
+    }
+    let mut counts = Vec::new();
+    for label in BULK_MODELS {
+        let m = model(registry, label)?;
+        let sql = Sql::from(format!(
+            "SELECT COUNT(*) AS count FROM {}",
+            ident(&m.table())
+        ));
+        let n = dynamic::query_count(conn, &sql)?;
+        if n > 0 {
+            let name = if n == 1 {
+                m.verbose_name()
+            } else {
+                m.verbose_name_plural()
+            };
+            counts.push((name.to_string(), n));
+        }
+    }
+    Ok(if counts.is_empty() {
+        Found::Empty
+    } else {
+        Found::NotEmpty(counts)
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// What a load did
+// ---------------------------------------------------------------------------------------
+
+/// What one stage of a load did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Stage {
+    /// What it made (`locations (sites)`).
+    pub what: String,
+    /// The model it wrote (`dcim.location`).
+    pub model: String,
+    /// Objects created.
+    pub created: u64,
+    /// Objects changed (tagging).
+    pub updated: u64,
+    /// Objects a validator refused.
+    pub refused: u64,
+    /// Objects not attempted: what they depend on was refused, or (plugin models) they
+    /// cannot be made.
+    pub skipped: u64,
+    /// The first refusal or reason for skipping, for the summary.
+    pub note: Option<String>,
+    /// How long it took.
+    pub elapsed: Duration,
+}
+
+impl Stage {
+    fn new(what: &str, model: &str) -> Stage {
+        Stage {
+            what: what.to_string(),
+            model: model.to_string(),
+            ..Stage::default()
+        }
+    }
+
+    /// Objects written (created or updated).
+    pub fn written(&self) -> u64 {
+        self.created + self.updated
+    }
+
+    /// One line: `locations (sites)   50 created   0.1 s   500 objects/s`.
+    pub fn line(&self) -> String {
+        let mut done = Vec::new();
+        if self.created > 0 || self.updated == 0 {
+            done.push(format!("{} created", thousands(self.created)));
+        }
+        if self.updated > 0 {
+            done.push(format!("{} updated", thousands(self.updated)));
+        }
+        if self.refused > 0 {
+            done.push(format!("{} refused by validators", thousands(self.refused)));
+        }
+        if self.skipped > 0 {
+            done.push(format!("{} skipped", thousands(self.skipped)));
+        }
+        let mut line = format!(
+            "{:<36} {:<34} {:>8.2} s {:>9} objects/s",
+            self.what,
+            done.join(", "),
+            self.elapsed.as_secs_f64(),
+            thousands(rate(self.written(), self.elapsed)),
+        );
+        if let Some(note) = &self.note {
+            line.push_str(&format!(" ({note})"));
+        }
+        line
+    }
+}
+
+/// What a load did, stage by stage.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// The scale loaded.
+    pub scale: String,
+    /// The backend loaded into (`sqlite`, `postgresql`).
+    pub backend: String,
+    /// Every stage, in order.
+    pub stages: Vec<Stage>,
+    /// The whole load's time.
+    pub elapsed: Duration,
+}
+
+impl Summary {
+    /// Objects created.
+    pub fn created(&self) -> u64 {
+        self.stages.iter().map(|s| s.created).sum()
+    }
+
+    /// Objects written (created or updated).
+    pub fn written(&self) -> u64 {
+        self.stages.iter().map(Stage::written).sum()
+    }
+
+    /// Objects refused by validators.
+    pub fn refused(&self) -> u64 {
+        self.stages.iter().map(|s| s.refused).sum()
+    }
+
+    /// Objects created of `model`.
+    pub fn created_of(&self, model: &str) -> u64 {
+        self.stages
+            .iter()
+            .filter(|s| s.model == model)
+            .map(|s| s.created)
+            .sum()
+    }
+
+    /// The final line: counts, time and rate.
+    pub fn line(&self) -> String {
+        let skipped: u64 = self.stages.iter().map(|s| s.skipped).sum();
+        format!(
+            "Loaded the sample network (scale {}) into {}: {} objects created, {} updated, {} refused by validators, {} skipped, in {:.1} s ({} objects/s).",
+            self.scale,
+            self.backend,
+            thousands(self.created()),
+            thousands(self.written() - self.created()),
+            thousands(self.refused()),
+            thousands(skipped),
+            self.elapsed.as_secs_f64(),
+            thousands(rate(self.written(), self.elapsed)),
+        )
+    }
+}
+
+fn rate(n: u64, elapsed: Duration) -> u64 {
+    let secs = elapsed.as_secs_f64();
+    if secs > 0.0 {
+        (n as f64 / secs).round() as u64
+    } else {
+        n
+    }
+}
+
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// Loading
+// ---------------------------------------------------------------------------------------
+
+/// The plugins' hooks, remembering whether the last validation refused (so that a
+/// validator's refusal can be told from any other failure).
+struct Watched<'a> {
+    inner: &'a dyn Hooks,
+    refused: RefCell<Option<String>>,
+}
+
+impl Hooks for Watched<'_> {
+    fn validate(&self, request: &ValidationRequest) -> Result<()> {
+        let result = self.inner.validate(request);
+        if let Err(err @ Error::Validation(_)) = &result {
+            *self.refused.borrow_mut() = Some(err.to_string());
+        }
+        result
+    }
+}
+
+/// Loads the sample network at `sizes` into `db` through the model layer, calling
+/// `hooks` (the plugins' validators) for every object and reporting to `progress`.
+/// The database must be empty (see [`inspect`]); this function does not check.
+pub fn load(
+    db: &Database,
+    registry: &Registry,
+    hooks: &dyn Hooks,
+    scale: &str,
+    sizes: Sizes,
+    progress: &dyn Progress,
+) -> Result<Summary> {
+    sizes.check().map_err(Error::Usage)?;
+    let started = Instant::now();
+    let actor = Actor::system();
+    let watched = Watched {
+        inner: hooks,
+        refused: RefCell::new(None),
+    };
+    let loader = Loader {
+        registry,
+        actor: &actor,
+        writer: RefCell::new(Writer::new(registry, &actor, &watched)),
+        hooks: &watched,
+        progress,
+        sizes,
+        stages: RefCell::new(Vec::new()),
+    };
+    let mut conn = db.conn()?;
+    let conn: &mut DbConnection = &mut conn;
+    let ids = loader.catalog(conn)?;
+    let net = loader.network(conn, &ids)?;
+    loader.plugin_models(conn)?;
+    loader.tag(conn, &ids, &net)?;
+    loader.finish(conn, &ids, scale)?;
+    Ok(Summary {
+        scale: scale.to_string(),
+        backend: db.backend().name().to_string(),
+        stages: loader.stages.into_inner(),
+        elapsed: started.elapsed(),
+    })
+}
+
+/// The model labelled `label`.
+fn model<'r>(registry: &'r Registry, label: &str) -> Result<&'r Model> {
+    registry
+        .get(label)
+        .map(|m| m.as_ref())
+        .ok_or_else(|| Error::Internal(format!("the model {label} is missing")))
+}
+
+/// The id of the object of `model` whose fields equal the given texts.
+fn find(
+    conn: &mut DbConnection,
+    model: &Model,
+    lookups: &[(&str, &str)],
+) -> Result<Option<String>> {
+    let mut sql = Sql::from(format!(
+        "SELECT {} AS row FROM {} WHERE ",
+        ident("id"),
+        ident(&model.table())
+    ));
+    for (i, (name, value)) in lookups.iter().enumerate() {
+        let field = model
+            .field(name)
+            .ok_or_else(|| Error::Internal(format!("{} has no field {name}", model.label())))?;
+        if i > 0 {
+            sql.push(" AND ");
+        }
+        sql.push(format!("{} = ", ident(&column(field))))
+            .bind(SqlValue::text(*value));
+    }
+    sql.push(" LIMIT 1");
+    Ok(dynamic::query_text(conn, &sql)?.into_iter().next())
+}
+
+/// Up to `limit` ids of objects of `model`.
+fn ids_of(conn: &mut DbConnection, model: &Model, limit: usize) -> Result<Vec<String>> {
+    let sql = Sql::from(format!(
+        "SELECT {id} AS row FROM {} ORDER BY {id} LIMIT {limit}",
+        ident(&model.table()),
+        id = ident("id"),
+    ));
+    dynamic::query_text(conn, &sql)
+}
+
+/// Ids of the fixed catalog.
+struct Catalog {
+    statuses: HashMap<&'static str, String>,
+    global: String,
+    marker: String,
+    tags: HashMap<&'static str, String>,
+    roles: HashMap<&'static str, String>,
+    /// Per vendor: (manufacturer, platform, router type, switch type).
+    vendors: Vec<(String, String, String, String)>,
+    location_types: HashMap<&'static str, String>,
+    /// The ids of [`plan::EXTRA_NAMESPACES`], in order.
+    namespaces: Vec<String>,
+}
+
+impl Catalog {
+    fn status(&self, name: &str) -> Result<&str> {
+        self.statuses
+            .get(name)
+            .map(String::as_str)
+            .ok_or_else(|| Error::Internal(format!("no status {name}")))
+    }
+
+    fn role(&self, name: &str) -> &str {
+        self.roles.get(name).map(String::as_str).unwrap_or_default()
+    }
+}
+
+/// Ids of the generated objects that later stages refer to (`None`: refused).
+struct Network {
+    regions: Vec<Option<String>>,
+    sites: Vec<Option<String>>,
+    devices: Vec<Option<String>>,
+    lab_prefixes: Vec<Option<String>>,
+}
+
+struct Loader<'a> {
+    registry: &'a Registry,
+    actor: &'a Actor,
+    /// The writer of the current transaction (a writer remembers what it looked up,
+    /// which holds only within one transaction).
+    writer: RefCell<Writer<'a>>,
+    hooks: &'a Watched<'a>,
+    progress: &'a dyn Progress,
+    sizes: Sizes,
+    stages: RefCell<Vec<Stage>>,
+}
+
+impl<'a> Loader<'a> {
+    fn model(&self, label: &str) -> Result<&'a Model> {
+        model(self.registry, label)
+    }
+
+    /// Runs `work` in a transaction of its own, with a writer of its own.
+    fn transaction<T>(
+        &self,
+        conn: &mut DbConnection,
+        work: impl FnOnce(&mut DbConnection) -> Result<T>,
+    ) -> Result<T> {
+        *self.writer.borrow_mut() = Writer::new(self.registry, self.actor, self.hooks);
+        crate::db::write_transaction(conn, work)
+    }
+
+    /// Runs one stage of `total` steps in batches of [`BATCH`], one transaction each;
+    /// `step` writes the `i`-th object.
+    fn stage(
+        &self,
+        conn: &mut DbConnection,
+        what: &str,
+        label: &str,
+        total: usize,
+        mut step: impl FnMut(&mut DbConnection, usize, &mut Stage) -> Result<()>,
+    ) -> Result<()> {
+        let started = Instant::now();
+        let mut stage = Stage::new(what, label);
+        self.progress.begin(what, total as u64);
+        let mut next = 0;
+        while next < total {
+            let end = (next + BATCH).min(total);
+            self.transaction(conn, |c| {
+                for i in next..end {
+                    step(c, i, &mut stage)?;
+                }
+                Ok::<(), Error>(())
+            })?;
+            self.progress.advance((end - next) as u64);
+            next = end;
+        }
+        stage.elapsed = started.elapsed();
+        self.progress.end(&stage.line());
+        self.stages.borrow_mut().push(stage);
+        Ok(())
+    }
+
+    /// Creates an object; `None` when a validator refused it (counted in `stage`). For
+    /// plugin models, whose constraints the generator can only guess, any validation
+    /// error skips the object, and each is written in a savepoint of its own.
+    fn create(
+        &self,
+        conn: &mut DbConnection,
+        model: &Model,
+        input: &Value,
+        stage: &mut Stage,
+    ) -> Result<Option<String>> {
+        self.hooks.refused.replace(None);
+        let lenient = model.plugin.is_some();
+        let result = if lenient {
+            let writer = self.writer.borrow();
+            crate::db::write_transaction(conn, |c| writer.create(c, model, input))
+        } else {
+            self.writer.borrow().create(conn, model, input)
+        };
+        match result {
+            Ok(row) => {
+                stage.created += 1;
+                Ok(row.get("id").and_then(Value::as_str).map(str::to_string))
+            }
+            Err(err) => {
+                self.refused(model, input, err, lenient, stage)?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Tags an object (replacing its tags); `false` when a validator refused.
+    fn set_tags(
+        &self,
+        conn: &mut DbConnection,
+        model: &Model,
+        id: &str,
+        tags: &[&str],
+        stage: &mut Stage,
+    ) -> Result<bool> {
+        self.hooks.refused.replace(None);
+        let input = json!({ "tags": tags });
+        let updated = self.writer.borrow().update(conn, model, id, &input, true);
+        match updated {
+            Ok(_) => {
+                stage.updated += 1;
+                Ok(true)
+            }
+            Err(err) => {
+                self.refused(model, &input, err, false, stage)?;
+                Ok(false)
+            }
+        }
+    }
+
+    /// Counts a refusal, or turns a failure that is not one into the load's error.
+    fn refused(
+        &self,
+        model: &Model,
+        input: &Value,
+        err: Error,
+        lenient: bool,
+        stage: &mut Stage,
+    ) -> Result<()> {
+        let by_validator = self.hooks.refused.borrow().is_some();
+        let what = match model.display_field.as_deref().and_then(|f| input.get(f)) {
+            Some(Value::String(s)) => format!("{} '{s}'", model.verbose_name()),
+            _ => model.verbose_name().to_string(),
+        };
+        if matches!(err, Error::Validation(_)) && (by_validator || lenient) {
+            stage.refused += 1;
+            if stage.note.is_none() {
+                stage.note = Some(format!("first refused: {what}: {err}"));
+            }
+            return Ok(());
+        }
+        Err(match err {
+            Error::Validation(_) => {
+                Error::Internal(format!("the sample {what} was not accepted: {err}"))
+            }
+            other => other,
+        })
+    }
+
+    /// Finds the object of `label` with these field values, or creates it from `input`.
+    fn ensure(
+        &self,
+        conn: &mut DbConnection,
+        label: &str,
+        lookups: &[(&str, &str)],
+        input: Value,
+        stage: &mut Stage,
+    ) -> Result<String> {
+        let model = self.model(label)?;
+        if let Some(id) = find(conn, model, lookups)? {
+            return Ok(id);
+        }
+        match self.create(conn, model, &input, stage)? {
+            Some(id) => Ok(id),
+            None => Err(Error::Internal(format!(
+                "a plugin validator refused the sample {} {input}; the sample network needs it",
+                model.verbose_name()
+            ))),
+        }
+    }
+
+    /// The fixed catalog, found or created in one transaction: the marker tag first,
+    /// then tags, roles, manufacturers, platforms, device types, location types and
+    /// namespaces. Statuses and the Global namespace come with the migrations.
+    fn catalog(&self, conn: &mut DbConnection) -> Result<Catalog> {
+        let started = Instant::now();
+        let mut stage = Stage::new("catalog (types, roles, tags)", "");
+        self.progress.begin(&stage.what, 1);
+        let catalog = self.transaction(conn, |c| self.catalog_in(c, &mut stage))?;
+        self.progress.advance(1);
+        stage.elapsed = started.elapsed();
+        self.progress.end(&stage.line());
+        self.stages.borrow_mut().push(stage);
+        Ok(catalog)
+    }
+
+    fn catalog_in(&self, conn: &mut DbConnection, stage: &mut Stage) -> Result<Catalog> {
+        let mut statuses = HashMap::new();
+        let status_model = self.model("extras.status")?;
+        for name in ["Active", "Planned", "Staged", "Reserved", "Deprecated"] {
+            let id = find(conn, status_model, &[("name", name)])?.ok_or_else(|| {
+                Error::Database(format!(
+                    "the status '{name}' is missing: it is created by the extras migrations"
+                ))
+            })?;
+            statuses.insert(name, id);
+        }
+        let global =
+            find(conn, self.model("ipam.namespace")?, &[("name", "Global")])?.ok_or_else(|| {
+                Error::Database(
+                    "the namespace 'Global' is missing: it is created by the ipam migrations"
+                        .into(),
+                )
+            })?;
+        let marker = self.ensure(
+            conn,
+            "extras.tag",
+            &[("name", plan::MARKER_TAG)],
+            json!({
+                "name": plan::MARKER_TAG,
+                "color": "607d8b",
+                "description": plan::MARKER_LOADING,
+                "content_types": ["dcim.location"],
+            }),
+            stage,
+        )?;
+        let mut tags = HashMap::new();
+        for (name, color, description, types) in plan::TAGS {
+            let id = self.ensure(
+                conn,
+                "extras.tag",
+                &[("name", name)],
+                json!({"name": name, "color": color, "description": description, "content_types": types}),
+                stage,
+            )?;
+            tags.insert(name, id);
+        }
+        let mut roles = HashMap::new();
+        for (weight, (name, color, types)) in plan::ROLES.iter().enumerate() {
+            let id = self.ensure(
+                conn,
+                "extras.role",
+                &[("name", name)],
+                json!({"name": name, "color": color, "weight": (weight + 1) * 100, "content_types": types}),
+                stage,
+            )?;
+            roles.insert(*name, id);
+        }
+        let mut vendors = Vec::new();
+        for vendor in &plan::VENDORS {
+            let manufacturer = self.ensure(
+                conn,
+                "dcim.manufacturer",
+                &[("name", vendor.manufacturer)],
+                json!({"name": vendor.manufacturer}),
+                stage,
+            )?;
+            let (platform_name, driver) = vendor.platform;
+            let platform = self.ensure(
+                conn,
+                "dcim.platform",
+                &[("name", platform_name)],
+                json!({"name": platform_name, "manufacturer": manufacturer, "network_driver": driver}),
+                stage,
+            )?;
+            let mut types = Vec::new();
+            for m in [&vendor.router, &vendor.switch] {
+                types.push(self.ensure(
+                    conn,
+                    "dcim.devicetype",
+                    &[("manufacturer", manufacturer.as_str()), ("model", m.model)],
+                    json!({
+                        "manufacturer": manufacturer,
+                        "model": m.model,
+                        "part_number": m.part_number,
+                        "u_height": m.u_height,
+                    }),
+                    stage,
+                )?);
+            }
+            let switch = types.pop().unwrap_or_default();
+            let router = types.pop().unwrap_or_default();
+            vendors.push((manufacturer, platform, router, switch));
+        }
+        let mut location_types: HashMap<&'static str, String> = HashMap::new();
+        for (name, parent, types) in plan::LOCATION_TYPES {
+            let parent_id = parent.and_then(|p| location_types.get(p).cloned());
+            let id = self.ensure(
+                conn,
+                "dcim.locationtype",
+                &[("name", name)],
+                json!({"name": name, "parent": parent_id, "content_types": types}),
+                stage,
+            )?;
+            location_types.insert(name, id);
+        }
+        let mut namespaces = Vec::new();
+        for (name, description, _, _) in plan::EXTRA_NAMESPACES {
+            namespaces.push(self.ensure(
+                conn,
+                "ipam.namespace",
+                &[("name", name)],
+                json!({"name": name, "description": description}),
+                stage,
+            )?);
+        }
+        Ok(Catalog {
+            statuses,
+            global,
+            marker,
+            tags,
+            roles,
+            vendors,
+            location_types,
+            namespaces,
+        })
+    }
+
+    /// Locations, VLANs, prefixes, IP addresses, devices and interfaces.
+    fn network(&self, conn: &mut DbConnection, cat: &Catalog) -> Result<Network> {
+        let s = self.sizes;
+        let active = cat.status("Active")?;
+        let planned = cat.status("Planned")?;
+        let location = self.model("dcim.location")?;
+        let lt = |name: &str| cat.location_types.get(name).cloned().unwrap_or_default();
+
+        // Regions.
+        let mut regions = Vec::with_capacity(s.regions);
+        self.stage(
+            conn,
+            "locations (regions)",
+            "dcim.location",
+            s.regions,
+            |c, r, st| {
+                let input = json!({
+                    "name": plan::region_name(r),
+                    "location_type": lt("Region"),
+                    "status": active,
+                    "description": format!("Sample region {}", r + 1),
+                });
+                regions.push(self.create(c, location, &input, st)?);
+                Ok(())
+            },
+        )?;
+
+        // Sites, numbered across regions.
+        const ZONES: [&str; 4] = ["UTC", "Europe/Paris", "America/New_York", "Asia/Tokyo"];
+        let mut sites = Vec::with_capacity(s.sites());
+        self.stage(conn, "locations (sites)", "dcim.location", s.sites(), |c, i, st| {
+            let Some(parent) = &regions[i / s.sites_per_region] else {
+                st.skipped += 1;
+                sites.push(None);
+                return Ok(());
+            };
+            let input = json!({
+                "name": plan::site_name(i),
+                "location_type": lt("Site"),
+                "parent": parent,
+                "status": if (i + 1) % 25 == 0 { planned } else { active },
+                "facility": format!("DC-{:05}", i + 1),
+                "asn": 4_200_000_000_u64 + i as u64,
+                "time_zone": ZONES[i % ZONES.len()],
+                "description": format!("Sample site {} in {}", i + 1, plan::region_name(i / s.sites_per_region)),
+            });
+            sites.push(self.create(c, location, &input, st)?);
+            Ok(())
+        })?;
+
+        // Rooms.
+        self.stage(
+            conn,
+            "locations (rooms)",
+            "dcim.location",
+            s.rooms(),
+            |c, i, st| {
+                let (site, room) = (i / s.rooms_per_site, i % s.rooms_per_site);
+                let Some(parent) = &sites[site] else {
+                    st.skipped += 1;
+                    return Ok(());
+                };
+                let input = json!({
+                    "name": plan::room_name(site, room),
+                    "location_type": lt("Room"),
+                    "parent": parent,
+                    "status": active,
+                });
+                self.create(c, location, &input, st)?;
+                Ok(())
+            },
+        )?;
+
+        // VLANs: every site's data, voice and management VLAN.
+        let vlan = self.model("ipam.vlan")?;
+        let per_site = plan::SITE_VLANS.len();
+        let mut data_vlans: Vec<Option<String>> = Vec::with_capacity(s.sites());
+        self.stage(conn, "VLANs", "ipam.vlan", s.vlans(), |c, i, st| {
+            let (site, which) = (i / per_site, i % per_site);
+            let Some(location) = &sites[site] else {
+                st.skipped += 1;
+                if which == 0 {
+                    data_vlans.push(None);
+                }
+                return Ok(());
+            };
+            let (vid, suffix, role) = plan::SITE_VLANS[which];
+            let input = json!({
+                "vid": vid,
+                "name": plan::vlan_name(site, suffix),
+                "status": active,
+                "role": cat.role(role),
+                "location": location,
+            });
+            let id = self.create(c, vlan, &input, st)?;
+            if which == 0 {
+                data_vlans.push(id);
+            }
+            Ok(())
+        })?;
+
+        // Prefixes: the Global container, each site's /24, then each other namespace's
+        // container and /24s.
+        let prefix = self.model("ipam.prefix")?;
+        let reserved = cat.status("Reserved")?;
+        let extra = s.extra_prefixes_per_namespace;
+        let mut lab_prefixes = Vec::new();
+        self.stage(conn, "prefixes", "ipam.prefix", s.prefixes(), |c, i, st| {
+            let input = if i == 0 {
+                json!({
+                    "prefix": plan::GLOBAL_CONTAINER,
+                    "namespace": cat.global,
+                    "type": "container",
+                    "status": active,
+                    "description": "Production sites",
+                })
+            } else if i <= s.sites() {
+                let site = i - 1;
+                let Some(location) = &sites[site] else {
+                    st.skipped += 1;
+                    return Ok(());
+                };
+                json!({
+                    "prefix": plan::site_prefix(site),
+                    "namespace": cat.global,
+                    "type": "network",
+                    "status": active,
+                    "role": cat.role("Data"),
+                    "location": location,
+                    "vlan": data_vlans[site],
+                    "description": format!("{} LAN", plan::site_name(site)),
+                })
+            } else {
+                let j = i - 1 - s.sites();
+                let (ns, k) = (j / (extra + 1), j % (extra + 1));
+                let namespace = &cat.namespaces[ns];
+                if k == 0 {
+                    json!({
+                        "prefix": plan::extra_container(ns),
+                        "namespace": namespace,
+                        "type": "container",
+                        "status": active,
+                    })
+                } else {
+                    let index = k - 1;
+                    json!({
+                        "prefix": plan::extra_prefix(ns, index),
+                        "namespace": namespace,
+                        "type": "network",
+                        "status": if index % 7 == 6 { reserved } else { active },
+                        "location": regions[index % s.regions],
+                        "description": format!("{} network {}", plan::EXTRA_NAMESPACES[ns].0, index + 1),
+                    })
+                }
+            };
+            let id = self.create(c, prefix, &input, st)?;
+            // The first other namespace is the lab: tag its /24s later.
+            if i > s.sites() && (1..=extra).contains(&(i - 1 - s.sites())) {
+                lab_prefixes.push(id);
+            }
+            Ok(())
+        })?;
+
+        // IP addresses: one per interface (the first, on mgmt0, becomes its device's
+        // primary IPv4), then a few in every other namespace.
+        let ip = self.model("ipam.ipaddress")?;
+        let per_device = s.interfaces_per_device;
+        let per_extra_prefix = s.addresses_per_extra_prefix;
+        let mut primary: Vec<Option<String>> = Vec::with_capacity(s.devices());
+        self.stage(conn, "IP addresses", "ipam.ipaddress", s.ip_addresses(), |c, i, st| {
+            if i < s.interfaces() {
+                let (device, iface) = (i / per_device, i % per_device);
+                let (site, k) = (device / s.devices_per_site, device % s.devices_per_site);
+                if sites[site].is_none() {
+                    // Its device will not exist either.
+                    st.skipped += 1;
+                    if iface == 0 {
+                        primary.push(None);
+                    }
+                    return Ok(());
+                }
+                let input = json!({
+                    "address": plan::interface_address(site, k, iface),
+                    "namespace": cat.global,
+                    "status": active,
+                    "role": if iface == 0 { Some(cat.role("Management")) } else { None },
+                    "dns_name": plan::dns_name(device, iface),
+                    "description": format!("{} {}", plan::device_name(device), plan::interface_name(iface)),
+                });
+                let id = self.create(c, ip, &input, st)?;
+                if iface == 0 {
+                    primary.push(id);
+                }
+            } else {
+                let j = i - s.interfaces();
+                let per_ns = extra * per_extra_prefix;
+                let (ns, rest) = (j / per_ns, j % per_ns);
+                let (index, host) = (rest / per_extra_prefix, rest % per_extra_prefix);
+                let input = json!({
+                    "address": plan::extra_address(ns, index, host),
+                    "namespace": cat.namespaces[ns],
+                    "status": if host == 0 { reserved } else { active },
+                    "description": format!("{} host {}", plan::EXTRA_NAMESPACES[ns].0, host + 1),
+                });
+                self.create(c, ip, &input, st)?;
+            }
+            Ok(())
+        })?;
+
+        // Devices at sites: a router (or firewall) and switches, vendors by site.
+        let device = self.model("dcim.device")?;
+        let staged = cat.status("Staged")?;
+        let mut devices = Vec::with_capacity(s.devices());
+        self.stage(conn, "devices", "dcim.device", s.devices(), |c, d, st| {
+            let (site, k) = (d / s.devices_per_site, d % s.devices_per_site);
+            let Some(location) = &sites[site] else {
+                st.skipped += 1;
+                devices.push(None);
+                return Ok(());
+            };
+            let v = site % plan::VENDORS.len();
+            let (_, platform, router, switch) = &cat.vendors[v];
+            let firewall = plan::VENDORS[v].manufacturer == "Palo Alto Networks";
+            let (device_type, role) = match (k, firewall) {
+                (_, true) => (if k == 0 { router } else { switch }, "Firewall"),
+                (0, false) => (router, "Router"),
+                _ => (switch, "Access Switch"),
+            };
+            let status = match (d + 1) % 50 {
+                0 => staged,
+                n if n % 20 == 0 => planned,
+                _ => active,
+            };
+            let input = json!({
+                "name": plan::device_name(d),
+                "device_type": device_type,
+                "role": cat.role(role),
+                "platform": platform,
+                "status": status,
+                "serial": format!("SN{:09}", d + 1),
+                "asset_tag": format!("AT-{:06}", d + 1),
+                "location": location,
+                "primary_ip4": primary.get(d).cloned().flatten(),
+            });
+            devices.push(self.create(c, device, &input, st)?);
+            Ok(())
+        })?;
+
+        // Interfaces: mgmt0 and the data ports of every device.
+        let interface = self.model("dcim.interface")?;
+        self.stage(
+            conn,
+            "interfaces",
+            "dcim.interface",
+            s.interfaces(),
+            |c, i, st| {
+                let (d, iface) = (i / per_device, i % per_device);
+                let Some(device_id) = &devices[d] else {
+                    st.skipped += 1;
+                    return Ok(());
+                };
+                let site = d / s.devices_per_site;
+                let v = site % plan::VENDORS.len();
+                let is_switch = d % s.devices_per_site != 0;
+                let port_type = if is_switch {
+                    plan::VENDORS[v].switch.port_type
+                } else {
+                    plan::VENDORS[v].router.port_type
+                };
+                let last = iface + 1 == per_device && iface > 0;
+                let input = json!({
+                    "device": device_id,
+                    "name": plan::interface_name(iface),
+                    "type": if iface == 0 { "1000base-t" } else { port_type },
+                    "enabled": !last,
+                    "mtu": if iface == 0 { 1500 } else { 9216 },
+                    "mac_address": plan::mac_address(d, iface),
+                    "description": match iface {
+                        0 => "Out-of-band management".to_string(),
+                        1 | 2 => format!("Uplink {iface}"),
+                        _ => String::new(),
+                    },
+                    "status": if last { planned } else { active },
+                });
+                self.create(c, interface, &input, st)?;
+                Ok(())
+            },
+        )?;
+
+        Ok(Network {
+            regions,
+            sites,
+            devices,
+            lab_prefixes,
+        })
+    }
+
+    /// Objects of every plugin model, generated from its fields; a model whose required
+    /// foreign key points at a model without objects is skipped.
+    fn plugin_models(&self, conn: &mut DbConnection) -> Result<()> {
+        let mut pending: Vec<&Model> = self
+            .registry
+            .iter()
+            .filter(|m| m.plugin.is_some() && !m.read_only)
+            .map(|m| m.as_ref())
+            .collect();
+        let count = self.sizes.plugin_objects_per_model;
+        let mut filled: HashSet<String> = HashSet::new();
+        loop {
+            let ready = pending.iter().position(|m| {
+                required_targets(m).iter().all(|to| {
+                    *to != m.label() && (!is_plugin(self.registry, to) || filled.contains(*to))
+                })
+            });
+            let Some(at) = ready else { break };
+            let model = pending.remove(at);
+            let mut targets: HashMap<String, Vec<String>> = HashMap::new();
+            for field in &model.schema.fields {
+                if let FieldKind::ForeignKey { to, .. } = &field.kind {
+                    if targets.contains_key(to) || *to == model.label() {
+                        continue;
+                    }
+                    if let Some(target) = self.registry.get(to) {
+                        targets.insert(to.clone(), ids_of(conn, target, count)?);
+                    }
+                }
+            }
+            let what = model.label();
+            self.stage(conn, &what, &model.label(), count, |c, i, st| {
+                let input = generic::object(model, i, |to| match targets.get(to) {
+                    Some(ids) => generic::Target::Ids(ids),
+                    None => generic::Target::None,
+                });
+                match input {
+                    Ok(input) => {
+                        self.create(c, model, &input, st)?;
+                    }
+                    Err(reason) => {
+                        st.skipped += 1;
+                        st.note.get_or_insert(reason);
+                    }
+                }
+                Ok(())
+            })?;
+            filled.insert(model.label());
+        }
+        for model in pending {
+            let mut stage = Stage::new(&model.label(), &model.label());
+            stage.skipped = count as u64;
+            stage.note =
+                Some("a required foreign key points at a model that cannot be filled".into());
+            self.progress.end(&stage.line());
+            self.stages.borrow_mut().push(stage);
+        }
+        Ok(())
+    }
+
+    /// Tags some objects: every region with the marker, and up to
+    /// [`Sizes::tagged_per_tag`] sites (`critical`), devices (`monitored`) and lab
+    /// prefixes (`lab`). Tagging comes last, as updates: every write of a taggable
+    /// model looks through the tagged items, so they are kept few while most objects
+    /// are written.
+    fn tag(&self, conn: &mut DbConnection, cat: &Catalog, net: &Network) -> Result<()> {
+        let cap = self.sizes.tagged_per_tag;
+        let every = |ids: &[Option<String>], step: usize| -> Vec<String> {
+            ids.iter()
+                .step_by(step.max(1))
+                .flatten()
+                .take(cap)
+                .cloned()
+                .collect()
+        };
+        let regions: Vec<String> = net.regions.iter().flatten().cloned().collect();
+        let work: Vec<(&str, Vec<String>, &str)> = vec![
+            ("dcim.location", regions, cat.marker.as_str()),
+            (
+                "dcim.location",
+                every(&net.sites, 10),
+                cat.tags
+                    .get("critical")
+                    .map(String::as_str)
+                    .unwrap_or_default(),
+            ),
+            (
+                "dcim.device",
+                every(&net.devices, 10),
+                cat.tags
+                    .get("monitored")
+                    .map(String::as_str)
+                    .unwrap_or_default(),
+            ),
+            (
+                "ipam.prefix",
+                every(&net.lab_prefixes, 1),
+                cat.tags.get("lab").map(String::as_str).unwrap_or_default(),
+            ),
+        ];
+        let jobs: Vec<(&Model, &str, &str)> = work
+            .iter()
+            .flat_map(|(label, ids, tag)| {
+                let m = self.registry.get(label).map(|m| m.as_ref());
+                ids.iter()
+                    .filter_map(move |id| m.map(|m| (m, id.as_str(), *tag)))
+            })
+            .collect();
+        self.stage(conn, "tags", "extras.taggeditem", jobs.len(), |c, i, st| {
+            let (m, id, tag) = jobs[i];
+            self.set_tags(c, m, id, &[tag], st)?;
+            Ok(())
+        })
+    }
+
+    /// Marks the marker tag complete.
+    fn finish(&self, conn: &mut DbConnection, cat: &Catalog, scale: &str) -> Result<()> {
+        let tags = self.model("extras.tag")?;
+        let input = json!({ "description": plan::marker_done(scale) });
+        self.transaction(conn, |c| {
+            self.writer
+                .borrow()
+                .update(c, tags, &cat.marker, &input, true)
+                .map(|_| ())
+        })
+    }
+}
+
+/// The models a required (non-null) foreign key of `model` points at.
+fn required_targets(model: &Model) -> Vec<&str> {
+    model
+        .schema
+        .fields
+        .iter()
+        .filter(|f| !f.null)
+        .filter_map(|f| match &f.kind {
+            FieldKind::ForeignKey { to, .. } => Some(to.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn is_plugin(registry: &Registry, label: &str) -> bool {
+    registry.get(label).is_some_and(|m| m.plugin.is_some())
+}
+
+#[cfg(test)]
+mod tests;
