@@ -1,52 +1,311 @@
-//! The baseline of `scripts/bench`: a bare actix-web handler returning a 50-row JSON
-//! page from SQLite — no authentication, permissions, middleware or plugins. Our
-//! endpoints are measured against it in the same run.
+//! The baseline of `scripts/bench`: a bare actix-web handler serving the same JSON as
+//! `GET /api/dcim/locations/?limit=50` — every field, `location_type`/`parent`/`status`
+//! as nested `{id, object_type, url}` references, `tags`, `custom_fields`, and the
+//! `count`/`next`/`previous` envelope — from a SQLite table of locations it fills itself
+//! (with an index on `name`, tags in a second table), with no authentication,
+//! permissions, middleware, plugins or model layer. Our endpoints are measured against it
+//! in the same run.
 //!
-//! `cargo run --release -p nautobot-server --example bench_baseline -- 127.0.0.1:9001 /tmp/bench.sqlite3`
+//! ```text
+//! cargo run --release -p nautobot-server --example bench_baseline -- \
+//!     127.0.0.1:9001 /tmp/bench-baseline.sqlite3 2000
+//! curl 'http://127.0.0.1:9001/api/dcim/locations/?limit=50'
+//! ```
+//!
+//! Arguments: the address to listen on, the SQLite file (re-created), the number of
+//! locations (default 1000), the number of actix workers (default 2).
 
 use std::time::Duration;
 
-use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use diesel::{
     connection::SimpleConnection,
     r2d2::{ConnectionManager, Pool},
-    sql_types::{BigInt, Text},
-    QueryableByName, RunQueryDsl, SqliteConnection,
+    sql_query,
+    sql_types::{BigInt, Nullable, Text},
+    Connection, QueryableByName, RunQueryDsl, SqliteConnection,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(QueryableByName, Serialize)]
+type DbPool = Pool<ConnectionManager<SqliteConnection>>;
+
+/// The largest page, as the real API allows.
+const MAX_LIMIT: i64 = 1000;
+
+#[derive(QueryableByName)]
 struct Row {
     #[diesel(sql_type = Text)]
     id: String,
     #[diesel(sql_type = Text)]
+    location_type_id: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    parent_id: Option<String>,
+    #[diesel(sql_type = Text)]
     name: String,
     #[diesel(sql_type = Text)]
+    status_id: String,
+    #[diesel(sql_type = Text)]
     description: String,
-    #[diesel(sql_type = BigInt)]
-    number: i64,
+    #[diesel(sql_type = Text)]
+    facility: String,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    asn: Option<i64>,
+    #[diesel(sql_type = Text)]
+    time_zone: String,
+    #[diesel(sql_type = Text)]
+    created: String,
+    #[diesel(sql_type = Text)]
+    last_updated: String,
 }
 
-type DbPool = Pool<ConnectionManager<SqliteConnection>>;
+#[derive(QueryableByName)]
+struct TagRow {
+    #[diesel(sql_type = Text)]
+    object_id: String,
+    #[diesel(sql_type = Text)]
+    tag_id: String,
+}
 
-async fn page(pool: web::Data<DbPool>) -> HttpResponse {
-    let pool = pool.clone();
-    let rows = web::block(move || -> Result<Vec<Row>, String> {
-        let mut conn = pool.get().map_err(|e| e.to_string())?;
-        diesel::sql_query("SELECT id, name, description, number FROM item ORDER BY name LIMIT 50")
-            .load(&mut conn)
-            .map_err(|e| e.to_string())
-    })
-    .await;
-    match rows {
-        Ok(Ok(rows)) => HttpResponse::Ok().json(serde_json::json!({
-            "count": rows.len(),
-            "next": null,
-            "previous": null,
-            "results": rows,
-        })),
-        _ => HttpResponse::InternalServerError().finish(),
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// `{id, object_type, url}`.
+#[derive(Serialize)]
+struct Reference {
+    id: String,
+    object_type: &'static str,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct Location {
+    id: String,
+    object_type: &'static str,
+    display: String,
+    url: String,
+    natural_slug: String,
+    location_type: Reference,
+    parent: Option<Reference>,
+    name: String,
+    status: Reference,
+    description: String,
+    facility: String,
+    asn: Option<i64>,
+    time_zone: String,
+    tags: Vec<Reference>,
+    created: String,
+    last_updated: String,
+    notes_url: String,
+    custom_fields: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Serialize)]
+struct Envelope {
+    count: i64,
+    next: Option<String>,
+    previous: Option<String>,
+    results: Vec<Location>,
+}
+
+#[derive(Deserialize)]
+struct Paging {
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+fn reference(base: &str, object_type: &'static str, path: &str, id: &str) -> Reference {
+    Reference {
+        id: id.to_string(),
+        object_type,
+        url: format!("{base}{path}{id}/"),
     }
+}
+
+/// As the server builds it: the natural key's values (name, parent id) in lower case
+/// with spaces as `-`, joined with `_`, then the first 4 characters of the id.
+fn natural_slug(row: &Row) -> String {
+    let slug = |s: &str| s.to_ascii_lowercase().replace(' ', "-");
+    let parent = row.parent_id.as_deref().map_or("null".to_string(), slug);
+    let short: String = row.id.chars().take(4).collect();
+    format!("{}_{parent}_{short}", slug(&row.name))
+}
+
+fn page_url(base: &str, limit: i64, offset: i64) -> String {
+    if offset <= 0 {
+        format!("{base}/api/dcim/locations/?limit={limit}")
+    } else {
+        format!("{base}/api/dcim/locations/?limit={limit}&offset={offset}")
+    }
+}
+
+fn load(pool: &DbPool, base: &str, limit: i64, offset: i64) -> Result<Envelope, String> {
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let count = sql_query("SELECT COUNT(*) AS n FROM location")
+        .get_result::<Count>(&mut conn)
+        .map_err(|e| e.to_string())?
+        .n;
+    let rows: Vec<Row> = sql_query(
+        "SELECT id, location_type_id, parent_id, name, status_id, description, facility, \
+         asn, time_zone, created, last_updated FROM location ORDER BY name, id LIMIT ? OFFSET ?",
+    )
+    .bind::<BigInt, _>(limit)
+    .bind::<BigInt, _>(offset)
+    .load(&mut conn)
+    .map_err(|e| e.to_string())?;
+    let mut tags: Vec<TagRow> = Vec::new();
+    if !rows.is_empty() {
+        let marks = vec!["?"; rows.len()].join(", ");
+        let sql = format!(
+            "SELECT object_id, tag_id FROM taggeditem WHERE object_id IN ({marks}) ORDER BY tag_id"
+        );
+        let mut query = sql_query(sql).into_boxed();
+        for row in &rows {
+            query = query.bind::<Text, _>(row.id.clone());
+        }
+        tags = query.load(&mut conn).map_err(|e| e.to_string())?;
+    }
+    let results = rows
+        .into_iter()
+        .map(|row| {
+            let url = format!("{base}/api/dcim/locations/{}/", row.id);
+            Location {
+                object_type: "dcim.location",
+                display: row.name.clone(),
+                natural_slug: natural_slug(&row),
+                location_type: reference(
+                    base,
+                    "dcim.locationtype",
+                    "/api/dcim/location-types/",
+                    &row.location_type_id,
+                ),
+                parent: row
+                    .parent_id
+                    .as_deref()
+                    .map(|p| reference(base, "dcim.location", "/api/dcim/locations/", p)),
+                status: reference(
+                    base,
+                    "extras.status",
+                    "/api/extras/statuses/",
+                    &row.status_id,
+                ),
+                tags: tags
+                    .iter()
+                    .filter(|t| t.object_id == row.id)
+                    .map(|t| reference(base, "extras.tag", "/api/extras/tags/", &t.tag_id))
+                    .collect(),
+                notes_url: format!("{url}notes/"),
+                custom_fields: serde_json::Map::new(),
+                url,
+                id: row.id,
+                name: row.name,
+                description: row.description,
+                facility: row.facility,
+                asn: row.asn,
+                time_zone: row.time_zone,
+                created: row.created,
+                last_updated: row.last_updated,
+            }
+        })
+        .collect();
+    let next = (offset + limit < count).then(|| page_url(base, limit, offset + limit));
+    let previous = (offset > 0).then(|| page_url(base, limit, (offset - limit).max(0)));
+    Ok(Envelope {
+        count,
+        next,
+        previous,
+        results,
+    })
+}
+
+async fn locations(
+    req: HttpRequest,
+    paging: web::Query<Paging>,
+    pool: web::Data<DbPool>,
+) -> HttpResponse {
+    let limit = paging.limit.unwrap_or(50).clamp(1, MAX_LIMIT);
+    let offset = paging.offset.unwrap_or(0).max(0);
+    let base = {
+        let info = req.connection_info();
+        format!("{}://{}", info.scheme(), info.host())
+    };
+    let pool = pool.into_inner();
+    let page = web::block(move || load(&pool, &base, limit, offset)).await;
+    match page {
+        Ok(Ok(page)) => HttpResponse::Ok().json(page),
+        Ok(Err(e)) => HttpResponse::InternalServerError().body(e),
+        Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
+    }
+}
+
+/// A UUID-shaped id, deterministic per `(kind, n)`.
+fn uuid(kind: u32, n: u64) -> String {
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        kind,
+        (n >> 24) & 0xffff,
+        (n >> 12) & 0xfff,
+        n & 0xfff,
+        n.wrapping_mul(0x9e37_79b9) & 0xffff_ffff_ffff
+    )
+}
+
+/// Re-creates the tables and fills `count` locations in a region → site → room tree.
+fn populate(conn: &mut SqliteConnection, count: u64) -> diesel::QueryResult<()> {
+    conn.batch_execute(
+        "PRAGMA journal_mode = WAL;
+         DROP TABLE IF EXISTS location;
+         DROP TABLE IF EXISTS taggeditem;
+         CREATE TABLE location (
+             id TEXT PRIMARY KEY, location_type_id TEXT NOT NULL, parent_id TEXT,
+             name TEXT NOT NULL, status_id TEXT NOT NULL, description TEXT NOT NULL,
+             facility TEXT NOT NULL, asn INTEGER, time_zone TEXT NOT NULL,
+             created TEXT NOT NULL, last_updated TEXT NOT NULL);
+         CREATE INDEX location_name ON location (name, id);
+         CREATE TABLE taggeditem (tag_id TEXT NOT NULL, object_id TEXT NOT NULL);
+         CREATE INDEX taggeditem_object ON taggeditem (object_id);",
+    )?;
+    let region_type = uuid(1, 1);
+    let site_type = uuid(1, 2);
+    let room_type = uuid(1, 3);
+    let active = uuid(2, 1);
+    let tag = uuid(3, 1);
+    conn.transaction(|conn| {
+        let regions = (count / 100).max(1);
+        let sites = (count / 10).max(1);
+        for i in 0..count {
+            let id = uuid(4, i);
+            let (kind, parent, name) = if i < regions {
+                (&region_type, None, format!("Region {i:04}"))
+            } else if i < regions + sites {
+                let parent = uuid(4, i % regions);
+                (&site_type, Some(parent), format!("Site {i:06}"))
+            } else {
+                let parent = uuid(4, regions + i % sites);
+                (&room_type, Some(parent), format!("Room {i:07}"))
+            };
+            sql_query(
+                "INSERT INTO location VALUES (?, ?, ?, ?, ?, '', '', ?, 'UTC', \
+                 '2024-01-01T00:00:00.000000Z', '2024-01-01T00:00:00.000000Z')",
+            )
+            .bind::<Text, _>(&id)
+            .bind::<Text, _>(kind)
+            .bind::<Nullable<Text>, _>(parent)
+            .bind::<Text, _>(name)
+            .bind::<Text, _>(&active)
+            .bind::<Nullable<BigInt>, _>((i % 7 == 0).then_some(65000 + i as i64))
+            .execute(conn)?;
+            if i % 10 == 0 {
+                sql_query("INSERT INTO taggeditem VALUES (?, ?)")
+                    .bind::<Text, _>(&tag)
+                    .bind::<Text, _>(&id)
+                    .execute(conn)?;
+            }
+        }
+        Ok(())
+    })
 }
 
 fn main() -> std::io::Result<()> {
@@ -55,35 +314,33 @@ fn main() -> std::io::Result<()> {
     let path = args
         .next()
         .unwrap_or_else(|| "/tmp/nautobot-bench-baseline.sqlite3".to_string());
+    let count: u64 = match args.next().map(|a| a.parse()) {
+        None => 1000,
+        Some(Ok(n)) => n,
+        Some(Err(e)) => return Err(std::io::Error::other(format!("row count: {e}"))),
+    };
+    let workers: usize = match args.next().map(|a| a.parse()) {
+        None => 2,
+        Some(Ok(n)) => n,
+        Some(Err(e)) => return Err(std::io::Error::other(format!("workers: {e}"))),
+    };
+    {
+        let mut conn = SqliteConnection::establish(&path).map_err(std::io::Error::other)?;
+        populate(&mut conn, count).map_err(std::io::Error::other)?;
+    }
     let pool = Pool::builder()
         .max_size(8)
         .connection_timeout(Duration::from_secs(30))
         .build(ConnectionManager::<SqliteConnection>::new(&path))
         .map_err(std::io::Error::other)?;
-    {
-        let mut conn = pool.get().map_err(std::io::Error::other)?;
-        conn.batch_execute(
-            "PRAGMA journal_mode = WAL;
-             DROP TABLE IF EXISTS item;
-             CREATE TABLE item (id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL, number INTEGER NOT NULL);",
-        )
-        .map_err(std::io::Error::other)?;
-        for i in 0..200 {
-            conn.batch_execute(&format!(
-                "INSERT INTO item VALUES ('{:08}-0000-4000-8000-000000000000', 'item-{i:04}', 'Item number {i}', {i});",
-                i
-            ))
-            .map_err(std::io::Error::other)?;
-        }
-    }
     let pool = web::Data::new(pool);
     actix_web::rt::System::new().block_on(async move {
         HttpServer::new(move || {
             App::new()
                 .app_data(pool.clone())
-                .route("/items/", web::get().to(page))
+                .route("/api/dcim/locations/", web::get().to(locations))
         })
-        .workers(2)
+        .workers(workers)
         .bind(&bind)?
         .run()
         .await

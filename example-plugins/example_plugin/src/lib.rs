@@ -3,7 +3,8 @@
 //! entries, middleware, settings with defaults, a static CSS file, and the data
 //! features: two models (`ExampleModel`, `AnotherExampleModel`) with their migration,
 //! custom validators (for `dcim.location` and for its own `ExampleModel`), template
-//! content (panels, buttons and a tab) on the pages of `dcim.location`, and jobs (listed
+//! content (panels, buttons and a tab) on the pages of `dcim.location` and a panel on
+//! those of `dcim.device`, and jobs (listed
 //! under "Example Jobs"): one that creates ExampleModels, two that fail or panic after
 //! making changes (which are rolled back), one with a variable of every type, a long
 //! running one with time limits, and a read-only one that counts ExampleModels.
@@ -113,6 +114,7 @@ pub fn plugin() -> PluginBuilder {
             validate_example_model,
         )
         .template_extension(location_content())
+        .template_extension(device_content())
         .job(create_models_job(), create_models)
         .job(fail_after_changes_job(), fail_after_changes)
         .job(panic_after_changes_job(), panic_after_changes)
@@ -230,6 +232,57 @@ fn location_content() -> TemplateExtension {
             html: r#"<p id="example-plugin-tab">Example tab content</p>"#.to_string(),
         }])
     })
+}
+
+/// Content on the pages of `dcim.device`: a panel in the right column naming the device
+/// and counting the AnotherExampleModels at its location (a query through the host, with
+/// the viewer's permissions).
+fn device_content() -> TemplateExtension {
+    TemplateExtension::new("device_content", "dcim.device").slot(
+        "right_page",
+        |ctx: &Context<'_>, req: TemplateContentRequest| {
+            let object = req.object.as_ref();
+            let location = object
+                .and_then(|o| o.get("location"))
+                .and_then(|l| l.get("id").or(Some(l)))
+                .and_then(Value::as_str);
+            let count = match location {
+                Some(id) => {
+                    let mut filters = Map::new();
+                    filters.insert("location".into(), json!([id]));
+                    ctx.host()
+                        .query::<Page>(
+                            "example_plugin.anotherexamplemodel",
+                            Query {
+                                filters,
+                                limit: Some(1),
+                                ..Default::default()
+                            },
+                        )
+                        .ok()
+                        .map(|page| page.count)
+                }
+                None => Some(0),
+            };
+            Ok(device_panel_html(object, count))
+        },
+    )
+}
+
+/// The device panel; `count` is none when the viewer may not see AnotherExampleModels.
+fn device_panel_html(object: Option<&Value>, count: Option<u64>) -> String {
+    let name = object
+        .and_then(|o| o.get("name").or_else(|| o.get("display")))
+        .and_then(Value::as_str)
+        .map(escape_html)
+        .unwrap_or_default();
+    let count = match count {
+        Some(n) => format!("{n} other example model(s) at its location"),
+        None => "other example models at its location are not visible to you".to_string(),
+    };
+    format!(
+        r#"<div class="card" id="example-plugin-device-panel"><div class="card-header">Example Plugin</div><div class="card-body">Device {name}: {count}</div></div>"#
+    )
 }
 
 /// The HTML for one slot; `object` is the location as the REST API shows it (none on
@@ -807,18 +860,25 @@ mod tests {
         let m = manifest_json();
         assert_eq!(
             m["template_extensions"],
-            serde_json::json!([{
-                "name": "location_content",
-                "model": "dcim.location",
-                "slots": [
-                    "left_page",
-                    "right_page",
-                    "full_width_page",
-                    "buttons",
-                    "list_buttons",
-                    "detail_tabs",
-                ],
-            }])
+            serde_json::json!([
+                {
+                    "name": "location_content",
+                    "model": "dcim.location",
+                    "slots": [
+                        "left_page",
+                        "right_page",
+                        "full_width_page",
+                        "buttons",
+                        "list_buttons",
+                        "detail_tabs",
+                    ],
+                },
+                {
+                    "name": "device_content",
+                    "model": "dcim.device",
+                    "slots": ["right_page"],
+                },
+            ])
         );
     }
 
@@ -1037,5 +1097,15 @@ mod tests {
         assert!(slot_html("buttons", Some(&object)).contains(r#"id="example-plugin-buttons""#));
         assert!(slot_html("list_buttons", None).contains(r#"id="example-plugin-list-buttons""#));
         assert_eq!(escape_html(r#"'"&"#), "&#x27;&quot;&amp;");
+    }
+
+    #[test]
+    fn the_device_panel_names_the_device_and_counts() {
+        let device = serde_json::json!({"id": "d", "name": "edge<1>", "location": {"id": "l"}});
+        assert_eq!(
+            device_panel_html(Some(&device), Some(3)),
+            r#"<div class="card" id="example-plugin-device-panel"><div class="card-header">Example Plugin</div><div class="card-body">Device edge&lt;1&gt;: 3 other example model(s) at its location</div></div>"#
+        );
+        assert!(device_panel_html(Some(&device), None).contains("not visible to you"));
     }
 }
