@@ -11,6 +11,7 @@ both_backends!(
     next_links_walk_every_object_once_in_order,
     counts_stay_exact_through_writes_and_rollbacks,
     a_bad_cursor_is_a_clear_error_and_a_foreign_one_is_ignored,
+    forms_and_filters_point_at_big_tables_with_a_text_input,
 );
 
 fn start(backend: Backend) -> (Root, Server) {
@@ -264,4 +265,51 @@ fn a_bad_cursor_is_a_clear_error_and_a_foreign_one_is_ignored(backend: Backend) 
         .map(|m| m["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["m2", "m3"]);
+}
+
+fn forms_and_filters_point_at_big_tables_with_a_text_input(backend: Backend) {
+    let (_root, server) = start(backend);
+    let client = api(&server);
+    let lt = post(
+        &client,
+        "/api/dcim/location-types/",
+        json!({"name": "Site", "nestable": true}),
+    );
+    let small: Vec<Value> = (0..3)
+        .map(|i| json!({"name": format!("Region {i}"), "location_type": lt["id"], "status": "Active"}))
+        .collect();
+    post(&client, "/api/dcim/locations/", Value::Array(small));
+    let browser = server.client();
+    assert_eq!(browser.login("admin", "admin").status, 302);
+    // Few locations: the parent filter is a select of them.
+    let page = browser.get("/dcim/locations/").body;
+    assert!(page.contains("<select name=\"parent\""), "{page}");
+    assert!(page.contains(">Region 2</option>"));
+    // More than a hundred: a text input taking a name or an id, in filters and forms.
+    let many: Vec<Value> = (0..101)
+        .map(|i| json!({"name": format!("Site {i:03}"), "location_type": lt["id"], "status": "Active"}))
+        .collect();
+    post(&client, "/api/dcim/locations/", Value::Array(many));
+    let page = browser.get("/dcim/locations/").body;
+    assert!(!page.contains("<select name=\"parent\""));
+    assert!(page.contains("name=\"parent\""), "{page}");
+    assert!(!page.contains(">Site 050</option>"));
+    let form = browser.get("/dcim/locations/add/").body;
+    assert!(form.contains("name=\"parent\""));
+    assert!(!form.contains("<select name=\"parent\""));
+    // Statuses stay a select: they are restricted to the model's content types.
+    assert!(form.contains("<select name=\"status\""));
+    let filtered = browser.get("/dcim/locations/?parent=Region%201").body;
+    assert!(
+        filtered.contains("No "),
+        "no location has Region 1 as parent yet"
+    );
+    let child = post(
+        &client,
+        "/api/dcim/locations/",
+        json!({"name": "Room", "parent": "Region 1", "location_type": lt["id"], "status": "Active"}),
+    );
+    assert!(child["parent"]["id"].is_string());
+    let filtered = browser.get("/dcim/locations/?parent=Region%201").body;
+    assert!(filtered.contains(">Room</a>"), "{filtered}");
 }

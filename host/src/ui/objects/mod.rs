@@ -362,9 +362,15 @@ where
     Ok(web::block(work).await??.into_response())
 }
 
-/// Options of the selects of `fields` of `model`: up to 1000 objects of each foreign
-/// key's model (statuses and roles only those whose content types list `model`) and
-/// every tag, by display name (one query per field); models for model lists.
+/// Foreign keys to models with more objects than this get a text input (an id or a
+/// name) rather than a select, so that a form or a list's filters cost the same
+/// whatever the size of the tables they point at.
+pub const SELECT_OPTIONS_MAX: u64 = 100;
+
+/// Options of the selects of `fields` of `model`: every object of each foreign key's
+/// model when it has at most [`SELECT_OPTIONS_MAX`] (statuses and roles only those whose
+/// content types list `model`; none — a text input — when it has more), and up to 1000
+/// tags, by display name (one query per field); models for model lists.
 pub fn select_options(
     conn: &mut DbConnection,
     registry: &Registry,
@@ -395,6 +401,14 @@ pub fn select_options(
         let Some(target) = registry.get(target) else {
             continue;
         };
+        let restricted =
+            crate::schema::core::RESTRICTED_BY_CONTENT_TYPE.contains(&target.label().as_str());
+        if matches!(field.kind, FieldKind::ForeignKey { .. })
+            && !restricted
+            && query::count(conn, target, &crate::db::dynamic::Sql::new())? > SELECT_OPTIONS_MAX
+        {
+            continue;
+        }
         let mut query = ListQuery {
             limit: MAX_LIMIT,
             ..Default::default()
