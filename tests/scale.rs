@@ -12,6 +12,7 @@ both_backends!(
     counts_stay_exact_through_writes_and_rollbacks,
     a_bad_cursor_is_a_clear_error_and_a_foreign_one_is_ignored,
     forms_and_filters_point_at_big_tables_with_a_text_input,
+    bulk_creates_check_each_item_in_order_and_write_in_batches,
 );
 
 fn start(backend: Backend) -> (Root, Server) {
@@ -312,4 +313,82 @@ fn forms_and_filters_point_at_big_tables_with_a_text_input(backend: Backend) {
     assert!(child["parent"]["id"].is_string());
     let filtered = browser.get("/dcim/locations/?parent=Region%201").body;
     assert!(filtered.contains(">Room</a>"), "{filtered}");
+}
+
+fn bulk_creates_check_each_item_in_order_and_write_in_batches(backend: Backend) {
+    let mut root = Root::new(backend);
+    root.plugins(&["example_plugin"]);
+    root.install();
+    let server = root.start();
+    let client = api(&server);
+    let path = "/api/plugins/example-plugin/example-models/";
+    post(&client, path, json!({"name": "taken"}));
+    let changes = |client: &Client| {
+        client.get("/api/extras/object-changes/?limit=1").json()["count"]
+            .as_u64()
+            .unwrap()
+    };
+    let before = changes(&client);
+    // The first failing item is reported, whatever the kind of check that fails.
+    let cases = [
+        (
+            json!([{"name": "a"}, {"name": "forbidden"}, {"name": "taken"}]),
+            1,
+            "name",
+            "ExampleModel name 'forbidden' is not allowed",
+        ),
+        (
+            json!([{"name": "a"}, {"name": "taken"}, {"name": "forbidden"}]),
+            1,
+            "name",
+            "example model with this name already exists.",
+        ),
+        (
+            json!([{"name": "a"}, {"number": 3}, {"name": "taken"}]),
+            1,
+            "name",
+            "This field is required.",
+        ),
+        (
+            json!([{"name": "a"}, {"name": "b"}, {"name": "a"}, {"name": "forbidden"}]),
+            2,
+            "name",
+            "example model with this name already exists.",
+        ),
+    ];
+    for (body, index, field, message) in cases {
+        let res = client.send_json("POST", path, &body);
+        assert_eq!(res.status, 400, "{body}: {}", res.body);
+        let errors = res.json();
+        let list = errors.as_array().unwrap();
+        assert_eq!(list.len(), index + 1, "{body}: {errors}");
+        assert!(list[..index].iter().all(|e| e == &json!({})), "{errors}");
+        let got = list[index][field][0].as_str().unwrap_or_default();
+        assert!(got.contains(message), "{body}: {errors}");
+    }
+    assert_eq!(client.get(path).json()["count"], 1, "nothing was written");
+    assert_eq!(changes(&client), before);
+    // 600 objects in one request: all written, as they are read back, each logged.
+    let items: Vec<Value> = (0..600)
+        .map(|i| json!({"name": format!("bulk {i:03}"), "number": i}))
+        .collect();
+    let made = post(&client, path, Value::Array(items));
+    let made = made.as_array().unwrap();
+    assert_eq!(made.len(), 600);
+    assert_eq!(made[599]["name"], "bulk 599");
+    assert_eq!(made[599]["number"], 599);
+    let one = client
+        .get(&format!("{path}{}/", made[123]["id"].as_str().unwrap()))
+        .json();
+    assert_eq!(one, made[123]);
+    assert_eq!(client.get(path).json()["count"], 601);
+    assert_eq!(changes(&client), before + 600);
+    let logged = client
+        .get(&format!(
+            "/api/extras/object-changes/?changed_object_id={}",
+            made[42]["id"].as_str().unwrap()
+        ))
+        .json();
+    assert_eq!(logged["count"], 1);
+    assert_eq!(logged["results"][0]["action"]["value"], "create");
 }

@@ -312,15 +312,24 @@ fn each<T>(items: &[Value], mut f: impl FnMut(&Value) -> Result<T>) -> Result<Ve
     for (i, item) in items.iter().enumerate() {
         match f(item) {
             Ok(v) => out.push(v),
-            Err(Error::Validation(errors)) if items.len() > 1 => {
-                let mut list: Vec<Value> = vec![json!({}); i];
-                list.push(json!(errors));
-                return Err(Error::BulkValidation(Box::new(Value::Array(list))));
-            }
+            Err(e) if items.len() > 1 => return Err(bulk_error(i, e)),
             Err(e) => return Err(e),
         }
     }
     Ok(out)
+}
+
+/// The error of item `i` of a bulk request: validation errors listed by item, as DRF
+/// does (`[{}, {}, {"name": [...]}]`); others as they are.
+fn bulk_error(i: usize, error: Error) -> Error {
+    match error {
+        Error::Validation(errors) => {
+            let mut list: Vec<Value> = vec![json!({}); i];
+            list.push(json!(errors));
+            Error::BulkValidation(Box::new(Value::Array(list)))
+        }
+        other => other,
+    }
 }
 
 async fn create(
@@ -338,7 +347,13 @@ async fn create(
     };
     let m = model.clone();
     let results = write_then_serialize(state, &req, model, "add", move |writer, conn| {
-        each(&items, |item| writer.create(conn, &m, item))
+        if items.len() < 2 {
+            return each(&items, |item| writer.create(conn, &m, item));
+        }
+        // Many objects: checked one by one, written in batches.
+        writer
+            .create_many(conn, &m, &items)
+            .map_err(|(i, e)| bulk_error(i, e))
     })
     .await?;
     let body = if many {

@@ -49,49 +49,37 @@ pub struct Change<'a> {
     pub after: Option<&'a Row>,
 }
 
-/// Records a change of one object of `model` made by `actor`: its data before and after
-/// (on delete, `object_data` keeps the last state).
-pub fn record(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    model: &Model,
-    change: Change<'_>,
-) -> Result<()> {
-    let Change {
-        action,
-        id,
-        repr,
-        before,
-        after,
-    } = change;
-    let now = values::now();
+/// The columns of a change record, in the order [`values`] gives them.
+const COLUMNS: [&str; 13] = [
+    "id",
+    "time",
+    "user_id",
+    "user_name",
+    "request_id",
+    "action",
+    "changed_object_type",
+    "changed_object_id",
+    "object_repr",
+    "object_data",
+    "prechange_data",
+    "created",
+    "last_updated",
+];
+
+/// The values of one change record.
+fn values_of(actor: &Actor, model: &Model, change: &Change<'_>, now: &str) -> Vec<SqlValue> {
     let json = |row: Option<&Row>| match row {
         Some(r) => SqlValue::Text(Value::Object(r.clone()).to_string(), SqlType::Json),
         None => SqlValue::Null(SqlType::Json),
     };
-    let object_data = match action {
-        Action::Delete => json(before),
-        _ => json(after),
+    let object_data = match change.action {
+        Action::Delete => json(change.before),
+        _ => json(change.after),
     };
-    let columns = [
-        "id",
-        "time",
-        "user_id",
-        "user_name",
-        "request_id",
-        "action",
-        "changed_object_type",
-        "changed_object_id",
-        "object_repr",
-        "object_data",
-        "prechange_data",
-        "created",
-        "last_updated",
-    ];
     let ts = |s: &str| SqlValue::Text(s.to_string(), SqlType::Timestamp);
-    let values = vec![
+    vec![
         SqlValue::text(uuid::Uuid::new_v4().to_string()),
-        ts(&now),
+        ts(now),
         match &actor.user {
             Some(u) => SqlValue::text(&u.id),
             None => SqlValue::Null(SqlType::Text),
@@ -104,30 +92,61 @@ pub fn record(
                 .unwrap_or(""),
         ),
         SqlValue::text(&actor.request_id),
-        SqlValue::text(action.as_str()),
+        SqlValue::text(change.action.as_str()),
         SqlValue::text(model.label()),
-        SqlValue::text(id),
-        SqlValue::text(repr.chars().take(200).collect::<String>()),
+        SqlValue::text(change.id),
+        SqlValue::text(change.repr.chars().take(200).collect::<String>()),
         object_data,
-        json(before),
-        ts(&now),
-        ts(&now),
-    ];
-    let mut sql = Sql::from(format!(
-        "INSERT INTO extras_objectchange ({}) VALUES (",
-        columns
-            .iter()
-            .map(|c| ident(c))
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
-    for (i, v) in values.into_iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
+        json(change.before),
+        ts(now),
+        ts(now),
+    ]
+}
+
+/// Records a change of one object of `model` made by `actor`: its data before and after
+/// (on delete, `object_data` keeps the last state).
+pub fn record(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    model: &Model,
+    change: Change<'_>,
+) -> Result<()> {
+    record_many(conn, actor, model, &[change])
+}
+
+/// Records changes of objects of `model` made by `actor`, in as few statements as the
+/// databases' limits on bound values allow.
+pub fn record_many(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    model: &Model,
+    changes: &[Change<'_>],
+) -> Result<()> {
+    let now = values::now();
+    // At most ~10,000 bound values per statement, well under both databases' limits.
+    for chunk in changes.chunks(10_000 / COLUMNS.len()) {
+        let mut sql = Sql::from(format!(
+            "INSERT INTO extras_objectchange ({}) VALUES ",
+            COLUMNS
+                .iter()
+                .map(|c| ident(c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        for (n, change) in chunk.iter().enumerate() {
+            sql.push(if n > 0 { ", (" } else { "(" });
+            for (i, v) in values_of(actor, model, change, &now)
+                .into_iter()
+                .enumerate()
+            {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(v);
+            }
+            sql.push(")");
         }
-        sql.bind(v);
+        dynamic::execute(conn, &sql)?;
     }
-    sql.push(")");
-    dynamic::execute(conn, &sql)?;
     Ok(())
 }

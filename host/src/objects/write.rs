@@ -124,6 +124,240 @@ impl Writer<'_> {
         Ok(saved)
     }
 
+    /// Creates objects from `inputs` as [`create`](Writer::create) would one after
+    /// another — the same checks in the same order, the same first error, reported with
+    /// the index of the item that failed — but with the database asked in batches: one
+    /// uniqueness query per unique set, multi-row inserts, one read-back, multi-row
+    /// change records. Bulk API creates go through here.
+    pub fn create_many(
+        &self,
+        conn: &mut DbConnection,
+        model: &Model,
+        inputs: &[Value],
+    ) -> std::result::Result<Vec<Row>, (usize, Error)> {
+        self.refuse_read_only(model).map_err(|e| (0, e))?;
+        // Cleaning, in order, up to the first item that fails.
+        let mut cleaned: Vec<(Row, Option<Vec<String>>)> = Vec::with_capacity(inputs.len());
+        let mut failed: Option<(usize, Error)> = None;
+        for (i, input) in inputs.iter().enumerate() {
+            let attempt = as_object(input).and_then(|input| {
+                let (mut row, tags) = self.clean(conn, model, input, None, false)?;
+                row.insert("id".into(), Value::String(uuid::Uuid::new_v4().to_string()));
+                self.check_content_types(conn, model, &row)?;
+                Ok((row, tags))
+            });
+            match attempt {
+                Ok(c) => cleaned.push(c),
+                Err(e) => {
+                    failed = Some((i, e));
+                    break;
+                }
+            }
+        }
+        // Uniqueness of the items cleaned, against the table and each other.
+        if let Some((u, e)) = self.check_unique_many(conn, model, &cleaned)? {
+            cleaned.truncate(u);
+            failed = Some((u, e));
+        }
+        // Validators, in order, of the items before any failure.
+        for (i, (row, _)) in cleaned.iter().enumerate() {
+            if let Err(e) = self.validate(model, "create", row, None) {
+                return Err((i, e));
+            }
+        }
+        if let Some(failure) = failed {
+            return Err(failure);
+        }
+        self.insert_many(conn, model, &cleaned).map_err(|e| (0, e))
+    }
+
+    /// The first item (index and error) whose unique fields or sets clash with the
+    /// table or with an earlier item.
+    fn check_unique_many(
+        &self,
+        conn: &mut DbConnection,
+        model: &Model,
+        rows: &[(Row, Option<Vec<String>>)],
+    ) -> std::result::Result<Option<(usize, Error)>, (usize, Error)> {
+        let backend = dynamic::backend_of(conn);
+        let mut sets: Vec<(Vec<&FieldSchema>, bool)> = model
+            .stored_fields()
+            .filter(|f| f.unique)
+            .map(|f| (vec![f], false))
+            .collect();
+        for set in &model.schema.unique_together {
+            let fields: Vec<&FieldSchema> = set.iter().filter_map(|n| model.field(n)).collect();
+            sets.push((fields, true));
+        }
+        let mut first: Option<(usize, Error)> = None;
+        for (fields, together) in sets {
+            if fields.is_empty() {
+                continue;
+            }
+            let mut clash: Option<usize> = None;
+            let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+            let mut keyed: Vec<(usize, Vec<SqlValue>)> = Vec::new();
+            for (i, (row, _)) in rows.iter().enumerate() {
+                let values: Vec<Value> = fields
+                    .iter()
+                    .map(|f| row.get(&f.name).cloned().unwrap_or(Value::Null))
+                    .collect();
+                if values.iter().any(Value::is_null) {
+                    continue;
+                }
+                if !seen.insert(Value::Array(values.clone()).to_string()) {
+                    clash = Some(clash.map_or(i, |c| c.min(i)));
+                    continue;
+                }
+                let binds = fields
+                    .iter()
+                    .zip(&values)
+                    .map(|(f, v)| bind(f, v, backend))
+                    .collect::<Result<Vec<_>>>()
+                    .map_err(|e| (i, e))?;
+                keyed.push((i, binds));
+            }
+            // Which of them the table holds already: a join with the items' values.
+            let per_item = fields.len() + 1;
+            for chunk in keyed.chunks((10_000 / per_item).max(1)) {
+                let mut sql = Sql::from("SELECT v.column1 AS count FROM (VALUES ");
+                for (n, (i, binds)) in chunk.iter().enumerate() {
+                    sql.push(if n > 0 { ", (" } else { "(" });
+                    sql.bind(SqlValue::Int(*i as i64));
+                    for b in binds {
+                        sql.push(", ").bind(b.clone());
+                    }
+                    sql.push(")");
+                }
+                sql.push(format!(") AS v JOIN {} AS t ON ", ident(&model.table())));
+                for (k, f) in fields.iter().enumerate() {
+                    if k > 0 {
+                        sql.push(" AND ");
+                    }
+                    sql.push(format!("t.{} = v.column{}", ident(&column(f)), k + 2));
+                }
+                #[derive(diesel::QueryableByName)]
+                struct Found {
+                    #[diesel(sql_type = diesel::sql_types::BigInt)]
+                    count: i64,
+                }
+                let found: Vec<Found> = dynamic::load_rows(conn, &sql).map_err(|e| (0, e))?;
+                for f in found {
+                    let i = f.count.max(0) as usize;
+                    clash = Some(clash.map_or(i, |c| c.min(i)));
+                }
+            }
+            if let Some(i) = clash {
+                if first.as_ref().is_some_and(|(j, _)| *j <= i) {
+                    continue;
+                }
+                let message = if together {
+                    let names: Vec<String> =
+                        fields.iter().map(|f| capitalise(&f.label())).collect();
+                    (
+                        "__all__".to_string(),
+                        format!(
+                            "{} with this {} already exists.",
+                            capitalise(model.verbose_name()),
+                            names.join(" and ")
+                        ),
+                    )
+                } else {
+                    (
+                        fields[0].name.clone(),
+                        format!(
+                            "{} with this {} already exists.",
+                            model.verbose_name(),
+                            fields[0].label()
+                        ),
+                    )
+                };
+                first = Some((i, Error::field(message.0, message.1)));
+            }
+        }
+        Ok(first)
+    }
+
+    /// Inserts cleaned rows (with their ids), their tags and their change records, and
+    /// returns them as stored, in order.
+    fn insert_many(
+        &self,
+        conn: &mut DbConnection,
+        model: &Model,
+        rows: &[(Row, Option<Vec<String>>)],
+    ) -> Result<Vec<Row>> {
+        let backend = dynamic::backend_of(conn);
+        let now = values::now();
+        let fields: Vec<&FieldSchema> = model.stored_fields().collect();
+        let mut cols = vec![ident("id")];
+        cols.extend(fields.iter().map(|f| ident(&column(f))));
+        cols.push(ident("created"));
+        cols.push(ident("last_updated"));
+        for chunk in rows.chunks((10_000 / cols.len()).max(1)) {
+            let mut sql = Sql::from(format!(
+                "INSERT INTO {} ({}) VALUES ",
+                ident(&model.table()),
+                cols.join(", ")
+            ));
+            for (n, (row, _)) in chunk.iter().enumerate() {
+                sql.push(if n > 0 { ", (" } else { "(" });
+                sql.bind(SqlValue::text(
+                    row.get("id").and_then(Value::as_str).unwrap_or_default(),
+                ));
+                for field in &fields {
+                    let value = row.get(&field.name).cloned().unwrap_or(Value::Null);
+                    sql.push(", ").bind(bind(field, &value, backend)?);
+                }
+                for _ in 0..2 {
+                    sql.push(", ")
+                        .bind(SqlValue::Text(now.clone(), SqlType::Timestamp));
+                }
+                sql.push(")");
+            }
+            execute_write(conn, model, &sql)?;
+        }
+        let ids: Vec<String> = rows
+            .iter()
+            .filter_map(|(r, _)| r.get("id").and_then(Value::as_str).map(str::to_string))
+            .collect();
+        for ((_, tags), id) in rows.iter().zip(&ids) {
+            if let Some(tags) = tags {
+                set_tags(conn, model, id, tags)?;
+            }
+        }
+        let mut by_id: std::collections::HashMap<String, Row> = std::collections::HashMap::new();
+        for chunk in ids.chunks(500) {
+            for row in get_many(conn, model, chunk)? {
+                if let Some(id) = row.get("id").and_then(Value::as_str) {
+                    by_id.insert(id.to_string(), row.clone());
+                }
+            }
+        }
+        let saved: Vec<Row> = ids
+            .iter()
+            .map(|id| {
+                by_id
+                    .remove(id)
+                    .ok_or_else(|| Error::Internal(format!("{} {id} vanished", model.label())))
+            })
+            .collect::<Result<_>>()?;
+        let reprs: Vec<String> = saved.iter().map(|r| display(model, r)).collect();
+        let changes: Vec<Change<'_>> = saved
+            .iter()
+            .zip(&ids)
+            .zip(&reprs)
+            .map(|((row, id), repr)| Change {
+                action: Action::Create,
+                id,
+                repr,
+                before: None,
+                after: Some(row),
+            })
+            .collect();
+        changelog::record_many(conn, self.actor, model, &changes)?;
+        Ok(saved)
+    }
+
     /// Changes the object `id`; `partial` (PATCH) changes only the fields given, else
     /// (PUT) every required field must be given.
     pub fn update(
