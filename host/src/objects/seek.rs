@@ -97,9 +97,22 @@ fn bind(term: &Term, value: &Value) -> Result<SqlValue> {
         (Some(FieldKind::Float), v) => SqlValue::Float(v.as_f64().ok_or_else(invalid)?),
         (Some(FieldKind::Boolean), Value::Bool(b)) => SqlValue::Bool(*b),
         (Some(FieldKind::Boolean), Value::Number(n)) => SqlValue::Bool(n.as_i64() != Some(0)),
-        (Some(FieldKind::DateTime), v) => SqlValue::Text(text(v)?, SqlType::Timestamp),
-        (Some(FieldKind::Date), v) => SqlValue::Text(text(v)?, SqlType::Date),
-        (Some(FieldKind::Decimal { .. }), v) => SqlValue::Text(text(v)?, SqlType::Decimal),
+        // Checked here: the database would refuse a malformed one with an error.
+        (Some(FieldKind::DateTime), v) => {
+            let t = text(v)?;
+            chrono::DateTime::parse_from_rfc3339(&t).map_err(|_| invalid())?;
+            SqlValue::Text(t, SqlType::Timestamp)
+        }
+        (Some(FieldKind::Date), v) => {
+            let t = text(v)?;
+            chrono::NaiveDate::parse_from_str(&t, "%Y-%m-%d").map_err(|_| invalid())?;
+            SqlValue::Text(t, SqlType::Date)
+        }
+        (Some(FieldKind::Decimal { .. }), v) => {
+            let t = text(v)?;
+            t.parse::<f64>().map_err(|_| invalid())?;
+            SqlValue::Text(t, SqlType::Decimal)
+        }
         (_, v) => SqlValue::text(text(v)?),
     })
 }
@@ -212,6 +225,25 @@ mod tests {
         assert_eq!(decode(&cursor, &other).unwrap(), None);
         assert!(decode("not a cursor!", &terms).is_err());
         assert!(decode(&URL_SAFE_NO_PAD.encode("{}"), &terms).is_err());
+    }
+
+    #[test]
+    fn malformed_key_values_are_invalid_cursors() {
+        let mut t = term("time", false, false);
+        t.kind = Some(FieldKind::DateTime);
+        assert!(after(&[t.clone()], &[json!("yesterday")], Backend::Postgres).is_err());
+        assert!(after(
+            &[t],
+            &[json!("2026-12-01T22:20:23.443654+00:00")],
+            Backend::Postgres
+        )
+        .is_ok());
+        let mut n = term("n", false, false);
+        n.kind = Some(FieldKind::Integer {
+            min: None,
+            max: None,
+        });
+        assert!(after(&[n], &[json!("seven")], Backend::Sqlite).is_err());
     }
 
     #[test]

@@ -35,14 +35,16 @@ impl Term {
         self
     }
 
-    /// The term as SQL, with the NULL placement both backends share.
+    /// The term as SQL, with the NULL placement both backends share. Only nullable
+    /// columns say where NULLs go on PostgreSQL: its planner matches an index to an
+    /// ordering by that too, and primary keys and unique indexes have the default.
     pub fn sql(&self, backend: Backend) -> String {
         let col = ident(&self.column);
-        match (backend, self.desc) {
-            (Backend::Sqlite, false) => col,
-            (Backend::Sqlite, true) => format!("{col} DESC"),
-            (Backend::Postgres, false) => format!("{col} NULLS FIRST"),
-            (Backend::Postgres, true) => format!("{col} DESC NULLS LAST"),
+        match (backend == Backend::Postgres && self.nullable, self.desc) {
+            (false, false) => col,
+            (false, true) => format!("{col} DESC"),
+            (true, false) => format!("{col} NULLS FIRST"),
+            (true, true) => format!("{col} DESC NULLS LAST"),
         }
     }
 }
@@ -256,8 +258,10 @@ pub fn list_indexes(schema: &ModelSchema, backend: Backend) -> Vec<ListIndex> {
     let mut out: Vec<ListIndex> = Vec::new();
     for (terms, hash) in candidates {
         let cols: Vec<String> = terms.iter().map(|t| t.column.clone()).collect();
-        // An ascending unique index on exactly these columns serves the same walks.
-        if !hash && terms.iter().all(|t| !t.desc) && existing.contains(&cols) {
+        // An ascending unique index on exactly these columns serves the same walks
+        // (where its NULLs sort as the list's do: no nullable column on PostgreSQL).
+        let same_nulls = backend == Backend::Sqlite || terms.iter().all(|t| !t.nullable);
+        if !hash && same_nulls && terms.iter().all(|t| !t.desc) && existing.contains(&cols) {
             continue;
         }
         if cols == ["id"] {
@@ -393,7 +397,7 @@ mod tests {
         assert_eq!(
             create_statement("dcim_location", name, Backend::Postgres),
             format!(
-                "CREATE INDEX IF NOT EXISTS \"{}\" ON \"dcim_location\" (\"name\" NULLS FIRST, \"id\" NULLS FIRST)",
+                "CREATE INDEX IF NOT EXISTS \"{}\" ON \"dcim_location\" (\"name\", \"id\")",
                 name.name
             )
         );
