@@ -194,6 +194,17 @@ fn counts_stay_exact_through_writes_and_rollbacks(backend: Backend) {
     let made = post(&client, "/api/dcim/manufacturers/", Value::Array(items));
     assert_eq!(count("/api/dcim/manufacturers/"), 30);
     assert_eq!(count("/api/dcim/manufacturers/?name__isw=maker 1"), 11);
+    // Whatever page is asked for, the count is of every match.
+    assert_eq!(count("/api/dcim/manufacturers/?offset=25"), 30);
+    assert_eq!(count("/api/dcim/manufacturers/?offset=100"), 30);
+    assert_eq!(
+        count("/api/dcim/manufacturers/?name__isw=maker&limit=5&offset=28"),
+        30
+    );
+    assert_eq!(
+        count("/api/dcim/manufacturers/?name__isw=maker&offset=300"),
+        30
+    );
     // A bulk create whose last item fails writes nothing, and counts nothing.
     let res = client.send_json(
         "POST",

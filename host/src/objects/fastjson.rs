@@ -214,10 +214,9 @@ pub fn list(
         return Ok(None);
     };
     let plan = super::query::plan(registry, model, query, backend)?;
-    let total = super::query::count(conn, model, &plan.count_filter)?;
     if query.limit == 0 {
         return Ok(Some(Page {
-            count: total,
+            count: super::query::count(conn, model, &plan.count_filter)?,
             rows: Vec::new(),
             cursor: None,
         }));
@@ -244,6 +243,7 @@ pub fn list(
     let cursor = pairs
         .last()
         .map(|(_, key)| super::seek::encode(&plan.terms, key));
+    let total = super::query::total(conn, model, &plan, query.limit, pairs.len())?;
     Ok(Some(Page {
         count: total,
         rows: pairs.into_iter().map(|(row, _)| row).collect(),

@@ -520,6 +520,8 @@ pub struct PagePlan {
     pub count_filter: Sql,
     /// Rows skipped (0 when the cursor applies).
     pub offset: u64,
+    /// Whether the page starts after a cursor (so `offset` says nothing of its place).
+    pub seeking: bool,
     /// The expression of a row's seek key (a JSON array as text), named `seek`.
     pub seek_expr: String,
 }
@@ -535,6 +537,7 @@ pub fn plan(
     let count_filter = where_clause(registry, model, query, backend)?;
     let mut filter = count_filter.clone();
     let mut offset = query.offset;
+    let mut seeking = false;
     if let Some(cursor) = &query.cursor {
         if let Some(values) = seek::decode(cursor, &terms)? {
             filter.push(if filter.is_empty() {
@@ -544,9 +547,11 @@ pub fn plan(
             });
             filter.append(seek::after(&terms, &values, backend)?);
             offset = 0;
+            seeking = true;
         }
     }
     Ok(PagePlan {
+        seeking,
         seek_expr: seek::key_expr(&model.table(), &terms, backend),
         terms,
         filter,
@@ -591,6 +596,23 @@ pub fn rows_sql(model: &Model, plan: &PagePlan, limit: u64, backend: Backend) ->
     sql
 }
 
+/// The number of objects matching a page's filters, given the page (`rows` objects of
+/// at most `limit`): a page that is not full and starts at a known offset tells it
+/// without asking (a one-row filter costs one query); else [`count`].
+pub fn total(
+    conn: &mut DbConnection,
+    model: &Model,
+    plan: &PagePlan,
+    limit: u64,
+    rows: usize,
+) -> Result<u64> {
+    let rows = rows as u64;
+    if !plan.seeking && rows < limit && (plan.offset == 0 || rows > 0) {
+        return Ok(plan.offset + rows);
+    }
+    count(conn, model, &plan.count_filter)
+}
+
 /// The number of objects matching `filter`: the table's row counter when nothing
 /// filters, else a count of the matches (through an index).
 pub fn count(conn: &mut DbConnection, model: &Model, filter: &Sql) -> Result<u64> {
@@ -629,9 +651,8 @@ pub fn list_page(
 ) -> Result<(u64, Vec<Row>, Option<String>)> {
     let backend = dynamic::backend_of(conn);
     let plan = plan(registry, model, query, backend)?;
-    let total = count(conn, model, &plan.count_filter)?;
     if query.limit == 0 {
-        return Ok((total, Vec::new(), None));
+        return Ok((count(conn, model, &plan.count_filter)?, Vec::new(), None));
     }
     let page = page_sql(
         model,
@@ -651,6 +672,7 @@ pub fn list_page(
             .map_err(|e| Error::Database(format!("the database returned invalid JSON: {e}")))?;
         rows.push(super::normalise(model, raw));
     }
+    let total = total(conn, model, &plan, query.limit, rows.len())?;
     Ok((total, rows, last))
 }
 
