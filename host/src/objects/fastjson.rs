@@ -223,7 +223,6 @@ pub fn list(
     }
     // The page's rows are chosen first and the JSON built for those only: a database
     // sorting the outer query would build it for every matching row.
-    let unfiltered = plan.filter.is_empty() && query.q.is_none();
     let mut base_url = Sql::from(", (SELECT ");
     base_url.bind(SqlValue::text(base));
     base_url.push(match backend {
@@ -232,11 +231,8 @@ pub fn list(
     });
     let mut page =
         super::query::page_sql(model, &plan, query.limit, backend, select, Some(base_url));
-    // The shapes of unfiltered pages and of pages after a cursor are few (one per
-    // model and order): keep them prepared.
-    if (unfiltered || (query.filters.is_empty() && query.q.is_none() && query.cursor.is_some()))
-        && query.sort.len() <= 1
-    {
+    // Pages of a bounded number of shapes stay prepared (see `query::cacheable`).
+    if plan.cacheable {
         page.cached();
     }
     let pairs = dynamic::query_text_pairs(conn, &page)?;

@@ -510,6 +510,21 @@ pub fn order_clause(model: &Model, sort: &[String], backend: Backend) -> String 
     ordering::order_by(&ordering::terms(&model.schema, sort), backend)
 }
 
+/// Whether the statements of `query` may be kept prepared on the connection: their text
+/// must come in a bounded number of shapes per model — unfiltered with at most one sort
+/// field, or one exact filter of one value in the default order (a cursor or not) — so
+/// that no client can grow the statement cache without end.
+pub fn cacheable(query: &ListQuery) -> bool {
+    if query.q.is_some() {
+        return false;
+    }
+    match query.filters.as_slice() {
+        [] => query.sort.len() <= 1,
+        [(_, lookup, values)] => lookup == "exact" && values.len() == 1 && query.sort.is_empty(),
+        _ => false,
+    }
+}
+
 /// How a page is chosen: its order, and where it starts.
 pub struct PagePlan {
     /// The order's terms.
@@ -522,6 +537,8 @@ pub struct PagePlan {
     pub offset: u64,
     /// Whether the page starts after a cursor (so `offset` says nothing of its place).
     pub seeking: bool,
+    /// Whether its statements may stay prepared ([`cacheable`]).
+    pub cacheable: bool,
     /// The expression of a row's seek key (a JSON array as text), named `seek`.
     pub seek_expr: String,
 }
@@ -552,6 +569,7 @@ pub fn plan(
     }
     Ok(PagePlan {
         seeking,
+        cacheable: cacheable(query),
         seek_expr: seek::key_expr(&model.table(), &terms, backend),
         terms,
         filter,
@@ -610,12 +628,17 @@ pub fn total(
     if !plan.seeking && rows < limit && (plan.offset == 0 || rows > 0) {
         return Ok(plan.offset + rows);
     }
-    count(conn, model, &plan.count_filter)
+    count_with(conn, model, &plan.count_filter, plan.cacheable)
 }
 
 /// The number of objects matching `filter`: the table's row counter when nothing
 /// filters, else a count of the matches (through an index).
 pub fn count(conn: &mut DbConnection, model: &Model, filter: &Sql) -> Result<u64> {
+    count_with(conn, model, filter, false)
+}
+
+/// [`count`], keeping the statement prepared when `cache` (a bounded shape).
+fn count_with(conn: &mut DbConnection, model: &Model, filter: &Sql, cache: bool) -> Result<u64> {
     let table = model.table();
     if filter.is_empty() {
         if let Some(n) = crate::db::rowcount::count(conn, &table)? {
@@ -624,7 +647,7 @@ pub fn count(conn: &mut DbConnection, model: &Model, filter: &Sql) -> Result<u64
     }
     let mut count = Sql::from(format!("SELECT COUNT(*) AS count FROM {}", ident(&table)));
     count.append(filter.clone());
-    if filter.is_empty() {
+    if filter.is_empty() || cache {
         count.cached();
     }
     Ok(dynamic::query_count(conn, &count)?.max(0) as u64)
@@ -654,7 +677,7 @@ pub fn list_page(
     if query.limit == 0 {
         return Ok((count(conn, model, &plan.count_filter)?, Vec::new(), None));
     }
-    let page = page_sql(
+    let mut page = page_sql(
         model,
         &plan,
         query.limit,
@@ -662,6 +685,9 @@ pub fn list_page(
         &select_row(model, backend),
         None,
     );
+    if plan.cacheable {
+        page.cached();
+    }
     let pairs = dynamic::query_text_pairs(conn, &page)?;
     let last = pairs
         .last()
@@ -884,6 +910,39 @@ mod plan_tests {
             bad.len(),
             bad.join("\n")
         );
+    }
+
+    #[test]
+    fn only_bounded_shapes_stay_prepared() {
+        let q = |filters: Vec<(&str, &str, Vec<&str>)>, sort: Vec<&str>| ListQuery {
+            filters: filters
+                .into_iter()
+                .map(|(f, l, v)| {
+                    (
+                        f.to_string(),
+                        l.to_string(),
+                        v.into_iter().map(str::to_string).collect(),
+                    )
+                })
+                .collect(),
+            sort: sort.into_iter().map(str::to_string).collect(),
+            limit: 50,
+            ..Default::default()
+        };
+        assert!(cacheable(&q(vec![], vec![])));
+        assert!(cacheable(&q(vec![], vec!["-name"])));
+        assert!(cacheable(&q(vec![("name", "exact", vec!["a"])], vec![])));
+        assert!(!cacheable(&q(vec![], vec!["name", "asn"])));
+        assert!(!cacheable(&q(vec![("name", "exact", vec!["a", "b"])], vec![])));
+        assert!(!cacheable(&q(vec![("name", "ic", vec!["a"])], vec![])));
+        assert!(!cacheable(&q(vec![("name", "exact", vec!["a"])], vec!["asn"])));
+        assert!(!cacheable(&q(
+            vec![("name", "exact", vec!["a"]), ("asn", "exact", vec!["1"])],
+            vec![]
+        )));
+        let mut searched = q(vec![], vec![]);
+        searched.q = Some("x".into());
+        assert!(!cacheable(&searched));
     }
 
     #[test]
