@@ -146,6 +146,9 @@ pub fn record_many(
             }
             sql.push(")");
         }
+        if chunk.len() == 1 {
+            sql.cached();
+        }
         dynamic::execute(conn, &sql)?;
     }
     Ok(())

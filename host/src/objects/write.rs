@@ -103,9 +103,12 @@ impl Writer<'_> {
         ));
         sql.append(vals);
         sql.push(")");
+        // One shape per model: kept prepared on the connection.
+        sql.cached();
         execute_write(conn, model, &sql)?;
-        if let Some(tags) = &tags {
-            set_tags(conn, model, &id, tags)?;
+        // A new object has no tags to clear: only add the ones given.
+        if let Some(tags) = tags.as_ref().filter(|t| !t.is_empty()) {
+            add_tags(conn, model, &id, tags)?;
         }
         let saved = get(conn, model, &id)?
             .ok_or_else(|| Error::Internal(format!("{} {id} vanished", model.label())))?;
@@ -321,8 +324,8 @@ impl Writer<'_> {
             .filter_map(|(r, _)| r.get("id").and_then(Value::as_str).map(str::to_string))
             .collect();
         for ((_, tags), id) in rows.iter().zip(&ids) {
-            if let Some(tags) = tags {
-                set_tags(conn, model, id, tags)?;
+            if let Some(tags) = tags.as_ref().filter(|t| !t.is_empty()) {
+                add_tags(conn, model, id, tags)?;
             }
         }
         let mut by_id: std::collections::HashMap<String, Row> = std::collections::HashMap::new();
@@ -387,6 +390,7 @@ impl Writer<'_> {
             .bind(SqlValue::Text(values::now(), SqlType::Timestamp))
             .push(format!(" WHERE {} = ", ident("id")))
             .bind(SqlValue::text(id));
+        sql.cached();
         execute_write(conn, model, &sql)?;
         if let Some(tags) = &tags {
             set_tags(conn, model, id, tags)?;
@@ -734,6 +738,10 @@ impl Writer<'_> {
                 .bind(SqlValue::text(text));
         }
         ids_sql.push(" LIMIT 2");
+        // One lookup column: a bounded number of shapes (the target's fields).
+        if lookups.len() == 1 {
+            ids_sql.cached();
+        }
         let found = dynamic::query_json(conn, &ids_sql).map_err(|e| e.to_string())?;
         match found.as_slice() {
             [one] => Ok(one.get("id").cloned().unwrap_or(Value::Null)),
@@ -877,6 +885,7 @@ impl Writer<'_> {
                 sql.push(format!(" AND {} <> ", ident("id")))
                     .bind(SqlValue::text(id));
             }
+            sql.cached();
             if dynamic::query_count(conn, &sql)? > 0 {
                 if together {
                     let names: Vec<String> =
@@ -1031,11 +1040,20 @@ fn set_tags(conn: &mut DbConnection, model: &Model, id: &str, tags: &[String]) -
         .push(" AND object_id = ")
         .bind(SqlValue::text(id));
     dynamic::execute(conn, &clear)?;
+    add_tags(conn, model, id, tags)
+}
+
+/// Tags an object with `tags` (ids), in one statement.
+fn add_tags(conn: &mut DbConnection, model: &Model, id: &str, tags: &[String]) -> Result<()> {
+    if tags.is_empty() {
+        return Ok(());
+    }
     let now = values::now();
-    for tag in tags {
-        let mut sql = Sql::from(
-            "INSERT INTO extras_taggeditem (\"id\", \"tag_id\", \"content_type\", \"object_id\", \"created\", \"last_updated\") VALUES (",
-        );
+    let mut sql = Sql::from(
+        "INSERT INTO extras_taggeditem (\"id\", \"tag_id\", \"content_type\", \"object_id\", \"created\", \"last_updated\") VALUES ",
+    );
+    for (i, tag) in tags.iter().enumerate() {
+        sql.push(if i > 0 { ", (" } else { "(" });
         sql.bind(SqlValue::text(uuid::Uuid::new_v4().to_string()))
             .push(", ")
             .bind(SqlValue::text(tag))
@@ -1048,7 +1066,7 @@ fn set_tags(conn: &mut DbConnection, model: &Model, id: &str, tags: &[String]) -
             .push(", ")
             .bind(SqlValue::Text(now.clone(), SqlType::Timestamp))
             .push(")");
-        dynamic::execute(conn, &sql)?;
     }
+    dynamic::execute(conn, &sql)?;
     Ok(())
 }
