@@ -20,10 +20,11 @@ use std::time::Duration;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use diesel::{
     connection::SimpleConnection,
+    prelude::*,
     r2d2::{ConnectionManager, Pool},
     sql_query,
     sql_types::{BigInt, Nullable, Text},
-    Connection, QueryableByName, RunQueryDsl, SqliteConnection,
+    SqliteConnection,
 };
 use serde::{Deserialize, Serialize};
 
@@ -32,44 +33,46 @@ type DbPool = Pool<ConnectionManager<SqliteConnection>>;
 /// The largest page, as the real API allows.
 const MAX_LIMIT: i64 = 1000;
 
-#[derive(QueryableByName)]
+diesel::table! {
+    location (id) {
+        id -> Text,
+        location_type_id -> Text,
+        parent_id -> Nullable<Text>,
+        name -> Text,
+        status_id -> Text,
+        description -> Text,
+        facility -> Text,
+        asn -> Nullable<BigInt>,
+        time_zone -> Text,
+        created -> Text,
+        last_updated -> Text,
+    }
+}
+
+diesel::table! {
+    taggeditem (rowid) {
+        rowid -> BigInt,
+        tag_id -> Text,
+        object_id -> Text,
+    }
+}
+
+/// One location row; queries go through diesel's query builder, so that their prepared
+/// statements are cached per connection (as a careful hand-written handler would).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = location)]
 struct Row {
-    #[diesel(sql_type = Text)]
     id: String,
-    #[diesel(sql_type = Text)]
     location_type_id: String,
-    #[diesel(sql_type = Nullable<Text>)]
     parent_id: Option<String>,
-    #[diesel(sql_type = Text)]
     name: String,
-    #[diesel(sql_type = Text)]
     status_id: String,
-    #[diesel(sql_type = Text)]
     description: String,
-    #[diesel(sql_type = Text)]
     facility: String,
-    #[diesel(sql_type = Nullable<BigInt>)]
     asn: Option<i64>,
-    #[diesel(sql_type = Text)]
     time_zone: String,
-    #[diesel(sql_type = Text)]
     created: String,
-    #[diesel(sql_type = Text)]
     last_updated: String,
-}
-
-#[derive(QueryableByName)]
-struct TagRow {
-    #[diesel(sql_type = Text)]
-    object_id: String,
-    #[diesel(sql_type = Text)]
-    tag_id: String,
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
 }
 
 /// `{id, object_type, url}`.
@@ -143,29 +146,26 @@ fn page_url(base: &str, limit: i64, offset: i64) -> String {
 
 fn load(pool: &DbPool, base: &str, limit: i64, offset: i64) -> Result<Envelope, String> {
     let mut conn = pool.get().map_err(|e| e.to_string())?;
-    let count = sql_query("SELECT COUNT(*) AS n FROM location")
-        .get_result::<Count>(&mut conn)
-        .map_err(|e| e.to_string())?
-        .n;
-    let rows: Vec<Row> = sql_query(
-        "SELECT id, location_type_id, parent_id, name, status_id, description, facility, \
-         asn, time_zone, created, last_updated FROM location ORDER BY name, id LIMIT ? OFFSET ?",
-    )
-    .bind::<BigInt, _>(limit)
-    .bind::<BigInt, _>(offset)
-    .load(&mut conn)
-    .map_err(|e| e.to_string())?;
-    let mut tags: Vec<TagRow> = Vec::new();
+    let count: i64 = location::table
+        .count()
+        .get_result(&mut conn)
+        .map_err(|e| e.to_string())?;
+    let rows: Vec<Row> = location::table
+        .select(Row::as_select())
+        .order((location::name, location::id))
+        .limit(limit)
+        .offset(offset)
+        .load(&mut conn)
+        .map_err(|e| e.to_string())?;
+    let mut tags: Vec<(String, String)> = Vec::new();
     if !rows.is_empty() {
-        let marks = vec!["?"; rows.len()].join(", ");
-        let sql = format!(
-            "SELECT object_id, tag_id FROM taggeditem WHERE object_id IN ({marks}) ORDER BY tag_id"
-        );
-        let mut query = sql_query(sql).into_boxed();
-        for row in &rows {
-            query = query.bind::<Text, _>(row.id.clone());
-        }
-        tags = query.load(&mut conn).map_err(|e| e.to_string())?;
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        tags = taggeditem::table
+            .filter(taggeditem::object_id.eq_any(ids))
+            .order(taggeditem::tag_id)
+            .select((taggeditem::object_id, taggeditem::tag_id))
+            .load(&mut conn)
+            .map_err(|e| e.to_string())?;
     }
     let results = rows
         .into_iter()
@@ -193,8 +193,8 @@ fn load(pool: &DbPool, base: &str, limit: i64, offset: i64) -> Result<Envelope, 
                 ),
                 tags: tags
                     .iter()
-                    .filter(|t| t.object_id == row.id)
-                    .map(|t| reference(base, "extras.tag", "/api/extras/tags/", &t.tag_id))
+                    .filter(|(object_id, _)| *object_id == row.id)
+                    .map(|(_, tag_id)| reference(base, "extras.tag", "/api/extras/tags/", tag_id))
                     .collect(),
                 notes_url: format!("{url}notes/"),
                 custom_fields: serde_json::Map::new(),
@@ -264,7 +264,7 @@ fn populate(conn: &mut SqliteConnection, count: u64) -> diesel::QueryResult<()> 
              facility TEXT NOT NULL, asn INTEGER, time_zone TEXT NOT NULL,
              created TEXT NOT NULL, last_updated TEXT NOT NULL);
          CREATE INDEX location_name ON location (name, id);
-         CREATE TABLE taggeditem (tag_id TEXT NOT NULL, object_id TEXT NOT NULL);
+         CREATE TABLE taggeditem (rowid INTEGER PRIMARY KEY, tag_id TEXT NOT NULL, object_id TEXT NOT NULL);
          CREATE INDEX taggeditem_object ON taggeditem (object_id);",
     )?;
     let region_type = uuid(1, 1);
@@ -287,7 +287,7 @@ fn populate(conn: &mut SqliteConnection, count: u64) -> diesel::QueryResult<()> 
                 (&room_type, Some(parent), format!("Room {i:07}"))
             };
             sql_query(
-                "INSERT INTO location VALUES (?, ?, ?, ?, ?, '', '', ?, 'UTC', \
+                "INSERT INTO location VALUES (?, ?, ?, ?, ?, '', '', ?, '', \
                  '2024-01-01T00:00:00.000000Z', '2024-01-01T00:00:00.000000Z')",
             )
             .bind::<Text, _>(&id)
@@ -298,7 +298,7 @@ fn populate(conn: &mut SqliteConnection, count: u64) -> diesel::QueryResult<()> 
             .bind::<Nullable<BigInt>, _>((i % 7 == 0).then_some(65000 + i as i64))
             .execute(conn)?;
             if i % 10 == 0 {
-                sql_query("INSERT INTO taggeditem VALUES (?, ?)")
+                sql_query("INSERT INTO taggeditem (tag_id, object_id) VALUES (?, ?)")
                     .bind::<Text, _>(&tag)
                     .bind::<Text, _>(&id)
                     .execute(conn)?;

@@ -277,8 +277,9 @@ fn device_panel_html(object: Option<&Value>, count: Option<u64>) -> String {
         .map(escape_html)
         .unwrap_or_default();
     let count = match count {
-        Some(n) => format!("{n} other example model(s) at its location"),
-        None => "other example models at its location are not visible to you".to_string(),
+        Some(1) => "1 AnotherExampleModel at its location".to_string(),
+        Some(n) => format!("{n} AnotherExampleModels at its location"),
+        None => "the AnotherExampleModels at its location are not visible to you".to_string(),
     };
     format!(
         r#"<div class="card" id="example-plugin-device-panel"><div class="card-header">Example Plugin</div><div class="card-body">Device {name}: {count}</div></div>"#
@@ -1104,8 +1105,9 @@ mod tests {
         let device = serde_json::json!({"id": "d", "name": "edge<1>", "location": {"id": "l"}});
         assert_eq!(
             device_panel_html(Some(&device), Some(3)),
-            r#"<div class="card" id="example-plugin-device-panel"><div class="card-header">Example Plugin</div><div class="card-body">Device edge&lt;1&gt;: 3 other example model(s) at its location</div></div>"#
+            r#"<div class="card" id="example-plugin-device-panel"><div class="card-header">Example Plugin</div><div class="card-body">Device edge&lt;1&gt;: 3 AnotherExampleModels at its location</div></div>"#
         );
+        assert!(device_panel_html(Some(&device), Some(1)).contains(": 1 AnotherExampleModel at"));
         assert!(device_panel_html(Some(&device), None).contains("not visible to you"));
     }
 }

@@ -933,9 +933,15 @@ mod plan_tests {
         assert!(cacheable(&q(vec![], vec!["-name"])));
         assert!(cacheable(&q(vec![("name", "exact", vec!["a"])], vec![])));
         assert!(!cacheable(&q(vec![], vec!["name", "asn"])));
-        assert!(!cacheable(&q(vec![("name", "exact", vec!["a", "b"])], vec![])));
+        assert!(!cacheable(&q(
+            vec![("name", "exact", vec!["a", "b"])],
+            vec![]
+        )));
         assert!(!cacheable(&q(vec![("name", "ic", vec!["a"])], vec![])));
-        assert!(!cacheable(&q(vec![("name", "exact", vec!["a"])], vec!["asn"])));
+        assert!(!cacheable(&q(
+            vec![("name", "exact", vec!["a"])],
+            vec!["asn"]
+        )));
         assert!(!cacheable(&q(
             vec![("name", "exact", vec!["a"]), ("asn", "exact", vec!["1"])],
             vec![]
