@@ -5,8 +5,9 @@
 //! ([`objects::write::Writer`]) exactly as the API writes them: cleaned, checked for
 //! uniqueness, passed to the plugins' validators, and recorded in the change log.
 //!
-//! Objects are written in batches, one transaction each, on one connection. Ids looked
-//! up once (statuses, types, roles) are reused. An object a plugin validator refuses is
+//! Objects are written in batches of [`BATCH`], one transaction and one bulk create
+//! ([`Writer::create_many`]: each object checked as alone, all written together) each,
+//! on one connection. Ids looked up once (statuses, types, roles) are reused. An object a plugin validator refuses is
 //! skipped and counted, and so are the objects that would have depended on it.
 //!
 //! A database is loaded once: the tag [`plan::MARKER_TAG`], created first and marked
@@ -330,17 +331,48 @@ pub fn load(
     };
     let mut conn = db.conn()?;
     let conn: &mut DbConnection = &mut conn;
-    let ids = loader.catalog(conn)?;
-    let net = loader.network(conn, &ids)?;
-    loader.plugin_models(conn)?;
-    loader.tag(conn, &ids, &net)?;
-    loader.finish(conn, &ids, scale)?;
+    let previous_cache = enlarge_sqlite_cache(conn)?;
+    let loaded = (|| {
+        let ids = loader.catalog(conn)?;
+        let net = loader.network(conn, &ids)?;
+        loader.plugin_models(conn)?;
+        loader.tag(conn, &ids, &net)?;
+        loader.finish(conn, &ids, scale)
+    })();
+    if let Some(pages) = previous_cache {
+        set_sqlite_cache(conn, pages)?;
+    }
+    loaded?;
     Ok(Summary {
         scale: scale.to_string(),
         backend: db.backend().name().to_string(),
         stages: loader.stages.into_inner(),
         elapsed: started.elapsed(),
     })
+}
+
+/// SQLite's page cache for the loading connection, in KiB (as `PRAGMA cache_size`
+/// takes it when negative).
+const SQLITE_CACHE_KIB: i64 = 256 * 1024;
+
+/// On SQLite, gives the loading connection a page cache of [`SQLITE_CACHE_KIB`] and
+/// returns the size it had. With the default 2 MB, once tables outgrow it nearly every
+/// insert reads the index pages it changes back from the file (the change log alone has
+/// a dozen indexes), and a large load slows down as it goes.
+fn enlarge_sqlite_cache(conn: &mut DbConnection) -> Result<Option<i64>> {
+    if dynamic::backend_of(conn) != crate::db::Backend::Sqlite {
+        return Ok(None);
+    }
+    let current = Sql::from("SELECT cache_size AS count FROM pragma_cache_size()");
+    let previous = dynamic::query_count(conn, &current)?;
+    set_sqlite_cache(conn, -SQLITE_CACHE_KIB)?;
+    Ok(Some(previous))
+}
+
+/// Sets SQLite's `cache_size` (pages, or KiB when negative) on this connection.
+fn set_sqlite_cache(conn: &mut DbConnection, size: i64) -> Result<()> {
+    dynamic::execute(conn, &Sql::from(format!("PRAGMA cache_size = {size}")))?;
+    Ok(())
 }
 
 /// The model labelled `label`.
@@ -421,6 +453,18 @@ struct Network {
     lab_prefixes: Vec<Option<String>>,
 }
 
+/// How a bulk create failed: at one item, or in the transaction around it.
+enum Attempt {
+    Item(usize, Error),
+    Database(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for Attempt {
+    fn from(err: diesel::result::Error) -> Self {
+        Attempt::Database(err)
+    }
+}
+
 struct Loader<'a> {
     registry: &'a Registry,
     actor: &'a Actor,
@@ -448,9 +492,50 @@ impl<'a> Loader<'a> {
         crate::db::write_transaction(conn, work)
     }
 
-    /// Runs one stage of `total` steps in batches of [`BATCH`], one transaction each;
-    /// `step` writes the `i`-th object.
+    /// Runs one stage: the `total` objects of `label` that `make` describes (`None`:
+    /// skipped, which `make` counts), created in batches of [`BATCH`] — one transaction
+    /// and one bulk create each — and `done` told, in order, each one's id (`None`:
+    /// skipped or refused).
     fn stage(
+        &self,
+        conn: &mut DbConnection,
+        what: &str,
+        label: &str,
+        total: usize,
+        mut make: impl FnMut(usize, &mut Stage) -> Option<Value>,
+        mut done: impl FnMut(usize, Option<String>),
+    ) -> Result<()> {
+        let model = self.model(label)?;
+        let started = Instant::now();
+        let mut stage = Stage::new(what, label);
+        self.progress.begin(what, total as u64);
+        let mut next = 0;
+        while next < total {
+            let end = (next + BATCH).min(total);
+            let mut indexes = Vec::with_capacity(end - next);
+            let mut inputs = Vec::with_capacity(end - next);
+            for i in next..end {
+                if let Some(input) = make(i, &mut stage) {
+                    indexes.push(i);
+                    inputs.push(input);
+                }
+            }
+            let mut ids = self.transaction(conn, |c| {
+                self.create_batch(c, model, indexes, inputs, &mut stage)
+            })?;
+            for i in next..end {
+                done(i, ids.remove(&i));
+            }
+            self.progress.advance((end - next) as u64);
+            next = end;
+        }
+        self.end(stage, started);
+        Ok(())
+    }
+
+    /// Runs `total` steps in batches of [`BATCH`], one transaction each (`step` does
+    /// the `i`-th), as a stage of their own.
+    fn steps(
         &self,
         conn: &mut DbConnection,
         what: &str,
@@ -473,10 +558,63 @@ impl<'a> Loader<'a> {
             self.progress.advance((end - next) as u64);
             next = end;
         }
+        self.end(stage, started);
+        Ok(())
+    }
+
+    /// Records a finished stage and reports it.
+    fn end(&self, mut stage: Stage, started: Instant) {
         stage.elapsed = started.elapsed();
         self.progress.end(&stage.line());
         self.stages.borrow_mut().push(stage);
-        Ok(())
+    }
+
+    /// Creates the objects `inputs` (the `indexes`-th of their stage) with one bulk
+    /// create ([`Writer::create_many`]: every object cleaned, checked and validated as
+    /// alone, written together). An object a validator refuses — for plugin models,
+    /// whose constraints the generator can only guess, one failing any validation — is
+    /// counted and left out, and the others are tried again; each try is a savepoint,
+    /// so that a failed one leaves nothing behind. Returns the new ids by index.
+    fn create_batch(
+        &self,
+        conn: &mut DbConnection,
+        model: &Model,
+        mut indexes: Vec<usize>,
+        mut inputs: Vec<Value>,
+        stage: &mut Stage,
+    ) -> Result<HashMap<usize, String>> {
+        let lenient = model.plugin.is_some();
+        let mut created = HashMap::new();
+        while !inputs.is_empty() {
+            self.hooks.refused.replace(None);
+            let attempt = {
+                let writer = self.writer.borrow();
+                crate::db::write_transaction(conn, |c| {
+                    writer
+                        .create_many(c, model, &inputs)
+                        .map_err(|(k, e)| Attempt::Item(k, e))
+                })
+            };
+            match attempt {
+                Ok(rows) => {
+                    stage.created += rows.len() as u64;
+                    for (i, row) in indexes.iter().zip(rows) {
+                        if let Some(id) = row.get("id").and_then(Value::as_str) {
+                            created.insert(*i, id.to_string());
+                        }
+                    }
+                    break;
+                }
+                Err(Attempt::Item(k, err)) if k < inputs.len() => {
+                    let input = inputs.remove(k);
+                    indexes.remove(k);
+                    self.refused(model, &input, err, lenient, stage)?;
+                }
+                Err(Attempt::Item(_, err)) => return Err(err),
+                Err(Attempt::Database(err)) => return Err(err.into()),
+            }
+        }
+        Ok(created)
     }
 
     /// Creates an object; `None` when a validator refused it (counted in `stage`). For
@@ -509,7 +647,7 @@ impl<'a> Loader<'a> {
         }
     }
 
-    /// Tags an object (replacing its tags); `false` when a validator refused.
+    /// Tags an object (replacing its tags); a validator's refusal is counted.
     fn set_tags(
         &self,
         conn: &mut DbConnection,
@@ -517,19 +655,16 @@ impl<'a> Loader<'a> {
         id: &str,
         tags: &[&str],
         stage: &mut Stage,
-    ) -> Result<bool> {
+    ) -> Result<()> {
         self.hooks.refused.replace(None);
         let input = json!({ "tags": tags });
         let updated = self.writer.borrow().update(conn, model, id, &input, true);
         match updated {
             Ok(_) => {
                 stage.updated += 1;
-                Ok(true)
+                Ok(())
             }
-            Err(err) => {
-                self.refused(model, &input, err, false, stage)?;
-                Ok(false)
-            }
+            Err(err) => self.refused(model, &input, err, false, stage),
         }
     }
 
@@ -593,9 +728,7 @@ impl<'a> Loader<'a> {
         self.progress.begin(&stage.what, 1);
         let catalog = self.transaction(conn, |c| self.catalog_in(c, &mut stage))?;
         self.progress.advance(1);
-        stage.elapsed = started.elapsed();
-        self.progress.end(&stage.line());
-        self.stages.borrow_mut().push(stage);
+        self.end(stage, started);
         Ok(catalog)
     }
 
@@ -726,38 +859,38 @@ impl<'a> Loader<'a> {
         let s = self.sizes;
         let active = cat.status("Active")?;
         let planned = cat.status("Planned")?;
-        let location = self.model("dcim.location")?;
         let lt = |name: &str| cat.location_types.get(name).cloned().unwrap_or_default();
 
         // Regions.
         let mut regions = Vec::with_capacity(s.regions);
+        let make = |r: usize, _: &mut Stage| {
+            Some(json!({
+                "name": plan::region_name(r),
+                "location_type": lt("Region"),
+                "status": active,
+                "description": format!("Sample region {}", r + 1),
+            }))
+        };
+        let what = "locations (regions)";
         self.stage(
             conn,
-            "locations (regions)",
+            what,
             "dcim.location",
             s.regions,
-            |c, r, st| {
-                let input = json!({
-                    "name": plan::region_name(r),
-                    "location_type": lt("Region"),
-                    "status": active,
-                    "description": format!("Sample region {}", r + 1),
-                });
-                regions.push(self.create(c, location, &input, st)?);
-                Ok(())
-            },
+            make,
+            keep(&mut regions),
         )?;
 
         // Sites, numbered across regions.
         const ZONES: [&str; 4] = ["UTC", "Europe/Paris", "America/New_York", "Asia/Tokyo"];
         let mut sites = Vec::with_capacity(s.sites());
-        self.stage(conn, "locations (sites)", "dcim.location", s.sites(), |c, i, st| {
-            let Some(parent) = &regions[i / s.sites_per_region] else {
+        let make = |i: usize, st: &mut Stage| {
+            let region = i / s.sites_per_region;
+            let Some(parent) = &regions[region] else {
                 st.skipped += 1;
-                sites.push(None);
-                return Ok(());
+                return None;
             };
-            let input = json!({
+            Some(json!({
                 "name": plan::site_name(i),
                 "location_type": lt("Site"),
                 "parent": parent,
@@ -765,85 +898,83 @@ impl<'a> Loader<'a> {
                 "facility": format!("DC-{:05}", i + 1),
                 "asn": 4_200_000_000_u64 + i as u64,
                 "time_zone": ZONES[i % ZONES.len()],
-                "description": format!("Sample site {} in {}", i + 1, plan::region_name(i / s.sites_per_region)),
-            });
-            sites.push(self.create(c, location, &input, st)?);
-            Ok(())
-        })?;
-
-        // Rooms.
+                "description": format!("Sample site {} in {}", i + 1, plan::region_name(region)),
+            }))
+        };
+        let what = "locations (sites)";
         self.stage(
             conn,
-            "locations (rooms)",
+            what,
             "dcim.location",
-            s.rooms(),
-            |c, i, st| {
-                let (site, room) = (i / s.rooms_per_site, i % s.rooms_per_site);
-                let Some(parent) = &sites[site] else {
-                    st.skipped += 1;
-                    return Ok(());
-                };
-                let input = json!({
-                    "name": plan::room_name(site, room),
-                    "location_type": lt("Room"),
-                    "parent": parent,
-                    "status": active,
-                });
-                self.create(c, location, &input, st)?;
-                Ok(())
-            },
+            s.sites(),
+            make,
+            keep(&mut sites),
         )?;
 
+        // Rooms.
+        let make = |i: usize, st: &mut Stage| {
+            let (site, room) = (i / s.rooms_per_site, i % s.rooms_per_site);
+            let Some(parent) = &sites[site] else {
+                st.skipped += 1;
+                return None;
+            };
+            Some(json!({
+                "name": plan::room_name(site, room),
+                "location_type": lt("Room"),
+                "parent": parent,
+                "status": active,
+            }))
+        };
+        let what = "locations (rooms)";
+        self.stage(conn, what, "dcim.location", s.rooms(), make, |_, _| {})?;
+
         // VLANs: every site's data, voice and management VLAN.
-        let vlan = self.model("ipam.vlan")?;
         let per_site = plan::SITE_VLANS.len();
         let mut data_vlans: Vec<Option<String>> = Vec::with_capacity(s.sites());
-        self.stage(conn, "VLANs", "ipam.vlan", s.vlans(), |c, i, st| {
+        let make = |i: usize, st: &mut Stage| {
             let (site, which) = (i / per_site, i % per_site);
             let Some(location) = &sites[site] else {
                 st.skipped += 1;
-                if which == 0 {
-                    data_vlans.push(None);
-                }
-                return Ok(());
+                return None;
             };
             let (vid, suffix, role) = plan::SITE_VLANS[which];
-            let input = json!({
+            Some(json!({
                 "vid": vid,
                 "name": plan::vlan_name(site, suffix),
                 "status": active,
                 "role": cat.role(role),
                 "location": location,
-            });
-            let id = self.create(c, vlan, &input, st)?;
-            if which == 0 {
+            }))
+        };
+        let done = |i: usize, id: Option<String>| {
+            if i % per_site == 0 {
                 data_vlans.push(id);
             }
-            Ok(())
-        })?;
+        };
+        self.stage(conn, "VLANs", "ipam.vlan", s.vlans(), make, done)?;
 
         // Prefixes: the Global container, each site's /24, then each other namespace's
         // container and /24s.
-        let prefix = self.model("ipam.prefix")?;
         let reserved = cat.status("Reserved")?;
         let extra = s.extra_prefixes_per_namespace;
         let mut lab_prefixes = Vec::new();
-        self.stage(conn, "prefixes", "ipam.prefix", s.prefixes(), |c, i, st| {
-            let input = if i == 0 {
-                json!({
+        let make = |i: usize, st: &mut Stage| {
+            if i == 0 {
+                return Some(json!({
                     "prefix": plan::GLOBAL_CONTAINER,
                     "namespace": cat.global,
                     "type": "container",
                     "status": active,
                     "description": "Production sites",
-                })
-            } else if i <= s.sites() {
+                }));
+            }
+            if i <= s.sites() {
                 let site = i - 1;
                 let Some(location) = &sites[site] else {
                     st.skipped += 1;
-                    return Ok(());
+                    return None;
                 };
-                json!({
+                return Some(json!({
                     "prefix": plan::site_prefix(site),
                     "namespace": cat.global,
                     "type": "network",
@@ -852,94 +983,87 @@ impl<'a> Loader<'a> {
                     "location": location,
                     "vlan": data_vlans[site],
                     "description": format!("{} LAN", plan::site_name(site)),
-                })
-            } else {
-                let j = i - 1 - s.sites();
-                let (ns, k) = (j / (extra + 1), j % (extra + 1));
-                let namespace = &cat.namespaces[ns];
-                if k == 0 {
-                    json!({
-                        "prefix": plan::extra_container(ns),
-                        "namespace": namespace,
-                        "type": "container",
-                        "status": active,
-                    })
-                } else {
-                    let index = k - 1;
-                    json!({
-                        "prefix": plan::extra_prefix(ns, index),
-                        "namespace": namespace,
-                        "type": "network",
-                        "status": if index % 7 == 6 { reserved } else { active },
-                        "location": regions[index % s.regions],
-                        "description": format!("{} network {}", plan::EXTRA_NAMESPACES[ns].0, index + 1),
-                    })
-                }
-            };
-            let id = self.create(c, prefix, &input, st)?;
-            // The first other namespace is the lab: tag its /24s later.
+                }));
+            }
+            let j = i - 1 - s.sites();
+            let (ns, k) = (j / (extra + 1), j % (extra + 1));
+            let namespace = &cat.namespaces[ns];
+            if k == 0 {
+                return Some(json!({
+                    "prefix": plan::extra_container(ns),
+                    "namespace": namespace,
+                    "type": "container",
+                    "status": active,
+                }));
+            }
+            let index = k - 1;
+            Some(json!({
+                "prefix": plan::extra_prefix(ns, index),
+                "namespace": namespace,
+                "type": "network",
+                "status": if index % 7 == 6 { reserved } else { active },
+                "location": regions[index % s.regions],
+                "description": format!("{} network {}", plan::EXTRA_NAMESPACES[ns].0, index + 1),
+            }))
+        };
+        let done = |i: usize, id: Option<String>| {
+            // The first other namespace is the lab: its /24s are tagged later.
             if i > s.sites() && (1..=extra).contains(&(i - 1 - s.sites())) {
                 lab_prefixes.push(id);
             }
-            Ok(())
-        })?;
+        };
+        self.stage(conn, "prefixes", "ipam.prefix", s.prefixes(), make, done)?;
 
         // IP addresses: one per interface (the first, on mgmt0, becomes its device's
         // primary IPv4), then a few in every other namespace.
-        let ip = self.model("ipam.ipaddress")?;
         let per_device = s.interfaces_per_device;
         let per_extra_prefix = s.addresses_per_extra_prefix;
         let mut primary: Vec<Option<String>> = Vec::with_capacity(s.devices());
-        self.stage(conn, "IP addresses", "ipam.ipaddress", s.ip_addresses(), |c, i, st| {
+        let make = |i: usize, st: &mut Stage| {
             if i < s.interfaces() {
                 let (device, iface) = (i / per_device, i % per_device);
                 let (site, k) = (device / s.devices_per_site, device % s.devices_per_site);
                 if sites[site].is_none() {
                     // Its device will not exist either.
                     st.skipped += 1;
-                    if iface == 0 {
-                        primary.push(None);
-                    }
-                    return Ok(());
+                    return None;
                 }
-                let input = json!({
+                return Some(json!({
                     "address": plan::interface_address(site, k, iface),
                     "namespace": cat.global,
                     "status": active,
                     "role": if iface == 0 { Some(cat.role("Management")) } else { None },
                     "dns_name": plan::dns_name(device, iface),
                     "description": format!("{} {}", plan::device_name(device), plan::interface_name(iface)),
-                });
-                let id = self.create(c, ip, &input, st)?;
-                if iface == 0 {
-                    primary.push(id);
-                }
-            } else {
-                let j = i - s.interfaces();
-                let per_ns = extra * per_extra_prefix;
-                let (ns, rest) = (j / per_ns, j % per_ns);
-                let (index, host) = (rest / per_extra_prefix, rest % per_extra_prefix);
-                let input = json!({
-                    "address": plan::extra_address(ns, index, host),
-                    "namespace": cat.namespaces[ns],
-                    "status": if host == 0 { reserved } else { active },
-                    "description": format!("{} host {}", plan::EXTRA_NAMESPACES[ns].0, host + 1),
-                });
-                self.create(c, ip, &input, st)?;
+                }));
             }
-            Ok(())
-        })?;
+            let j = i - s.interfaces();
+            let per_ns = extra * per_extra_prefix;
+            let (ns, rest) = (j / per_ns, j % per_ns);
+            let (index, host) = (rest / per_extra_prefix, rest % per_extra_prefix);
+            Some(json!({
+                "address": plan::extra_address(ns, index, host),
+                "namespace": cat.namespaces[ns],
+                "status": if host == 0 { reserved } else { active },
+                "description": format!("{} host {}", plan::EXTRA_NAMESPACES[ns].0, host + 1),
+            }))
+        };
+        let done = |i: usize, id: Option<String>| {
+            if i < s.interfaces() && i % per_device == 0 {
+                primary.push(id);
+            }
+        };
+        let what = "IP addresses";
+        self.stage(conn, what, "ipam.ipaddress", s.ip_addresses(), make, done)?;
 
         // Devices at sites: a router (or firewall) and switches, vendors by site.
-        let device = self.model("dcim.device")?;
         let staged = cat.status("Staged")?;
         let mut devices = Vec::with_capacity(s.devices());
-        self.stage(conn, "devices", "dcim.device", s.devices(), |c, d, st| {
+        let make = |d: usize, st: &mut Stage| {
             let (site, k) = (d / s.devices_per_site, d % s.devices_per_site);
             let Some(location) = &sites[site] else {
                 st.skipped += 1;
-                devices.push(None);
-                return Ok(());
+                return None;
             };
             let v = site % plan::VENDORS.len();
             let (_, platform, router, switch) = &cat.vendors[v];
@@ -954,7 +1078,7 @@ impl<'a> Loader<'a> {
                 n if n % 20 == 0 => planned,
                 _ => active,
             };
-            let input = json!({
+            Some(json!({
                 "name": plan::device_name(d),
                 "device_type": device_type,
                 "role": cat.role(role),
@@ -964,50 +1088,54 @@ impl<'a> Loader<'a> {
                 "asset_tag": format!("AT-{:06}", d + 1),
                 "location": location,
                 "primary_ip4": primary.get(d).cloned().flatten(),
-            });
-            devices.push(self.create(c, device, &input, st)?);
-            Ok(())
-        })?;
-
-        // Interfaces: mgmt0 and the data ports of every device.
-        let interface = self.model("dcim.interface")?;
+            }))
+        };
         self.stage(
             conn,
-            "interfaces",
+            "devices",
+            "dcim.device",
+            s.devices(),
+            make,
+            keep(&mut devices),
+        )?;
+
+        // Interfaces: mgmt0 and the data ports of every device.
+        let make = |i: usize, st: &mut Stage| {
+            let (d, iface) = (i / per_device, i % per_device);
+            let Some(device_id) = &devices[d] else {
+                st.skipped += 1;
+                return None;
+            };
+            let v = (d / s.devices_per_site) % plan::VENDORS.len();
+            let port_type = if d % s.devices_per_site == 0 {
+                plan::VENDORS[v].router.port_type
+            } else {
+                plan::VENDORS[v].switch.port_type
+            };
+            let last = iface + 1 == per_device && iface > 0;
+            Some(json!({
+                "device": device_id,
+                "name": plan::interface_name(iface),
+                "type": if iface == 0 { "1000base-t" } else { port_type },
+                "enabled": !last,
+                "mtu": if iface == 0 { 1500 } else { 9216 },
+                "mac_address": plan::mac_address(d, iface),
+                "description": match iface {
+                    0 => "Out-of-band management".to_string(),
+                    1 | 2 => format!("Uplink {iface}"),
+                    _ => String::new(),
+                },
+                "status": if last { planned } else { active },
+            }))
+        };
+        let what = "interfaces";
+        self.stage(
+            conn,
+            what,
             "dcim.interface",
             s.interfaces(),
-            |c, i, st| {
-                let (d, iface) = (i / per_device, i % per_device);
-                let Some(device_id) = &devices[d] else {
-                    st.skipped += 1;
-                    return Ok(());
-                };
-                let site = d / s.devices_per_site;
-                let v = site % plan::VENDORS.len();
-                let is_switch = d % s.devices_per_site != 0;
-                let port_type = if is_switch {
-                    plan::VENDORS[v].switch.port_type
-                } else {
-                    plan::VENDORS[v].router.port_type
-                };
-                let last = iface + 1 == per_device && iface > 0;
-                let input = json!({
-                    "device": device_id,
-                    "name": plan::interface_name(iface),
-                    "type": if iface == 0 { "1000base-t" } else { port_type },
-                    "enabled": !last,
-                    "mtu": if iface == 0 { 1500 } else { 9216 },
-                    "mac_address": plan::mac_address(d, iface),
-                    "description": match iface {
-                        0 => "Out-of-band management".to_string(),
-                        1 | 2 => format!("Uplink {iface}"),
-                        _ => String::new(),
-                    },
-                    "status": if last { planned } else { active },
-                });
-                self.create(c, interface, &input, st)?;
-                Ok(())
-            },
+            make,
+            |_, _| {},
         )?;
 
         Ok(Network {
@@ -1048,23 +1176,22 @@ impl<'a> Loader<'a> {
                     }
                 }
             }
-            let what = model.label();
-            self.stage(conn, &what, &model.label(), count, |c, i, st| {
+            let label = model.label();
+            let make = |i: usize, st: &mut Stage| {
                 let input = generic::object(model, i, |to| match targets.get(to) {
                     Some(ids) => generic::Target::Ids(ids),
                     None => generic::Target::None,
                 });
                 match input {
-                    Ok(input) => {
-                        self.create(c, model, &input, st)?;
-                    }
+                    Ok(input) => Some(input),
                     Err(reason) => {
                         st.skipped += 1;
                         st.note.get_or_insert(reason);
+                        None
                     }
                 }
-                Ok(())
-            })?;
+            };
+            self.stage(conn, &label, &label, count, make, |_, _| {})?;
             filled.insert(model.label());
         }
         for model in pending {
@@ -1126,10 +1253,9 @@ impl<'a> Loader<'a> {
                     .filter_map(move |id| m.map(|m| (m, id.as_str(), *tag)))
             })
             .collect();
-        self.stage(conn, "tags", "extras.taggeditem", jobs.len(), |c, i, st| {
+        self.steps(conn, "tags", "extras.taggeditem", jobs.len(), |c, i, st| {
             let (m, id, tag) = jobs[i];
-            self.set_tags(c, m, id, &[tag], st)?;
-            Ok(())
+            self.set_tags(c, m, id, &[tag], st)
         })
     }
 
@@ -1144,6 +1270,11 @@ impl<'a> Loader<'a> {
                 .map(|_| ())
         })
     }
+}
+
+/// A `done` for [`Loader::stage`] keeping every id, in order.
+fn keep(ids: &mut Vec<Option<String>>) -> impl FnMut(usize, Option<String>) + '_ {
+    move |_, id| ids.push(id)
 }
 
 /// The models a required (non-null) foreign key of `model` points at.

@@ -57,7 +57,7 @@ impl Progress for Bar {
     fn begin(&self, what: &str, total: u64) {
         let bar = ProgressBar::new(total);
         let style = ProgressStyle::with_template(
-            "{prefix:<28} [{bar:30}] {human_pos}/{human_len} {per_sec} eta {eta}",
+            "{prefix:<36} [{bar:30}] {human_pos}/{human_len} {msg} eta {eta}",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
@@ -71,6 +71,11 @@ impl Progress for Bar {
     fn advance(&self, done: u64) {
         if let Some(bar) = &*self.current.borrow() {
             bar.inc(done);
+            let secs = bar.elapsed().as_secs_f64();
+            if secs > 0.0 {
+                let rate = (bar.position() as f64 / secs).round() as u64;
+                bar.set_message(format!("{} objects/s", super::thousands(rate)));
+            }
         }
     }
 

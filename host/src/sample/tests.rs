@@ -298,3 +298,18 @@ fn plugin_models_are_filled_from_their_fields_in_dependency_order() {
         2
     );
 }
+
+#[test]
+fn the_sqlite_page_cache_is_enlarged_for_the_load_only() {
+    let env = env(&[]);
+    let mut conn = env.db.conn().unwrap();
+    let size = |conn: &mut DbConnection| {
+        let sql = Sql::from("SELECT cache_size AS count FROM pragma_cache_size()");
+        dynamic::query_count(conn, &sql).unwrap()
+    };
+    let default = size(&mut conn);
+    assert_eq!(enlarge_sqlite_cache(&mut conn).unwrap(), Some(default));
+    assert_eq!(size(&mut conn), -SQLITE_CACHE_KIB);
+    set_sqlite_cache(&mut conn, default).unwrap();
+    assert_eq!(size(&mut conn), default);
+}
