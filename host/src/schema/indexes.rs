@@ -22,6 +22,11 @@ use crate::{
     error::Result,
 };
 
+/// Indexes of the host's own migrations that list indexes replaced: the change log's
+/// `(time)`, served by its ordering's `(time DESC, id DESC)`; every change wrote both.
+/// (`(changed_object_type, changed_object_id)` stays: an object's changes filter on both.)
+const SUPERSEDED: &[&str] = &["extras_objectchange_time"];
+
 /// What [`ensure`] did.
 #[derive(Debug, Default)]
 pub struct Report {
@@ -157,6 +162,14 @@ pub fn ensure(db: &Database, registry: &Registry) -> Result<Report> {
             }
         }
         rowcount::ensure(&mut conn, &table)?;
+    }
+    for name in SUPERSEDED {
+        if existing.contains(*name) {
+            dynamic::execute(
+                &mut conn,
+                &Sql::from(format!("DROP INDEX IF EXISTS {}", ident(name))),
+            )?;
+        }
     }
     Ok(report)
 }
