@@ -183,15 +183,7 @@ impl Writer<'_> {
         rows: &[(Row, Option<Vec<String>>)],
     ) -> std::result::Result<Option<(usize, Error)>, (usize, Error)> {
         let backend = dynamic::backend_of(conn);
-        let mut sets: Vec<(Vec<&FieldSchema>, bool)> = model
-            .stored_fields()
-            .filter(|f| f.unique)
-            .map(|f| (vec![f], false))
-            .collect();
-        for set in &model.schema.unique_together {
-            let fields: Vec<&FieldSchema> = set.iter().filter_map(|n| model.field(n)).collect();
-            sets.push((fields, true));
-        }
+        let sets = unique_sets(model);
         let mut first: Option<(usize, Error)> = None;
         for (fields, together) in sets {
             if fields.is_empty() {
@@ -254,28 +246,8 @@ impl Writer<'_> {
                 if first.as_ref().is_some_and(|(j, _)| *j <= i) {
                     continue;
                 }
-                let message = if together {
-                    let names: Vec<String> =
-                        fields.iter().map(|f| capitalise(&f.label())).collect();
-                    (
-                        "__all__".to_string(),
-                        format!(
-                            "{} with this {} already exists.",
-                            capitalise(model.verbose_name()),
-                            names.join(" and ")
-                        ),
-                    )
-                } else {
-                    (
-                        fields[0].name.clone(),
-                        format!(
-                            "{} with this {} already exists.",
-                            model.verbose_name(),
-                            fields[0].label()
-                        ),
-                    )
-                };
-                first = Some((i, Error::field(message.0, message.1)));
+                let (key, message) = unique_message(model, &fields, together);
+                first = Some((i, Error::field(key, message)));
             }
         }
         Ok(first)
@@ -850,15 +822,7 @@ impl Writer<'_> {
     ) -> Result<()> {
         let backend = dynamic::backend_of(conn);
         let mut errors = ValidationErrors::new();
-        let mut sets: Vec<(Vec<&FieldSchema>, bool)> = model
-            .stored_fields()
-            .filter(|f| f.unique)
-            .map(|f| (vec![f], false))
-            .collect();
-        for set in &model.schema.unique_together {
-            let fields: Vec<&FieldSchema> = set.iter().filter_map(|n| model.field(n)).collect();
-            sets.push((fields, true));
-        }
+        let sets = unique_sets(model);
         for (fields, together) in sets {
             if fields.is_empty() {
                 continue;
@@ -887,24 +851,8 @@ impl Writer<'_> {
             }
             sql.cached();
             if dynamic::query_count(conn, &sql)? > 0 {
-                if together {
-                    let names: Vec<String> =
-                        fields.iter().map(|f| capitalise(&f.label())).collect();
-                    errors.entry("__all__".into()).or_default().push(format!(
-                        "{} with this {} already exists.",
-                        capitalise(model.verbose_name()),
-                        names.join(" and ")
-                    ));
-                } else {
-                    errors
-                        .entry(fields[0].name.clone())
-                        .or_default()
-                        .push(format!(
-                            "{} with this {} already exists.",
-                            model.verbose_name(),
-                            fields[0].label()
-                        ));
-                }
+                let (key, message) = unique_message(model, &fields, together);
+                errors.entry(key).or_default().push(message);
             }
         }
         if errors.is_empty() {
@@ -928,6 +876,45 @@ impl Writer<'_> {
             original: original.cloned(),
             user: self.actor.user.clone(),
         })
+    }
+}
+
+/// A model's unique fields (alone) and unique-together sets (`true`), as fields.
+fn unique_sets(model: &Model) -> Vec<(Vec<&FieldSchema>, bool)> {
+    let mut sets: Vec<(Vec<&FieldSchema>, bool)> = model
+        .stored_fields()
+        .filter(|f| f.unique)
+        .map(|f| (vec![f], false))
+        .collect();
+    for set in &model.schema.unique_together {
+        let fields: Vec<&FieldSchema> = set.iter().filter_map(|n| model.field(n)).collect();
+        sets.push((fields, true));
+    }
+    sets
+}
+
+/// Django's message for a clash on a unique field or set, and the key it goes under
+/// (the field, or `__all__` for a set).
+fn unique_message(model: &Model, fields: &[&FieldSchema], together: bool) -> (String, String) {
+    if together {
+        let names: Vec<String> = fields.iter().map(|f| capitalise(&f.label())).collect();
+        (
+            "__all__".to_string(),
+            format!(
+                "{} with this {} already exists.",
+                capitalise(model.verbose_name()),
+                names.join(" and ")
+            ),
+        )
+    } else {
+        (
+            fields[0].name.clone(),
+            format!(
+                "{} with this {} already exists.",
+                model.verbose_name(),
+                fields[0].label()
+            ),
+        )
     }
 }
 
