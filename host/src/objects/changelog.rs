@@ -49,7 +49,7 @@ pub struct Change<'a> {
     pub after: Option<&'a Row>,
 }
 
-/// The columns of a change record, in the order [`values`] gives them.
+/// The columns of a change record, in the order [`values_of`] gives them.
 const COLUMNS: [&str; 13] = [
     "id",
     "time",
