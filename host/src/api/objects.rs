@@ -195,7 +195,7 @@ async fn list(
             serialize::serialize_rows(&mut conn, registry, &model, &rows, &base, depth(&params))?;
         let rows = results.iter().map(Value::to_string).collect();
         Ok((
-            fastjson::Page {
+            query::Page {
                 count,
                 rows,
                 cursor,
@@ -204,7 +204,7 @@ async fn list(
         ))
     })
     .await??;
-    let fastjson::Page {
+    let query::Page {
         count,
         rows: results,
         cursor,

@@ -157,6 +157,15 @@ impl Sql {
     }
 }
 
+/// Bound values one statement carries at most: well under both databases' limits
+/// (SQLite 32,766, PostgreSQL 65,535).
+pub const MAX_BINDS: usize = 10_000;
+
+/// How many rows of `values_per_row` bound values one multi-row statement may carry.
+pub fn rows_per_statement(values_per_row: usize) -> usize {
+    (MAX_BINDS / values_per_row.max(1)).max(1)
+}
+
 /// Quotes an identifier (table or column name), which schemas restrict to
 /// `[a-z0-9_]`; the quotes keep reserved words (`type`, `key`) usable.
 pub fn ident(name: &str) -> String {

@@ -123,8 +123,7 @@ pub fn record_many(
     changes: &[Change<'_>],
 ) -> Result<()> {
     let now = values::now();
-    // At most ~10,000 bound values per statement, well under both databases' limits.
-    for chunk in changes.chunks(10_000 / COLUMNS.len()) {
+    for chunk in changes.chunks(dynamic::rows_per_statement(COLUMNS.len())) {
         let mut sql = Sql::from(format!(
             "INSERT INTO extras_objectchange ({}) VALUES ",
             COLUMNS

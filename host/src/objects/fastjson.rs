@@ -189,9 +189,10 @@ pub fn select_expr(registry: &Registry, model: &Model, backend: Backend) -> Opti
     })
 }
 
-/// `FROM <table>, (SELECT <base> AS base) AS p`: the base URL bound once per query.
-fn from_clause(model: &Model, base: &str, backend: Backend) -> Sql {
-    let mut sql = Sql::from(format!(" FROM {}, (SELECT ", ident(&model.table())));
+/// `, (SELECT <base> AS base) AS p`: the base URL bound once per query, as a source
+/// beside the model's table.
+fn base_source(base: &str, backend: Backend) -> Sql {
+    let mut sql = Sql::from(", (SELECT ");
     sql.bind(SqlValue::text(base));
     sql.push(match backend {
         Backend::Sqlite => " AS base) AS p",
@@ -208,53 +209,16 @@ pub fn list(
     model: &Model,
     query: &ListQuery,
     base: &str,
-) -> Result<Option<Page>> {
+) -> Result<Option<super::query::Page>> {
     let backend = dynamic::backend_of(conn);
     let Some(select) = model.api_select(registry, backend) else {
         return Ok(None);
     };
     let plan = super::query::plan(registry, model, query, backend)?;
-    if query.limit == 0 {
-        return Ok(Some(Page {
-            count: super::query::count(conn, model, &plan.count_filter)?,
-            rows: Vec::new(),
-            cursor: None,
-        }));
-    }
     // The page's rows are chosen first and the JSON built for those only: a database
     // sorting the outer query would build it for every matching row.
-    let mut base_url = Sql::from(", (SELECT ");
-    base_url.bind(SqlValue::text(base));
-    base_url.push(match backend {
-        Backend::Sqlite => " AS base) AS p",
-        Backend::Postgres => "::text AS base) AS p",
-    });
-    let mut page =
-        super::query::page_sql(model, &plan, query.limit, backend, select, Some(base_url));
-    // Pages of a bounded number of shapes stay prepared (see `query::cacheable`).
-    if plan.cacheable {
-        page.cached();
-    }
-    let pairs = dynamic::query_text_pairs(conn, &page)?;
-    let cursor = pairs
-        .last()
-        .map(|(_, key)| super::seek::encode(&plan.terms, key));
-    let total = super::query::total(conn, model, &plan, query.limit, pairs.len())?;
-    Ok(Some(Page {
-        count: total,
-        rows: pairs.into_iter().map(|(row, _)| row).collect(),
-        cursor,
-    }))
-}
-
-/// A page of REST JSON texts.
-pub struct Page {
-    /// Objects matching the filters.
-    pub count: u64,
-    /// The page's objects, as JSON texts.
-    pub rows: Vec<String>,
-    /// The cursor of the last row (for the `next` link).
-    pub cursor: Option<String>,
+    let base_url = base_source(base, backend);
+    super::query::fetch_page(conn, model, &plan, query.limit, select, Some(base_url)).map(Some)
 }
 
 /// One object as REST JSON text (`Ok(None)` inside when it does not exist); `None`
@@ -274,7 +238,8 @@ pub fn get(
         return Ok(Some(None));
     }
     let mut sql = Sql::from(format!("SELECT {select}"));
-    sql.append(from_clause(model, base, backend));
+    sql.push(format!(" FROM {}", ident(&model.table())));
+    sql.append(base_source(base, backend));
     sql.push(format!(
         " WHERE {}.{} = ",
         ident(&model.table()),

@@ -562,7 +562,7 @@ pub fn plan(
             } else {
                 " AND "
             });
-            filter.append(seek::after(&terms, &values, backend)?);
+            filter.append(seek::after(&terms, &values)?);
             offset = 0;
             seeking = true;
         }
@@ -674,32 +674,65 @@ pub fn list_page(
 ) -> Result<(u64, Vec<Row>, Option<String>)> {
     let backend = dynamic::backend_of(conn);
     let plan = plan(registry, model, query, backend)?;
-    if query.limit == 0 {
-        return Ok((count(conn, model, &plan.count_filter)?, Vec::new(), None));
-    }
-    let mut page = page_sql(
+    let page = fetch_page(
+        conn,
         model,
         &plan,
         query.limit,
-        backend,
         &select_row(model, backend),
         None,
-    );
-    if plan.cacheable {
-        page.cached();
-    }
-    let pairs = dynamic::query_text_pairs(conn, &page)?;
-    let last = pairs
-        .last()
-        .map(|(_, seek)| seek::encode(&plan.terms, seek));
-    let mut rows = Vec::with_capacity(pairs.len());
-    for (row, _) in pairs {
+    )?;
+    let mut rows = Vec::with_capacity(page.rows.len());
+    for row in page.rows {
         let raw: Value = serde_json::from_str(&row)
             .map_err(|e| Error::Database(format!("the database returned invalid JSON: {e}")))?;
         rows.push(super::normalise(model, raw));
     }
-    let total = total(conn, model, &plan, query.limit, rows.len())?;
-    Ok((total, rows, last))
+    Ok((page.count, rows, page.cursor))
+}
+
+/// A page as the database wrote its objects (JSON texts), with the count and the
+/// cursor of its last object.
+pub struct Page {
+    /// Objects matching the filters.
+    pub count: u64,
+    /// The page's objects, as JSON texts.
+    pub rows: Vec<String>,
+    /// The cursor of the last row (for the `next` link).
+    pub cursor: Option<String>,
+}
+
+/// Runs a planned page whose objects `select` writes as JSON (`extra_from`: more
+/// sources for it, see [`page_sql`]): its rows, their count, the last row's cursor.
+pub fn fetch_page(
+    conn: &mut DbConnection,
+    model: &Model,
+    plan: &PagePlan,
+    limit: u64,
+    select: &str,
+    extra_from: Option<Sql>,
+) -> Result<Page> {
+    if limit == 0 {
+        return Ok(Page {
+            count: count(conn, model, &plan.count_filter)?,
+            rows: Vec::new(),
+            cursor: None,
+        });
+    }
+    let backend = dynamic::backend_of(conn);
+    let mut page = page_sql(model, plan, limit, backend, select, extra_from);
+    // Pages of a bounded number of shapes stay prepared (see `cacheable`).
+    if plan.cacheable {
+        page.cached();
+    }
+    let pairs = dynamic::query_text_pairs(conn, &page)?;
+    let cursor = pairs.last().map(|(_, key)| seek::encode(&plan.terms, key));
+    let count = total(conn, model, plan, limit, pairs.len())?;
+    Ok(Page {
+        count,
+        rows: pairs.into_iter().map(|(row, _)| row).collect(),
+        cursor,
+    })
 }
 
 /// Every object matching `query`, without paging (CSV export, bulk edits).

@@ -152,8 +152,7 @@ fn equal(term: &Term, value: &Value) -> Result<Sql> {
 /// The condition "after the row whose key is `values`": an index range on the longest
 /// leading run of non-null terms of one direction (a row-value comparison), and the
 /// exact lexicographic condition for the rest.
-pub fn after(terms: &[Term], values: &[Value], backend: Backend) -> Result<Sql> {
-    let _ = backend;
+pub fn after(terms: &[Term], values: &[Value]) -> Result<Sql> {
     let desc = terms.first().is_some_and(|t| t.desc);
     let run = terms
         .iter()
@@ -231,25 +230,20 @@ mod tests {
     fn malformed_key_values_are_invalid_cursors() {
         let mut t = term("time", false, false);
         t.kind = Some(FieldKind::DateTime);
-        assert!(after(&[t.clone()], &[json!("yesterday")], Backend::Postgres).is_err());
-        assert!(after(
-            &[t],
-            &[json!("2026-12-01T22:20:23.443654+00:00")],
-            Backend::Postgres
-        )
-        .is_ok());
+        assert!(after(&[t.clone()], &[json!("yesterday")]).is_err());
+        assert!(after(&[t], &[json!("2026-12-01T22:20:23.443654+00:00")]).is_ok());
         let mut n = term("n", false, false);
         n.kind = Some(FieldKind::Integer {
             min: None,
             max: None,
         });
-        assert!(after(&[n], &[json!("seven")], Backend::Sqlite).is_err());
+        assert!(after(&[n], &[json!("seven")]).is_err());
     }
 
     #[test]
     fn conditions_use_a_row_value_range_where_they_can() {
         let terms = vec![term("name", false, false), term("id", false, false)];
-        let (sql, binds) = after(&terms, &[json!("a"), json!("b")], Backend::Sqlite)
+        let (sql, binds) = after(&terms, &[json!("a"), json!("b")])
             .unwrap()
             .render(Backend::Sqlite);
         assert_eq!(sql, "(\"name\", \"id\") > (?, ?)");
@@ -259,18 +253,14 @@ mod tests {
             term("name", false, true),
             term("id", false, false),
         ];
-        let (sql, _) = after(
-            &nullable,
-            &[json!("s"), Value::Null, json!("i")],
-            Backend::Sqlite,
-        )
-        .unwrap()
-        .render(Backend::Sqlite);
+        let (sql, _) = after(&nullable, &[json!("s"), Value::Null, json!("i")])
+            .unwrap()
+            .render(Backend::Sqlite);
         assert!(sql.starts_with("(\"status\") >= (?) AND "), "{sql}");
         assert!(sql.contains("\"name\" IS NOT NULL"), "{sql}");
         assert!(sql.contains("\"name\" IS NULL AND"), "{sql}");
         let desc = vec![term("name", true, true), term("id", true, false)];
-        let (sql, _) = after(&desc, &[json!("n"), json!("i")], Backend::Sqlite)
+        let (sql, _) = after(&desc, &[json!("n"), json!("i")])
             .unwrap()
             .render(Backend::Sqlite);
         assert!(sql.contains("\"name\" < ? OR \"name\" IS NULL"), "{sql}");

@@ -186,20 +186,13 @@ impl Writer<'_> {
         let sets = unique_sets(model);
         let mut first: Option<(usize, Error)> = None;
         for (fields, together) in sets {
-            if fields.is_empty() {
-                continue;
-            }
             let mut clash: Option<usize> = None;
             let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
             let mut keyed: Vec<(usize, Vec<SqlValue>)> = Vec::new();
             for (i, (row, _)) in rows.iter().enumerate() {
-                let values: Vec<Value> = fields
-                    .iter()
-                    .map(|f| row.get(&f.name).cloned().unwrap_or(Value::Null))
-                    .collect();
-                if values.iter().any(Value::is_null) {
+                let Some(values) = unique_key(row, &fields) else {
                     continue;
-                }
+                };
                 if !seen.insert(Value::Array(values.clone()).to_string()) {
                     clash = Some(clash.map_or(i, |c| c.min(i)));
                     continue;
@@ -214,7 +207,7 @@ impl Writer<'_> {
             }
             // Which of them the table holds already: a join with the items' values.
             let per_item = fields.len() + 1;
-            for chunk in keyed.chunks((10_000 / per_item).max(1)) {
+            for chunk in keyed.chunks(dynamic::rows_per_statement(per_item)) {
                 let mut sql = Sql::from("SELECT v.column1 AS count FROM (VALUES ");
                 for (n, (i, binds)) in chunk.iter().enumerate() {
                     sql.push(if n > 0 { ", (" } else { "(" });
@@ -268,7 +261,7 @@ impl Writer<'_> {
         cols.extend(fields.iter().map(|f| ident(&column(f))));
         cols.push(ident("created"));
         cols.push(ident("last_updated"));
-        for chunk in rows.chunks((10_000 / cols.len()).max(1)) {
+        for chunk in rows.chunks(dynamic::rows_per_statement(cols.len())) {
             let mut sql = Sql::from(format!(
                 "INSERT INTO {} ({}) VALUES ",
                 ident(&model.table()),
@@ -824,16 +817,9 @@ impl Writer<'_> {
         let mut errors = ValidationErrors::new();
         let sets = unique_sets(model);
         for (fields, together) in sets {
-            if fields.is_empty() {
+            let Some(values) = unique_key(row, &fields) else {
                 continue;
-            }
-            let values: Vec<Value> = fields
-                .iter()
-                .map(|f| row.get(&f.name).cloned().unwrap_or(Value::Null))
-                .collect();
-            if values.iter().any(Value::is_null) {
-                continue;
-            }
+            };
             let mut sql = Sql::from(format!(
                 "SELECT COUNT(*) AS count FROM {} WHERE ",
                 ident(&model.table())
@@ -888,9 +874,20 @@ fn unique_sets(model: &Model) -> Vec<(Vec<&FieldSchema>, bool)> {
         .collect();
     for set in &model.schema.unique_together {
         let fields: Vec<&FieldSchema> = set.iter().filter_map(|n| model.field(n)).collect();
-        sets.push((fields, true));
+        if !fields.is_empty() {
+            sets.push((fields, true));
+        }
     }
     sets
+}
+
+/// A row's values of a unique set; `None` when one is NULL (NULLs never clash).
+fn unique_key(row: &Row, fields: &[&FieldSchema]) -> Option<Vec<Value>> {
+    let values: Vec<Value> = fields
+        .iter()
+        .map(|f| row.get(&f.name).cloned().unwrap_or(Value::Null))
+        .collect();
+    (!values.iter().any(Value::is_null)).then_some(values)
 }
 
 /// Django's message for a clash on a unique field or set, and the key it goes under

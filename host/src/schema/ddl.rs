@@ -180,7 +180,7 @@ pub fn index_statements(model: &ModelSchema, backend: Backend) -> Vec<String> {
 
 /// The names of the plain foreign-key indexes earlier versions made (`<table>_<col>_idx`),
 /// which the list indexes replace.
-fn legacy_indexes(model: &ModelSchema) -> Vec<String> {
+pub fn legacy_indexes(model: &ModelSchema) -> Vec<String> {
     let table = model.table();
     model
         .fields
@@ -243,39 +243,28 @@ pub fn rebuild_sqlite(new: &ModelSchema, copy: &[(String, String)]) -> Vec<Strin
     out
 }
 
+/// The name in `CREATE [UNIQUE ]INDEX IF NOT EXISTS "name" …`.
+pub fn index_name_of(statement: &str) -> Option<&str> {
+    let start = statement.find('"')? + 1;
+    let end = statement[start..].find('"')? + start;
+    Some(&statement[start..end])
+}
+
+fn drop_index(name: &str) -> String {
+    format!("DROP INDEX IF EXISTS {}", ident(name))
+}
+
 /// The statements dropping the indexes of `old` that `new` no longer has (the ones it
 /// keeps stay; `index_statements(new)` then creates what is missing), and the ones
 /// earlier versions made.
 pub fn drop_changed_indexes(old: &ModelSchema, new: &ModelSchema, backend: Backend) -> Vec<String> {
-    let keep = drop_index_statements(new, backend);
-    drop_index_statements(old, backend)
-        .into_iter()
-        .filter(|stmt| {
-            !keep.contains(stmt)
-                || legacy_indexes(old)
-                    .iter()
-                    .any(|n| stmt.ends_with(&ident(n)))
-        })
-        .collect()
-}
-
-/// The statements dropping a model's own indexes (before they are recreated), and the
-/// ones earlier versions made.
-pub fn drop_index_statements(model: &ModelSchema, backend: Backend) -> Vec<String> {
-    let mut out: Vec<String> = index_statements(model, backend)
+    let keep = index_statements(new, backend);
+    let mut out: Vec<String> = index_statements(old, backend)
         .iter()
-        .filter_map(|stmt| {
-            // "CREATE [UNIQUE ]INDEX IF NOT EXISTS "name" ON …" → the quoted name.
-            let start = stmt.find('"')?;
-            let end = stmt[start + 1..].find('"')? + start + 1;
-            Some(format!("DROP INDEX IF EXISTS {}", &stmt[start..=end]))
-        })
+        .filter(|stmt| !keep.contains(stmt))
+        .filter_map(|stmt| index_name_of(stmt).map(drop_index))
         .collect();
-    out.extend(
-        legacy_indexes(model)
-            .iter()
-            .map(|name| format!("DROP INDEX IF EXISTS {}", ident(name))),
-    );
+    out.extend(legacy_indexes(old).iter().map(|name| drop_index(name)));
     out
 }
 
@@ -311,10 +300,16 @@ mod tests {
         assert!(indexes
             .iter()
             .any(|i| i.contains("(\"location_id\", \"name\")")));
-        // Each index dropped, and the foreign key index of earlier versions.
+        // Every index dropped when the new shape has none, and the foreign key index of
+        // earlier versions; none but that one when nothing changes.
+        let bare = ModelSchema::new("example_plugin", "examplemodel");
         assert_eq!(
-            drop_index_statements(&model(), Backend::Sqlite).len(),
+            drop_changed_indexes(&model(), &bare, Backend::Sqlite).len(),
             indexes.len() + 1
+        );
+        assert_eq!(
+            drop_changed_indexes(&model(), &model(), Backend::Sqlite),
+            ["DROP INDEX IF EXISTS \"example_plugin_examplemodel_location_id_idx\""]
         );
     }
 

@@ -116,11 +116,12 @@ pub fn trigram_indexes(model: &Model) -> Vec<(String, String)> {
     out
 }
 
-/// The name in `CREATE [UNIQUE ]INDEX IF NOT EXISTS "name" …`.
-fn statement_name(statement: &str) -> Option<&str> {
-    let start = statement.find('"')? + 1;
-    let end = statement[start..].find('"')? + start;
-    Some(&statement[start..end])
+/// The indexes a model's schema asks for (`ddl::index_statements`), by name.
+fn wanted(model: &Model, backend: Backend) -> Vec<(String, String)> {
+    ddl::index_statements(&model.schema, backend)
+        .into_iter()
+        .filter_map(|s| ddl::index_name_of(&s).map(|n| (n.to_string(), s.clone())))
+        .collect()
 }
 
 /// Creates the missing indexes and row counters of every model whose table exists.
@@ -139,10 +140,7 @@ pub fn ensure(db: &Database, registry: &Registry) -> Result<Report> {
         if !table_exists(&mut conn, &table)? {
             continue;
         }
-        let mut wanted: Vec<(String, String)> = ddl::index_statements(&model.schema, backend)
-            .into_iter()
-            .filter_map(|s| statement_name(&s).map(|n| (n.to_string(), s.clone())))
-            .collect();
+        let mut wanted = wanted(model, backend);
         if trigram == Some(true) {
             wanted.extend(trigram_indexes(model));
         }
@@ -153,12 +151,10 @@ pub fn ensure(db: &Database, registry: &Registry) -> Result<Report> {
             dynamic::execute(&mut conn, &Sql::from(statement))?;
             report.created.push(name);
         }
-        for statement in ddl::drop_index_statements(&model.schema, backend) {
-            // Only the foreign-key indexes of earlier versions are still to drop here.
-            if statement_name(&statement)
-                .is_some_and(|n| n.ends_with("_idx") && existing.contains(n))
-            {
-                dynamic::execute(&mut conn, &Sql::from(statement))?;
+        for name in ddl::legacy_indexes(&model.schema) {
+            if existing.contains(&name) {
+                let drop = format!("DROP INDEX IF EXISTS {}", ident(&name));
+                dynamic::execute(&mut conn, &Sql::from(drop))?;
             }
         }
         rowcount::ensure(&mut conn, &table)?;
@@ -184,13 +180,12 @@ pub fn missing(db: &Database, registry: &Registry) -> Result<Vec<String>> {
         if !table_exists(&mut conn, &model.table())? {
             continue;
         }
-        for statement in ddl::index_statements(&model.schema, backend) {
-            if let Some(name) = statement_name(&statement) {
-                if !existing.contains(name) {
-                    out.push(name.to_string());
-                }
-            }
-        }
+        out.extend(
+            wanted(model, backend)
+                .into_iter()
+                .map(|(name, _)| name)
+                .filter(|name| !existing.contains(name)),
+        );
     }
     Ok(out)
 }
