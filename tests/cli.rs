@@ -215,7 +215,7 @@ fn plugins_inspect_prints_the_manifest_of_a_library_file() {
         .run(&["plugins", "inspect", library.to_str().unwrap()])
         .success();
     let report: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
-    assert_eq!(report["abi_version"], "1.0.0");
+    assert_eq!(report["abi_version"], "1.1.0");
     let manifest = &report["manifest"];
     assert_eq!(manifest["name"], "example_plugin");
     assert_eq!(manifest["verbose_name"], "Example Plugin");
@@ -251,11 +251,64 @@ fn plugins_inspect_prints_the_manifest_of_a_library_file() {
     assert!(out.stderr.contains("not a loadable library"));
 }
 
+/// `plugins inspect` runs every check `check` runs on one library: the same one-line
+/// refusal, exit code 4, for libraries `check` and `migrate` refuse.
+#[test]
+fn plugins_inspect_refuses_what_check_refuses() {
+    let root = Root::new(Backend::Sqlite);
+    for (plugin, fragments) in [
+        (
+            "bad_models",
+            &[
+                "Plugin 'bad_models'",
+                "model bad_models.widget uses a reserved field name",
+                "a field named 'created'",
+            ][..],
+        ),
+        (
+            "future_plugin",
+            &["requires Nautobot minimum version 9.0.0", "found 1.1.0"][..],
+        ),
+        (
+            "template_escape_plugin",
+            &["template outside the plugin's namespace"][..],
+        ),
+        (
+            "panic_ready_plugin",
+            &[
+                "panicked while starting",
+                "the database of widgets is missing",
+            ][..],
+        ),
+    ] {
+        let library = support::paths::plugin_library(plugin);
+        let out = root.run(&["plugins", "inspect", library.to_str().unwrap()]);
+        assert_eq!(out.code, 4, "{plugin}: {}", out.stderr);
+        assert!(out.stdout.is_empty(), "{plugin}: {}", out.stdout);
+        let lines = out.stderr_lines();
+        assert_eq!(lines.len(), 1, "{plugin}: {}", out.stderr);
+        for fragment in fragments {
+            assert!(
+                lines[0].contains(fragment),
+                "{plugin}: {fragment:?} in {}",
+                lines[0]
+            );
+        }
+    }
+    // A plugin whose models refer to its dependency's models passes on its own.
+    let library = support::paths::plugin_library("model_dependent");
+    let out = root
+        .run(&["plugins", "inspect", library.to_str().unwrap()])
+        .success();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(report["checks"], "passed");
+}
+
 #[test]
 fn version_and_usage_errors() {
     let root = Root::new(Backend::Sqlite);
     let out = root.run(&["--version"]).success();
-    assert_eq!(out.stdout.trim(), "nautobot-server 1.0.0");
+    assert_eq!(out.stdout.trim(), "nautobot-server 1.1.0");
     let out = root.run(&["frobnicate"]);
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("unrecognized subcommand 'frobnicate'"));

@@ -20,6 +20,7 @@ both_backends!(
     plugins_use_the_model_layer_through_host_services,
     the_database_built_json_matches_the_full_serializer,
     statuses_and_roles_apply_only_to_their_content_types,
+    validators_read_the_database_but_may_not_write,
 );
 
 fn start(backend: Backend, plugins: &[&str], settings: &[(&str, &str)]) -> (Root, Server) {
@@ -544,6 +545,82 @@ fn a_failing_or_panicking_validator_rejects_the_write(backend: Backend) {
     assert!(server
         .log()
         .contains("data_misbehaving validator panicked on purpose"));
+}
+
+/// Since ABI 1.1 validators read the database: inside the write's transaction, with the
+/// permissions of the user making it. They may not write.
+fn validators_read_the_database_but_may_not_write(backend: Backend) {
+    let (root, server) = start(backend, &["data_misbehaving"], &[]);
+    let client = api(&server);
+    location(&client, "fine");
+    let lt = client.get("/api/dcim/location-types/?name=Site").json()["results"][0]["id"].clone();
+    let create = |client: &Client, name: &str| {
+        client.send_json(
+            "POST",
+            "/api/dcim/locations/",
+            &json!({"name": name, "location_type": lt, "status": "Active"}),
+        )
+    };
+    assert_eq!(create(&client, "twin of fine").status, 201);
+    let res = create(&client, "twin of nowhere");
+    assert_eq!(res.status, 400);
+    assert_eq!(
+        res.json(),
+        json!({"name": ["There is no location named 'nowhere'."]})
+    );
+    let res = create(&client, "write please");
+    assert_eq!(res.status, 400);
+    assert_eq!(
+        res.json(),
+        json!({"name": ["HostServices::create is not allowed in a validator: validators may read (query, get) but not write"]})
+    );
+    assert_eq!(
+        client
+            .get("/api/dcim/manufacturers/?name=from%20a%20validator")
+            .json()["count"],
+        0
+    );
+    // Updates are validated the same way.
+    let fine = client.get("/api/dcim/locations/?name=fine").json()["results"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = client.send_json(
+        "PATCH",
+        &format!("/api/dcim/locations/{fine}/"),
+        &json!({"name": "twin of nowhere"}),
+    );
+    assert_eq!(res.status, 400, "{}", res.body);
+    let res = client.send_json(
+        "PATCH",
+        &format!("/api/dcim/locations/{fine}/"),
+        &json!({"name": "twin of twin of fine"}),
+    );
+    assert_eq!(res.status, 200, "{}", res.body);
+    // A user who may add locations but not view them: the validator's read is refused
+    // with the user's permissions, and so is the write.
+    root.run(&[
+        "createuser",
+        "--username",
+        "adder",
+        "--password",
+        "adder-pw",
+        "--permission",
+        "dcim.add_location",
+        "--token",
+        "5555555555555555555555555555555555555555",
+    ])
+    .success();
+    let adder = server
+        .client()
+        .with_token("5555555555555555555555555555555555555555");
+    let res = create(&adder, "twin of fine");
+    assert_eq!(res.status, 400, "{}", res.body);
+    assert_eq!(
+        res.json(),
+        json!({"name": ["the user may not view locations"]})
+    );
+    assert_eq!(create(&adder, "plain").status, 201);
 }
 
 fn plugins_use_the_model_layer_through_host_services(backend: Backend) {

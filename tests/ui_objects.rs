@@ -568,11 +568,46 @@ fn a_failing_template_extension_costs_only_its_slot(backend: Backend) {
     assert!(res
         .body
         .contains("The plugin &#x27;data_misbehaving&#x27; failed while handling this request."));
+    // A validator that reads the database: its message lands on the field.
+    let res = admin.post_form(
+        "/dcim/locations/add/",
+        &[
+            ("csrfmiddlewaretoken", &token),
+            ("location_type", &location_type),
+            ("status", "Active"),
+            ("name", "twin of nowhere"),
+        ],
+    );
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert!(res
+        .body
+        .contains("There is no location named &#x27;nowhere&#x27;."));
     // The list and the server are fine too.
     let list = admin.get("/dcim/locations/");
     assert_eq!(rows(&list), 1);
     assert!(list.body.contains("id=\"example-plugin-list-buttons\""));
     assert_eq!(server.client().get("/health/").status, 200);
+
+    // Banners: shown on the pages they name, in their colour; a handler may decline
+    // (the location list), and one that panics costs only itself, on every page.
+    assert_eq!(
+        detail
+            .body
+            .matches("id=\"data-misbehaving-banner\"")
+            .count(),
+        1
+    );
+    assert!(detail.body.contains(
+        "<div class=\"alert alert-warning plugin-banner\" data-plugin=\"data_misbehaving\">"
+    ));
+    assert!(!list.body.contains("data-misbehaving-banner"));
+    let home = admin.get("/");
+    assert_eq!(home.status, 200);
+    assert!(!home.body.contains("data-misbehaving-banner"));
+    assert!(!home.body.contains("plugin-banner"));
+    assert!(server
+        .log()
+        .contains("data_misbehaving banner panicked on purpose"));
 }
 
 fn permissions_hide_buttons_and_refuse_pages(backend: Backend) {

@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod objects;
 pub mod plugins;
 pub mod sample;
+pub mod scaffold;
 pub mod schema;
 pub mod staticfiles;
 pub mod ui;

@@ -12,7 +12,10 @@ use serde::{de::DeserializeOwned, Serialize};
 use serde_json::{Map, Value};
 
 use crate::{
-    data::{DetailTab, TemplateContent, TemplateContentRequest, ValidationRequest},
+    data::{
+        Banner, BannerRequest, DetailTab, TemplateContent, TemplateContentRequest,
+        ValidationRequest,
+    },
     error::PluginError,
     host::Host,
     http::{
@@ -21,8 +24,8 @@ use crate::{
     jobs::{JobDef, JobRequest},
     kinds,
     manifest::{
-        Dependency, MiddlewareDef, PluginManifest, StaticFile, TemplateExtensionDef, TemplateFile,
-        ValidatorDef, ViewDef,
+        BannerDef, Dependency, MiddlewareDef, PluginManifest, StaticFile, TemplateExtensionDef,
+        TemplateFile, ValidatorDef, ViewDef,
     },
     nav::NavMenuTab,
     schema::{Migration, ModelSchema},
@@ -168,6 +171,8 @@ pub struct TemplateExtension {
     name: String,
     model: String,
     slots: Vec<(String, RawHandler)>,
+    stylesheets: Vec<String>,
+    scripts: Vec<String>,
 }
 
 impl TemplateExtension {
@@ -177,7 +182,24 @@ impl TemplateExtension {
             name: name.into(),
             model: model.into(),
             slots: Vec::new(),
+            stylesheets: Vec::new(),
+            scripts: Vec::new(),
         }
+    }
+
+    /// Links one of the plugin's static files (`"<plugin name>/panel.css"`, shipped with
+    /// [`PluginBuilder::static_file`]) as a stylesheet in the `<head>` of every page this
+    /// extension fills, core pages included. Since 1.1.
+    pub fn stylesheet(mut self, path: impl Into<String>) -> Self {
+        self.stylesheets.push(path.into());
+        self
+    }
+
+    /// Loads one of the plugin's static files (`"<plugin name>/panel.js"`) as a deferred
+    /// script in the `<head>` of every page this extension fills. Since 1.1.
+    pub fn script(mut self, path: impl Into<String>) -> Self {
+        self.scripts.push(path.into());
+        self
     }
 
     /// Fills `slot` (`left_page`, `right_page`, `full_width_page`, `buttons` on detail
@@ -409,8 +431,11 @@ impl PluginBuilder {
         self
     }
 
-    /// Registers a custom validator for `model` (`"dcim.location"`, or one of the
-    /// plugin's own), called before every create and update; an error rejects the write.
+    /// Registers a custom validator for `model` (`"dcim.location"`, one of the plugin's
+    /// own, or [`ALL_MODELS`](crate::ALL_MODELS) for every model), called before every
+    /// create and update inside the write's transaction; an error rejects the write.
+    /// It may read the database with [`Host::query`]/[`Host::get`] (see
+    /// [`ValidatorDef`]).
     pub fn validator<F>(
         mut self,
         model: impl Into<String>,
@@ -435,7 +460,13 @@ impl PluginBuilder {
 
     /// Adds content to the pages of a model.
     pub fn template_extension(mut self, extension: TemplateExtension) -> Self {
-        let TemplateExtension { name, model, slots } = extension;
+        let TemplateExtension {
+            name,
+            model,
+            slots,
+            stylesheets,
+            scripts,
+        } = extension;
         let mut names = Vec::with_capacity(slots.len());
         for (slot, handler) in slots {
             self.handlers.insert(
@@ -453,7 +484,40 @@ impl PluginBuilder {
                 name,
                 model,
                 slots: names,
+                stylesheets,
+                scripts,
             });
+        self
+    }
+
+    /// Shows a banner at the top of pages (Nautobot's `banner`), since 1.1: `handler` is
+    /// called for each page whose path starts with one of `paths` (every page when
+    /// `paths` is empty) and answers a [`Banner`] or `None`.
+    ///
+    /// ```
+    /// use nautobot_plugin_abi::{prelude::*, Banner, BannerRequest};
+    ///
+    /// fn maintenance(ctx: &Context<'_>, _req: BannerRequest) -> Result<Option<Banner>, PluginError> {
+    ///     Ok(ctx
+    ///         .setting::<String>("maintenance")
+    ///         .map(|when| Banner::new("warning", format!("Maintenance window: {when}"))))
+    /// }
+    /// # let _ = PluginBuilder::new("my_plugin").banner("maintenance", &["/dcim/"], maintenance);
+    /// ```
+    pub fn banner<F>(mut self, name: impl Into<String>, paths: &[&str], handler: F) -> Self
+    where
+        F: Fn(&Context<'_>, BannerRequest) -> Result<Option<Banner>, PluginError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let name = name.into();
+        self.handlers
+            .insert((kinds::BANNER.to_string(), name.clone()), typed(handler));
+        self.manifest.banners.push(BannerDef {
+            name,
+            paths: paths.iter().map(|p| p.to_string()).collect(),
+        });
         self
     }
 

@@ -55,6 +55,37 @@ pub struct TemplateContent {
     pub html: String,
 }
 
+/// What a banner handler is asked (kind `banner`): which page is being shown, to whom.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BannerRequest {
+    /// The page's path (`/dcim/devices/…`).
+    pub path: String,
+    /// The user viewing the page, if logged in.
+    pub user: Option<User>,
+}
+
+/// A banner shown at the top of a page (Nautobot's `Banner`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Banner {
+    /// The HTML, inserted as it is (render it with `Host::render`, which escapes).
+    pub content: String,
+    /// Its colour: `info` (the default when empty), `success`, `warning` or `danger`.
+    pub class: String,
+}
+
+impl Banner {
+    /// A banner of `class` (`info`, `success`, `warning`, `danger`) showing `content`
+    /// (HTML).
+    pub fn new(class: impl Into<String>, content: impl Into<String>) -> Self {
+        Banner {
+            content: content.into(),
+            class: class.into(),
+        }
+    }
+}
+
 /// A tab a plugin adds to an object's detail page.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -66,10 +97,25 @@ pub struct DetailTab {
 }
 
 /// A list query for [`Host::query`](crate::Host::query).
+///
+/// ```
+/// use nautobot_plugin_abi::{Query, serde_json::json};
+///
+/// let q = Query::new()
+///     .filter("location", "ams01")            // a foreign key by name or id
+///     .filter("status", json!(["Active", "Planned"])) // a list: any of them
+///     .filter("name__ic", "leaf")             // lookups as in the REST API
+///     .sort("-name")
+///     .limit(100);
+/// assert_eq!(q.filters["name__ic"], "leaf");
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Query {
-    /// Filters as the REST API takes them (`{"name__ic": ["core"], "status": ["Active"]}`).
+    /// Filters as the REST API takes them, by field name with an optional lookup
+    /// (`name`, `name__ic`, `location`, `status`, `tag` …): each value is a JSON string,
+    /// number, boolean or `null` (`"null"` for `isnull`-like matches), or an array of them
+    /// meaning any of them (`{"status": ["Active", "Planned"]}`).
     pub filters: Map<String, Value>,
     /// Sort fields (`-name` for descending).
     pub sort: Vec<String>,
@@ -79,7 +125,42 @@ pub struct Query {
     pub offset: Option<u64>,
 }
 
+impl Query {
+    /// An empty query: the first 50 objects in the model's default ordering.
+    pub fn new() -> Self {
+        Query::default()
+    }
+
+    /// Adds a filter (`field` or `field__lookup`) with a value or an array of values.
+    pub fn filter(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.filters.insert(field.into(), value.into());
+        self
+    }
+
+    /// Adds a sort field (`-name` for descending).
+    pub fn sort(mut self, field: impl Into<String>) -> Self {
+        self.sort.push(field.into());
+        self
+    }
+
+    /// Returns at most `limit` objects (at most 1000).
+    pub fn limit(mut self, limit: u64) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// Skips the first `offset` objects.
+    pub fn offset(mut self, offset: u64) -> Self {
+        self.offset = Some(offset);
+        self
+    }
+}
+
 /// A page of objects, as [`Host::query`](crate::Host::query) answers.
+///
+/// Each result is the object as the REST API represents it at depth 0: a JSON object
+/// with `id`, `url`, `display`, every field by name, foreign keys as
+/// `{"id", "object_type", "url"}` references, dates and times as strings.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Page {

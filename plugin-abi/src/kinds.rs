@@ -22,5 +22,6 @@ pub const VALIDATE: &str = "validate";
 pub const TEMPLATE_CONTENT: &str = "template_content";
 /// A job run (jobs).
 pub const JOB: &str = "job";
-/// A banner shown on every page.
+/// A banner at the top of pages (since 1.1): [`BannerRequest`](crate::BannerRequest) in,
+/// an optional [`Banner`](crate::Banner) out.
 pub const BANNER: &str = "banner";

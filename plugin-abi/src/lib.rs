@@ -64,7 +64,8 @@ pub mod schema;
 
 pub use builder::{Context, Middleware, PluginBuilder, TemplateExtension, View};
 pub use data::{
-    DetailTab, Page, Query, TemplateContent, TemplateContentRequest, ValidationRequest,
+    Banner, BannerRequest, DetailTab, Page, Query, TemplateContent, TemplateContentRequest,
+    ValidationRequest,
 };
 pub use error::PluginError;
 pub use ffi::{
@@ -78,8 +79,8 @@ pub use http::{
 };
 pub use jobs::{JobDef, JobRequest, JobVar, VarKind};
 pub use manifest::{
-    Dependency, MiddlewareDef, PluginManifest, StaticFile, TemplateExtensionDef, TemplateFile,
-    ValidatorDef, ViewDef,
+    BannerDef, Dependency, MiddlewareDef, PluginManifest, StaticFile, TemplateExtensionDef,
+    TemplateFile, ValidatorDef, ViewDef, ALL_MODELS,
 };
 pub use nav::{NavMenuButton, NavMenuGroup, NavMenuItem, NavMenuTab};
 pub use schema::{Choice, FieldKind, FieldSchema, Migration, ModelSchema, OnDelete, Operation};
@@ -94,11 +95,12 @@ pub mod __private {
 /// Everything a plugin author needs, in one import.
 pub mod prelude {
     pub use crate::{
-        export_plugin, Context, DetailTab, FieldKind, FieldSchema, Host, JobDef, JobRequest,
-        JobVar, LogLevel, Middleware, MiddlewareAction, MiddlewareRequest, MiddlewareResponse,
-        Migration, ModelSchema, NavMenuButton, NavMenuGroup, NavMenuItem, NavMenuTab, OnDelete,
-        Operation, Page, PluginBuilder, PluginError, Query, Request, Response, ResponseChanges,
-        TemplateContentRequest, TemplateExtension, User, ValidationRequest, VarKind, View,
+        export_plugin, Banner, BannerRequest, Context, DetailTab, FieldKind, FieldSchema, Host,
+        JobDef, JobRequest, JobVar, LogLevel, Middleware, MiddlewareAction, MiddlewareRequest,
+        MiddlewareResponse, Migration, ModelSchema, NavMenuButton, NavMenuGroup, NavMenuItem,
+        NavMenuTab, OnDelete, Operation, Page, PluginBuilder, PluginError, Query, Request,
+        Response, ResponseChanges, TemplateContentRequest, TemplateExtension, User,
+        ValidationRequest, VarKind, View, ALL_MODELS,
     };
     pub use serde_json::json;
 }

@@ -56,6 +56,8 @@ pub struct PluginManifest {
     pub api_views: Vec<ViewDef>,
     /// Content the plugin adds to the detail and list pages of models.
     pub template_extensions: Vec<TemplateExtensionDef>,
+    /// Banners the plugin shows at the top of pages (kind `banner`). Since 1.1.
+    pub banners: Vec<BannerDef>,
     /// Navigation menu tabs, groups, items and buttons the plugin adds.
     pub menu_items: Vec<NavMenuTab>,
     /// Middleware hooks, run in the order declared on every request and response.
@@ -101,14 +103,24 @@ impl PluginManifest {
 
 /// A custom validator: called (kind `validate`) before every create and update of
 /// objects of `model`, from the UI, the API, jobs and plugins, inside the transaction.
+///
+/// Since 1.1 a validator may read the database through [`Host::query`](crate::Host::query)
+/// and [`Host::get`](crate::Host::get): on the connection and inside the transaction of
+/// the write it validates, with the permissions of the user making it (the plugin's own
+/// models are always readable to its validators). Writes from a validator are refused.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ValidatorDef {
     /// The handler name.
     pub name: String,
-    /// The model validated, `app_label.name` (`dcim.location`).
+    /// The model validated, `app_label.name` (`dcim.location`), or [`ALL_MODELS`] (`"*"`,
+    /// since 1.1) for every model of the core and of every plugin.
     pub model: String,
 }
+
+/// [`ValidatorDef::model`] for a validator of every model (since 1.1); the request's
+/// [`model`](crate::ValidationRequest::model) says which one is written.
+pub const ALL_MODELS: &str = "*";
 
 /// Content a plugin adds to the pages of a model (kind `template_content`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -121,6 +133,33 @@ pub struct TemplateExtensionDef {
     /// The slots it fills: `left_page`, `right_page`, `full_width_page`, `buttons`
     /// (detail pages), `list_buttons` (list pages), `detail_tabs`.
     pub slots: Vec<String>,
+    /// Stylesheets among the plugin's static files (`<plugin name>/…css`) linked in the
+    /// `<head>` of every page the extension fills, core pages included. Since 1.1.
+    pub stylesheets: Vec<String>,
+    /// Scripts among the plugin's static files (`<plugin name>/…js`) loaded (deferred)
+    /// in the `<head>` of every page the extension fills. Since 1.1.
+    pub scripts: Vec<String>,
+}
+
+/// A banner a plugin shows at the top of pages (Nautobot's `banner`), since 1.1.
+///
+/// Its handler (kind `banner`) receives a [`BannerRequest`](crate::BannerRequest) for
+/// each page and answers a [`Banner`](crate::Banner) or nothing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BannerDef {
+    /// The handler name.
+    pub name: String,
+    /// Path prefixes of the pages it may show on (`"/dcim/devices/"`); empty for every
+    /// page. The handler is not called elsewhere.
+    pub paths: Vec<String>,
+}
+
+impl BannerDef {
+    /// Whether the banner may show on the page at `path`.
+    pub fn applies_to(&self, path: &str) -> bool {
+        self.paths.is_empty() || self.paths.iter().any(|p| path.starts_with(p.as_str()))
+    }
 }
 
 /// Another plugin this plugin requires.

@@ -23,8 +23,13 @@ pub struct ModelSchema {
     /// Human-readable singular name ("example model").
     pub verbose_name: String,
     /// Human-readable plural name ("example models"); its slug is the URL segment
-    /// (`example-models`).
+    /// (`example-models`) unless [`url_segment`](Self::url_segment) is set.
     pub verbose_name_plural: String,
+    /// The URL segment of the model's pages and REST endpoint (`regex-rules`), when it
+    /// should not be the slug of `verbose_name_plural`: `[a-z0-9-]+`, unique among the
+    /// app's models. Empty for the default. Since 1.1.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub url_segment: String,
     /// What the model is for, shown in the API schema.
     pub description: String,
     /// The fields, in display order (`id`, `created`, `last_updated` are implicit).
@@ -59,6 +64,13 @@ impl ModelSchema {
     pub fn verbose_names(mut self, singular: impl Into<String>, plural: impl Into<String>) -> Self {
         self.verbose_name = singular.into();
         self.verbose_name_plural = plural.into();
+        self
+    }
+
+    /// Serves the model's pages and REST endpoint under `segment` (`"regex-rules"`)
+    /// instead of the slug of its plural verbose name. Since 1.1.
+    pub fn url_segment(mut self, segment: impl Into<String>) -> Self {
+        self.url_segment = segment.into();
         self
     }
 
@@ -131,9 +143,14 @@ impl ModelSchema {
         format!("{}_{}", self.app_label, self.name)
     }
 
-    /// The URL segment of the model's list (`location-types`).
+    /// The URL segment of the model's list (`location-types`): `url_segment` if set,
+    /// else the slug of the plural verbose name.
     pub fn url_plural(&self) -> String {
-        slugify(&self.verbose_name_plural)
+        if self.url_segment.is_empty() {
+            slugify(&self.verbose_name_plural)
+        } else {
+            self.url_segment.clone()
+        }
     }
 
     /// The field named `name`.

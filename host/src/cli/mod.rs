@@ -171,6 +171,18 @@ enum PluginsCommand {
         #[arg(long)]
         full: bool,
     },
+    /// Write a new plugin crate that builds, loads and tests as it is.
+    New {
+        /// The plugin's name ([a-z][a-z0-9_]*); also the crate's and folder's name.
+        name: String,
+        /// Create it in DIR/NAME (default: the current directory).
+        #[arg(long, value_name = "DIR")]
+        path: Option<PathBuf>,
+        /// Depend on the nautobot-plugin-abi crate in DIR (and on the test kit in
+        /// DIR/../plugin-test) instead of the checkout this server was built from.
+        #[arg(long, value_name = "DIR")]
+        abi_path: Option<PathBuf>,
+    },
 }
 
 /// Runs the command line and returns the process exit code.
@@ -205,6 +217,14 @@ fn run(cli: Cli) -> Result<()> {
             init_logging("warn");
             plugins::inspect(&file, full)
         }
+        Command::Plugins {
+            command:
+                PluginsCommand::New {
+                    name,
+                    path,
+                    abi_path,
+                },
+        } => plugins::new(&name, path.as_deref(), abi_path.as_deref()),
         command => {
             let settings = Settings::load(&locator)?;
             init_logging(&settings.log_level);
@@ -268,7 +288,7 @@ fn run(cli: Cli) -> Result<()> {
                 } => jobs::runjob(settings, &job, &data, local, dryrun, &username),
                 Command::Init { .. }
                 | Command::Plugins {
-                    command: PluginsCommand::Inspect { .. },
+                    command: PluginsCommand::Inspect { .. } | PluginsCommand::New { .. },
                 } => unreachable!("handled above"),
             }
         }

@@ -1,4 +1,4 @@
-//! `check`, `plugins list` and `plugins inspect`.
+//! `check`, `plugins list`, `plugins inspect` and `plugins new`.
 
 use std::path::Path;
 
@@ -47,7 +47,8 @@ pub fn list(settings: &Settings) -> Result<()> {
     Ok(())
 }
 
-/// Prints the ABI version and manifest of a library file as JSON.
+/// Runs every load check that needs no other plugin on a library file (as `check`
+/// would), then prints its ABI version and manifest as JSON.
 pub fn inspect(file: &Path, full: bool) -> Result<()> {
     let stem = file
         .file_stem()
@@ -57,15 +58,16 @@ pub fn inspect(file: &Path, full: bool) -> Result<()> {
         .strip_prefix(std::env::consts::DLL_PREFIX)
         .unwrap_or(stem)
         .to_string();
-    let library = plugins::open(&name, file)?;
+    let (manifest_json, abi) = plugins::check_library(&name, file, &host_version())?;
     let mut manifest: Value =
-        serde_json::from_str(&library.manifest_json).map_err(|e| Error::Internal(e.to_string()))?;
+        serde_json::from_str(&manifest_json).map_err(|e| Error::Internal(e.to_string()))?;
     if !full {
         summarise(&mut manifest);
     }
     let out = json!({
         "file": file.display().to_string(),
-        "abi_version": format!("{}.{}.{}", library.abi.major, library.abi.minor, library.abi.patch),
+        "abi_version": format!("{}.{}.{}", abi.major, abi.minor, abi.patch),
+        "checks": "passed",
         "manifest": manifest,
     });
     super::out(serde_json::to_string_pretty(&out).map_err(|e| Error::Internal(e.to_string()))?)
@@ -92,4 +94,30 @@ fn summarise(manifest: &mut Value) {
             }
         }
     }
+}
+
+/// `plugins new`: writes a new plugin crate (see `crate::scaffold`) and says what next.
+pub fn new(name: &str, path: Option<&Path>, abi_path: Option<&Path>) -> Result<()> {
+    let parent = match path {
+        Some(p) => p.to_path_buf(),
+        None => std::env::current_dir().map_err(|e| Error::io(".", e))?,
+    };
+    let created = crate::scaffold::create(name, &parent, abi_path)?;
+    let dir = created.dir.display();
+    super::out(format!("Created plugin crate {name} in {dir}:"))?;
+    for file in &created.files {
+        super::out(format!("  {}", file.display()))?;
+    }
+    super::out(format!(
+        "Dependencies: {}.",
+        created.dependencies.description
+    ))?;
+    let server = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "/path/to/nautobot-server".to_string());
+    super::out(format!(
+        "\nNext:\n  cd {dir}\n  cargo build                  # → target/debug/lib{name}.so\n  \
+         NAUTOBOT_SERVER_BIN={server} cargo test\n  \
+         cargo build --release        # → target/release/lib{name}.so, to install as README.md says"
+    ))
 }

@@ -50,15 +50,24 @@ impl Actor {
 /// What the model layer asks of the plugins while it writes.
 pub trait Hooks {
     /// Runs every custom validator registered for `request.model`; an error rejects the
-    /// write.
-    fn validate(&self, request: &ValidationRequest) -> Result<()>;
+    /// write. `conn` is the write's connection, inside its transaction: validators read
+    /// through it.
+    fn validate(
+        &self,
+        conn: &mut crate::db::DbConnection,
+        request: &ValidationRequest,
+    ) -> Result<()>;
 }
 
 /// Hooks that do nothing (no plugins loaded).
 pub struct NoHooks;
 
 impl Hooks for NoHooks {
-    fn validate(&self, _request: &ValidationRequest) -> Result<()> {
+    fn validate(
+        &self,
+        _conn: &mut crate::db::DbConnection,
+        _request: &ValidationRequest,
+    ) -> Result<()> {
         Ok(())
     }
 }

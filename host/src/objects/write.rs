@@ -79,7 +79,7 @@ impl Writer<'_> {
         row.insert("id".into(), Value::String(id.clone()));
         self.check_content_types(conn, model, &row)?;
         self.check_unique(conn, model, &row, None)?;
-        self.validate(model, "create", &row, None)?;
+        self.validate(conn, model, "create", &row, None)?;
         let now = values::now();
         let backend = dynamic::backend_of(conn);
         let mut cols = vec![ident("id")];
@@ -164,7 +164,7 @@ impl Writer<'_> {
         }
         // Validators, in order, of the items before any failure.
         for (i, (row, _)) in cleaned.iter().enumerate() {
-            if let Err(e) = self.validate(model, "create", row, None) {
+            if let Err(e) = self.validate(conn, model, "create", row, None) {
                 return Err((i, e));
             }
         }
@@ -342,7 +342,7 @@ impl Writer<'_> {
         let (row, tags) = self.clean(conn, model, input, Some(&original), partial)?;
         self.check_content_types(conn, model, &row)?;
         self.check_unique(conn, model, &row, Some(id))?;
-        self.validate(model, "update", &row, Some(&original))?;
+        self.validate(conn, model, "update", &row, Some(&original))?;
         let backend = dynamic::backend_of(conn);
         let mut sql = Sql::from(format!("UPDATE {} SET ", ident(&model.table())));
         for field in model.stored_fields() {
@@ -850,18 +850,22 @@ impl Writer<'_> {
 
     fn validate(
         &self,
+        conn: &mut DbConnection,
         model: &Model,
         action: &str,
         row: &Row,
         original: Option<&Row>,
     ) -> Result<()> {
-        self.hooks.validate(&ValidationRequest {
-            model: model.label(),
-            action: action.to_string(),
-            data: row.clone(),
-            original: original.cloned(),
-            user: self.actor.user.clone(),
-        })
+        self.hooks.validate(
+            conn,
+            &ValidationRequest {
+                model: model.label(),
+                action: action.to_string(),
+                data: row.clone(),
+                original: original.cloned(),
+                user: self.actor.user.clone(),
+            },
+        )
     }
 }
 

@@ -212,6 +212,40 @@ pub fn check_manifest(
         }
     }
 
+    // Head assets of template content must be the plugin's own static files.
+    for ext in &m.template_extensions {
+        for asset in ext.stylesheets.iter().chain(&ext.scripts) {
+            if !m.static_files.iter().any(|f| &f.path == asset) {
+                return fail(
+                    &format!(
+                        "template extension '{}' links a file it does not ship",
+                        ext.name
+                    ),
+                    "one of the plugin's static files (PluginBuilder::static_file)",
+                    format!("'{asset}'"),
+                );
+            }
+        }
+    }
+
+    let mut names = HashSet::new();
+    for banner in &m.banners {
+        if banner.name.is_empty() || !names.insert(banner.name.as_str()) {
+            return fail(
+                "invalid banner name",
+                "unique, non-empty banner names",
+                format!("'{}'", banner.name),
+            );
+        }
+        if let Some(path) = banner.paths.iter().find(|p| !p.starts_with('/')) {
+            return fail(
+                &format!("banner '{}' has an invalid path", banner.name),
+                "path prefixes starting with '/' (\"/dcim/devices/\")",
+                format!("'{path}'"),
+            );
+        }
+    }
+
     for dep in &m.dependencies {
         if !is_valid_plugin_name(&dep.name) {
             return fail(
@@ -529,6 +563,40 @@ mod tests {
         assert!(check(&m)
             .unwrap_err()
             .contains("static file outside the plugin's namespace"));
+    }
+
+    #[test]
+    fn head_assets_must_be_shipped_and_banner_paths_absolute() {
+        let mut m = manifest();
+        m.template_extensions
+            .push(nautobot_plugin_abi::TemplateExtensionDef {
+                name: "panel".into(),
+                model: "dcim.device".into(),
+                slots: vec!["right_page".into()],
+                stylesheets: vec!["demo/panel.css".into()],
+                scripts: vec![],
+            });
+        assert_eq!(
+            check(&m).unwrap_err(),
+            "Plugin 'demo' (/p/libdemo.so): template extension 'panel' links a file it does not ship: expected one of the plugin's static files (PluginBuilder::static_file), found 'demo/panel.css'"
+        );
+        m.static_files.push(StaticFile {
+            path: "demo/panel.css".into(),
+            content_base64: String::new(),
+        });
+        assert_eq!(check(&m), Ok(()));
+
+        m.banners.push(nautobot_plugin_abi::BannerDef {
+            name: "notice".into(),
+            paths: vec!["dcim/".into()],
+        });
+        assert!(check(&m).unwrap_err().contains(
+            "banner 'notice' has an invalid path: expected path prefixes starting with '/'"
+        ));
+        m.banners[0].paths = vec!["/dcim/".into()];
+        assert_eq!(check(&m), Ok(()));
+        m.banners.push(m.banners[0].clone());
+        assert!(check(&m).unwrap_err().contains("invalid banner name"));
     }
 
     #[test]

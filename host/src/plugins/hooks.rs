@@ -1,14 +1,14 @@
 //! The plugins' hooks on data: custom validators, called by the model layer before every
 //! create and update, from every entry point.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Mutex};
 
-use nautobot_plugin_abi::{kinds, PluginError, ValidationRequest};
+use nautobot_plugin_abi::{kinds, PluginError, ValidationRequest, ALL_MODELS};
 
-use super::{CallServices, PluginRegistry};
+use super::{CallServices, DataAccess, PluginRegistry};
 use crate::{
     auth::Identity,
-    db::Database,
+    db::{Database, DbConnection},
     error::{Error, Result, ValidationErrors},
     objects::Hooks,
     ui::templates::Templates,
@@ -24,17 +24,22 @@ pub struct PluginHooks<'a> {
     pub db: Option<&'a Database>,
     /// Who is acting.
     pub identity: Option<&'a Identity>,
+    /// The models and settings the validators' database reads need (without them, the
+    /// reads answer UNSUPPORTED).
+    pub data: Option<DataAccess<'a>>,
 }
 
 impl Hooks for PluginHooks<'_> {
-    fn validate(&self, request: &ValidationRequest) -> Result<()> {
+    fn validate(&self, conn: &mut DbConnection, request: &ValidationRequest) -> Result<()> {
         let mut payload: Option<String> = None;
+        // The validators read on the write's own connection, inside its transaction.
+        let conn = Mutex::new(conn);
         for plugin in self.registry.iter() {
             for def in plugin
                 .manifest
                 .validators
                 .iter()
-                .filter(|v| v.model == request.model)
+                .filter(|v| v.model == request.model || v.model == ALL_MODELS)
             {
                 let body = match &payload {
                     Some(p) => p,
@@ -43,13 +48,17 @@ impl Hooks for PluginHooks<'_> {
                             .map_err(|e| Error::Internal(e.to_string()))?,
                     ),
                 };
-                let services = CallServices::new(
+                let mut services = CallServices::new(
                     plugin.name(),
                     &plugin.config,
                     self.templates,
                     self.identity,
                     self.db,
-                );
+                )
+                .validating(&conn);
+                if let Some(data) = self.data {
+                    services = services.with_data(data);
+                }
                 if let Err(err) = plugin.call(kinds::VALIDATE, &def.name, body, &services) {
                     return Err(validation_error(err));
                 }

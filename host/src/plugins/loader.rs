@@ -100,6 +100,33 @@ pub fn discover(settings: &Settings, host: &Version) -> Result<Vec<Discovered>, 
     Ok(discovered)
 }
 
+/// Opens the library at `path` (plugin `name`, its file stem) and runs on it every
+/// check start-up runs that needs no other plugin and no configuration: the ABI, the
+/// manifest, the host version bounds, the models and migrations (models of declared
+/// dependencies are taken on trust), the templates, and instantiating it with its
+/// default settings. What only the whole `PLUGINS` list can tell (dependencies present
+/// and of the right version, base URLs unique, required settings given) is left to
+/// `check`. Answers the manifest as the library returned it and the ABI version.
+pub fn check_library(
+    name: &str,
+    path: &std::path::Path,
+    host: &Version,
+) -> Result<(String, nautobot_plugin_abi::AbiVersion), crate::error::Error> {
+    let library = open(name, path)?;
+    let answer = (library.manifest_json.clone(), library.abi);
+    check_manifest(name, path, &library.manifest, host)?;
+    crate::schema::checks::check_plugin_alone(
+        &library.manifest,
+        path,
+        &crate::schema::catalog::core_labels()?,
+    )?;
+    let config = library.manifest.default_settings.clone();
+    let discovered = vec![Discovered { library, config }];
+    let templates = Arc::new(Templates::build(&discovered, "/static/")?);
+    instantiate(discovered, templates)?;
+    Ok(answer)
+}
+
 /// Instantiates discovered plugins in order, lending them the host's services.
 pub fn instantiate(
     discovered: Vec<Discovered>,

@@ -17,6 +17,6 @@ pub use checks::{is_valid_base_url, is_valid_plugin_name, RESERVED_BASE_URLS, RE
 pub use error::{LoadError, LoadErrorDetails};
 pub use hooks::PluginHooks;
 pub use library::{library_file_name, open, OpenedLibrary, ABI_MAJOR};
-pub use loader::{discover, instantiate, library_path, Discovered};
+pub use loader::{check_library, discover, instantiate, library_path, Discovered};
 pub use registry::{LoadedPlugin, PluginLinks, PluginRegistry};
 pub use services::{CallServices, DataAccess, JobRun};

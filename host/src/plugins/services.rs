@@ -36,6 +36,7 @@ pub struct CallServices<'a> {
     db: Option<&'a Database>,
     data: Option<DataAccess<'a>>,
     job: Option<JobRun<'a>>,
+    validating: Option<&'a std::sync::Mutex<&'a mut crate::db::DbConnection>>,
 }
 
 /// A running job: its result (for the log) and the connection whose transaction holds
@@ -78,7 +79,19 @@ impl<'a> CallServices<'a> {
             db,
             data: None,
             job: None,
+            validating: None,
         }
+    }
+
+    /// Services for a validator: the database verbs read on the write's connection
+    /// (inside its transaction), the plugin's own models are readable whatever the
+    /// user's permissions, and writes are refused.
+    pub fn validating(
+        mut self,
+        conn: &'a std::sync::Mutex<&'a mut crate::db::DbConnection>,
+    ) -> Self {
+        self.validating = Some(conn);
+        self
     }
 
     /// Runs the database verbs on a job's connection, inside its transaction, and sends
@@ -94,12 +107,12 @@ impl<'a> CallServices<'a> {
         db: &Database,
         f: impl FnOnce(&mut crate::db::DbConnection) -> crate::error::Result<T>,
     ) -> crate::error::Result<T> {
-        match &self.job {
-            Some(job) => {
-                let mut guard = job
-                    .conn
+        let lent = self.validating.or(self.job.map(|job| job.conn));
+        match lent {
+            Some(conn) => {
+                let mut guard = conn
                     .lock()
-                    .map_err(|_| Error::Internal("the job's connection is poisoned".into()))?;
+                    .map_err(|_| Error::Internal("the lent connection is poisoned".into()))?;
                 f(&mut guard)
             }
             None => f(&mut *db.conn()?),
@@ -131,6 +144,11 @@ impl<'a> CallServices<'a> {
                 let (Some(data), Some(db)) = (self.data.as_ref(), self.db) else {
                     return data_layer_unavailable(verb);
                 };
+                if self.validating.is_some() && action != "view" {
+                    return RResult::RErr(PluginError::unsupported(format!(
+                        "HostServices::{verb} is not allowed in a validator: validators may read (query, get) but not write"
+                    )));
+                }
                 let Some(m) = data
                     .registry
                     .get(model)
@@ -138,7 +156,9 @@ impl<'a> CallServices<'a> {
                 else {
                     return RResult::RErr(PluginError::not_found(format!("no model '{model}'")));
                 };
-                if let Some(identity) = self.identity {
+                let own_model_in_validator =
+                    self.validating.is_some() && m.label().split('.').next() == Some(self.plugin);
+                if let (Some(identity), false) = (self.identity, own_model_in_validator) {
                     match can(identity, db, data.settings, &m.label(), action) {
                         Ok(true) => {}
                         Ok(false) => {
@@ -177,6 +197,7 @@ impl<'a> CallServices<'a> {
             templates: self.templates,
             db: self.db,
             identity: self.identity,
+            data: Some(*data),
         };
         let writer = Writer::new(data.registry, &actor, &hooks);
         // Each write is all or nothing: a transaction of its own, or a savepoint inside

@@ -293,8 +293,12 @@ struct Watched<'a> {
 }
 
 impl Hooks for Watched<'_> {
-    fn validate(&self, request: &ValidationRequest) -> Result<()> {
-        let result = self.inner.validate(request);
+    fn validate(
+        &self,
+        conn: &mut crate::db::DbConnection,
+        request: &ValidationRequest,
+    ) -> Result<()> {
+        let result = self.inner.validate(conn, request);
         if let Err(err @ Error::Validation(_)) = &result {
             *self.refused.borrow_mut() = Some(err.to_string());
         }

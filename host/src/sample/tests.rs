@@ -148,7 +148,11 @@ fn a_tiny_network_is_complete_consistent_and_logged() {
 struct RefuseSite;
 
 impl Hooks for RefuseSite {
-    fn validate(&self, request: &ValidationRequest) -> Result<()> {
+    fn validate(
+        &self,
+        _conn: &mut crate::db::DbConnection,
+        request: &ValidationRequest,
+    ) -> Result<()> {
         if request.model == "dcim.location" && request.str("name") == Some("Site 00002") {
             return Err(Error::field("name", "No second sites here."));
         }

@@ -29,6 +29,25 @@ pub fn check_plugins(
     plugins: &[(&PluginManifest, &Path)],
     core_models: &HashSet<String>,
 ) -> Result<(), LoadError> {
+    check(plugins, core_models, false)
+}
+
+/// Checks the models and migrations of one plugin library on its own (`plugins
+/// inspect`): its dependencies are not at hand, so any model of a declared dependency
+/// counts as known.
+pub fn check_plugin_alone(
+    manifest: &PluginManifest,
+    file: &Path,
+    core_models: &HashSet<String>,
+) -> Result<(), LoadError> {
+    check(&[(manifest, file)], core_models, true)
+}
+
+fn check(
+    plugins: &[(&PluginManifest, &Path)],
+    core_models: &HashSet<String>,
+    assume_dependencies: bool,
+) -> Result<(), LoadError> {
     let mut models_of: HashMap<&str, HashSet<String>> = HashMap::new();
     for (manifest, file) in plugins {
         let name = manifest.name.as_str();
@@ -43,8 +62,16 @@ pub fn check_plugins(
             if let Some(models) = models_of.get(dep.name.as_str()) {
                 reachable.extend(models.iter().cloned());
                 apps.insert(dep.name.as_str());
+            } else if assume_dependencies {
+                apps.insert(dep.name.as_str());
             }
         }
+        let dependency_model = |label: &str| {
+            assume_dependencies
+                && label
+                    .split_once('.')
+                    .is_some_and(|(app, _)| manifest.dependencies.iter().any(|d| d.name == app))
+        };
         let own: HashSet<String> = manifest
             .models
             .iter()
@@ -52,8 +79,24 @@ pub fn check_plugins(
             .collect();
         reachable.extend(own.iter().cloned());
 
+        let mut segments: HashMap<String, &str> = HashMap::new();
         for model in &manifest.models {
             let label = format!("{}.{}", model.app_label, model.name);
+            let segment = model.url_plural();
+            if !crate::plugins::is_valid_base_url(&segment) {
+                return fail(
+                    format!("model {label} has an invalid URL segment"),
+                    "lower-case letters, digits and hyphens ([a-z0-9-]+)",
+                    format!("'{segment}'"),
+                );
+            }
+            if let Some(other) = segments.insert(segment.clone(), &model.name) {
+                return fail(
+                    format!("model {label} has the URL segment of another model"),
+                    "a URL segment (url_segment or plural verbose name) per model",
+                    format!("'{segment}', also the segment of {name}.{other}"),
+                );
+            }
             if model.app_label != name {
                 return fail(
                     format!("model {label} uses another app label"),
@@ -93,7 +136,7 @@ pub fn check_plugins(
                 }
                 match &field.kind {
                     FieldKind::ForeignKey { to, on_delete } => {
-                        if !reachable.contains(to) {
+                        if !reachable.contains(to) && !dependency_model(to) {
                             return fail(
                                 format!("model {label} field '{}' refers to an unknown model", field.name),
                                 "a core model, one of the plugin's own, or one of its dependencies'",
@@ -288,6 +331,39 @@ mod tests {
                 nautobot_plugin_abi::OnDelete::Cascade,
             ));
         check(&manifest(model, true)).unwrap();
+    }
+
+    #[test]
+    fn url_segments_are_valid_and_unique() {
+        let model = ModelSchema::new("p", "regularexpressionrule")
+            .verbose_names("regular expression rule", "regular expression rules")
+            .url_segment("regex-rules")
+            .field(FieldSchema::char("name", 10));
+        assert_eq!(model.url_plural(), "regex-rules");
+        let mut m = manifest(model, true);
+        check(&m).unwrap();
+
+        let twin = ModelSchema::new("p", "regexrule")
+            .verbose_names("regex rule", "regex rules")
+            .field(FieldSchema::char("name", 10));
+        m.migrations[0].operations.push(Operation::CreateModel {
+            model: twin.clone(),
+        });
+        m.models.push(twin);
+        let err = check(&m).unwrap_err();
+        assert!(
+            err.contains("model p.regexrule has the URL segment of another model: expected a URL segment (url_segment or plural verbose name) per model, found 'regex-rules', also the segment of p.regularexpressionrule"),
+            "{err}"
+        );
+
+        let bad = ModelSchema::new("p", "widget")
+            .url_segment("Widgets/")
+            .field(FieldSchema::char("name", 10));
+        let err = check(&manifest(bad, true)).unwrap_err();
+        assert!(
+            err.contains("model p.widget has an invalid URL segment"),
+            "{err}"
+        );
     }
 
     #[test]

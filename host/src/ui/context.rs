@@ -56,5 +56,9 @@ pub fn page(state: &AppState, request: &PageRequest, title: &str) -> Result<Cont
     ctx.insert("version", VERSION);
     ctx.insert("api_version", API_VERSION);
     ctx.insert("STATIC_URL", &state.settings.static_url);
+    ctx.insert(
+        "banners",
+        &super::banners::for_page(state, &request.identity, &request.path),
+    );
     Ok(ctx)
 }

@@ -2,6 +2,7 @@
 //! navigation menu and the templates.
 
 pub mod admin;
+pub mod banners;
 pub mod context;
 pub mod jobs;
 pub mod login;

@@ -63,6 +63,12 @@ impl AppState {
             templates: &self.templates,
             db: Some(&self.db),
             identity,
+            data: Some(plugins::DataAccess {
+                registry: &self.catalog.registry,
+                settings: &self.settings,
+                plugins: &self.registry,
+                request_id: "",
+            }),
         }
     }
 }

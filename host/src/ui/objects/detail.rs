@@ -140,6 +140,9 @@ fn page(ctx: &Ctx) -> Result<Outcome> {
         slots.insert(slot.to_string(), Value::String(content.slot(slot)));
     }
     let (tabs, tab_failures) = content.tabs();
+    let mut detail_slots = DETAIL_SLOTS.to_vec();
+    detail_slots.push(super::extensions::DETAIL_TABS);
+    let plugin_head = content.head_assets(&detail_slots);
     let object = object_json(ctx, &row);
     let title = display(model, &row);
     ctx.render(
@@ -156,6 +159,7 @@ fn page(ctx: &Ctx) -> Result<Outcome> {
             "slots": slots,
             "tabs": tabs,
             "tab_failures": tab_failures,
+            "plugin_head": plugin_head,
             "active_tab": "main",
         }),
     )

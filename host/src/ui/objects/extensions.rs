@@ -106,6 +106,37 @@ impl PageContent<'_> {
         plugin.call(kinds::TEMPLATE_CONTENT, handler, payload, &services)
     }
 
+    /// The `<head>` tags of the stylesheets and scripts the extensions filling any of
+    /// `slots` on this model's page ship (each file once, in plugin load order).
+    pub fn head_assets(&self, slots: &[&str]) -> String {
+        let static_url = self.state.settings.static_url.trim_end_matches('/');
+        let mut seen = std::collections::HashSet::new();
+        let mut html = String::new();
+        for plugin in self.state.registry.iter() {
+            for ext in plugin.manifest.template_extensions.iter().filter(|e| {
+                e.model == self.model && e.slots.iter().any(|s| slots.contains(&s.as_str()))
+            }) {
+                for css in &ext.stylesheets {
+                    if seen.insert(css) {
+                        html.push_str(&format!(
+                            "<link rel=\"stylesheet\" href=\"{}\">\n",
+                            escape_html(&format!("{static_url}/{css}"))
+                        ));
+                    }
+                }
+                for js in &ext.scripts {
+                    if seen.insert(js) {
+                        html.push_str(&format!(
+                            "<script defer src=\"{}\"></script>\n",
+                            escape_html(&format!("{static_url}/{js}"))
+                        ));
+                    }
+                }
+            }
+        }
+        html
+    }
+
     /// The HTML of `slot`: every extension's, one after the other.
     pub fn slot(&self, slot: &str) -> String {
         let mut html = String::new();

@@ -238,6 +238,7 @@ fn page(ctx: &Ctx) -> Result<Outcome> {
         path: ctx.path.clone(),
     };
     let list_buttons = content.slot(LIST_BUTTONS);
+    let plugin_head = content.head_assets(&[LIST_BUTTONS]);
     let q = params
         .iter()
         .find(|(k, _)| k == "q")
@@ -273,6 +274,7 @@ fn page(ctx: &Ctx) -> Result<Outcome> {
             "export_url": paging::url_with(&ctx.path, &params, &[("export", "csv".into())], &[]),
             "return_url": return_url,
             "slots": {"list_buttons": list_buttons},
+            "plugin_head": plugin_head,
         }),
     )
 }
