@@ -548,16 +548,27 @@ fn migrate_zero_unapplies_a_plugin_app_unless_another_refers_to_it(backend: Back
 fn a_plugin_with_bad_models_stops_check_and_migrate(backend: Backend) {
     let mut root = Root::new(backend);
     root.plugins(&["bad_models"]);
-    for command in ["check", "migrate", "showmigrations"] {
-        let out = root.run(&[command]);
-        assert_eq!(out.code, 4, "{command}: {}", out.stderr);
+    let library = support::paths::plugin_library("bad_models");
+    let library = library.to_str().unwrap();
+    for command in [
+        &["check"][..],
+        &["migrate"],
+        &["showmigrations"],
+        &["collectstatic", "--no-input"],
+        &["plugins", "inspect", library],
+    ] {
+        let out = root.run(command);
+        assert_eq!(out.code, 4, "{command:?}: {}", out.stderr);
         let line = one_line(&out);
         for fragment in [
             "Plugin 'bad_models'",
             "model bad_models.widget uses a reserved field name",
             "a field named 'created'",
         ] {
-            assert!(line.contains(fragment), "{command}: {fragment:?} in {line}");
+            assert!(
+                line.contains(fragment),
+                "{command:?}: {fragment:?} in {line}"
+            );
         }
     }
     // Nothing was migrated.

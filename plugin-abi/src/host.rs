@@ -82,6 +82,38 @@ impl<'a> Host<'a> {
         )
     }
 
+    /// Every object of `model` matching `query`'s filters, read a page of 1000 at a time
+    /// (since 1.1; works on 1.0 hosts too, it only calls [`query`](Self::query)).
+    ///
+    /// Without a sort the pages follow the ids (`id__gt` the last one seen), so each costs
+    /// the same however far the walk has gone; with a sort they follow `offset`.
+    /// `query.limit` and `query.offset` are ignored. Mind the size: everything is
+    /// collected in memory.
+    pub fn query_all(&self, model: &str, query: crate::Query) -> Result<Vec<Value>, PluginError> {
+        const PAGE: u64 = 1000;
+        let by_id = query.sort.is_empty();
+        let mut out = Vec::new();
+        let mut offset = 0;
+        loop {
+            let mut page_query = query.clone().limit(PAGE);
+            if by_id {
+                page_query = page_query.sort("id");
+                if let Some(last) = out.last().and_then(|o: &Value| o.get("id")).cloned() {
+                    page_query = page_query.filter("id__gt", last);
+                }
+            } else {
+                page_query = page_query.offset(offset);
+            }
+            let page: crate::Page = self.query(model, page_query)?;
+            let got = page.results.len() as u64;
+            out.extend(page.results);
+            offset += got;
+            if got < PAGE {
+                return Ok(out);
+            }
+        }
+    }
+
     /// Fetches one object of `model` by `lookup` (`{"id": …}` or filters).
     pub fn get<T: DeserializeOwned>(
         &self,

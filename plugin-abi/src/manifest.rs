@@ -57,6 +57,7 @@ pub struct PluginManifest {
     /// Content the plugin adds to the detail and list pages of models.
     pub template_extensions: Vec<TemplateExtensionDef>,
     /// Banners the plugin shows at the top of pages (kind `banner`). Since 1.1.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub banners: Vec<BannerDef>,
     /// Navigation menu tabs, groups, items and buttons the plugin adds.
     pub menu_items: Vec<NavMenuTab>,
@@ -135,9 +136,11 @@ pub struct TemplateExtensionDef {
     pub slots: Vec<String>,
     /// Stylesheets among the plugin's static files (`<plugin name>/…css`) linked in the
     /// `<head>` of every page the extension fills, core pages included. Since 1.1.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub stylesheets: Vec<String>,
     /// Scripts among the plugin's static files (`<plugin name>/…js`) loaded (deferred)
     /// in the `<head>` of every page the extension fills. Since 1.1.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub scripts: Vec<String>,
 }
 

@@ -49,8 +49,6 @@ const GROUPING: &str = "Device Lifecycle";
 const STYLESHEET: &str = "device_lifecycle/lifecycle.css";
 /// The panel's template.
 const PANEL_TEMPLATE: &str = "device_lifecycle/panel.html";
-/// The largest page the host's `query` answers.
-const PAGE: u64 = 1000;
 
 /// The plugin's declaration: what `export_plugin!` exports.
 pub fn plugin() -> PluginBuilder {
@@ -400,21 +398,6 @@ fn ref_id(value: &Value) -> Option<&str> {
         .or_else(|| value.as_str())
 }
 
-/// Every object of `model` matching `query`, a page of 1000 at a time.
-fn query_all(host: &Host<'_>, model: &str, query: Query) -> Result<Vec<Value>, PluginError> {
-    let mut out = Vec::new();
-    let mut offset = 0;
-    loop {
-        let page: Page = host.query(model, query.clone().limit(PAGE).offset(offset))?;
-        let got = page.results.len() as u64;
-        out.extend(page.results);
-        offset += got;
-        if got < PAGE || offset >= page.count {
-            return Ok(out);
-        }
-    }
-}
-
 /// The UI page of one of the plugin's objects.
 fn ui_url(plural: &str, id: &str) -> String {
     format!("{UI_BASE}{plural}/{id}/")
@@ -435,21 +418,21 @@ fn validated_for_device(
     device_type_id: Option<&str>,
     day: &str,
 ) -> Result<Vec<Value>, PluginError> {
-    let mut rows = query_all(
-        host,
+    let mut rows = host.query_all(
         VALIDATED_SOFTWARE,
         Query::new()
             .filter("device", device_id)
             .filter("start__lte", day),
     )?;
     if let Some(dt) = device_type_id {
-        rows.extend(query_all(
-            host,
-            VALIDATED_SOFTWARE,
-            Query::new()
-                .filter("device_type", dt)
-                .filter("start__lte", day),
-        )?);
+        rows.extend(
+            host.query_all(
+                VALIDATED_SOFTWARE,
+                Query::new()
+                    .filter("device_type", dt)
+                    .filter("start__lte", day),
+            )?,
+        );
     }
     let mut seen = BTreeSet::new();
     Ok(rows
@@ -584,8 +567,7 @@ fn panel_context(
         let versions = if wanted.is_empty() {
             Vec::new()
         } else {
-            query_all(
-                host,
+            host.query_all(
                 SOFTWARE_VERSION,
                 Query::new().filter("id", Value::from(wanted)),
             )?
@@ -733,8 +715,7 @@ fn devices_past_end_of_support(ctx: &Context<'_>, req: JobRequest) -> Result<Val
         }
         None => today(),
     };
-    let notices = query_all(
-        host,
+    let notices = host.query_all(
         HARDWARE_NOTICE,
         Query::new()
             .filter("end_of_support__lt", day.as_str())
@@ -749,11 +730,7 @@ fn devices_past_end_of_support(ctx: &Context<'_>, req: JobRequest) -> Result<Val
         let end = notice["end_of_support"].as_str().unwrap_or_default();
         let device_type: Value = host.get("dcim.devicetype", json!({"id": dt_id}))?;
         let dt_name = device_type["display"].as_str().unwrap_or(dt_id).to_string();
-        let found = query_all(
-            host,
-            "dcim.device",
-            Query::new().filter("device_type", dt_id),
-        )?;
+        let found = host.query_all("dcim.device", Query::new().filter("device_type", dt_id))?;
         if found.is_empty() {
             host.job_log(
                 "info",

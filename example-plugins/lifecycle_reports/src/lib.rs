@@ -26,8 +26,6 @@ pub const APP: &str = "lifecycle_reports";
 pub const HARDWARE_NOTICE: &str = "device_lifecycle.hardwarenotice";
 /// The permission the report views require.
 const VIEW_NOTICES: &str = "device_lifecycle.view_hardwarenotice";
-/// The largest page the host's `query` answers.
-const PAGE: u64 = 1000;
 
 /// The plugin's declaration: what `export_plugin!` exports.
 pub fn plugin() -> PluginBuilder {
@@ -147,33 +145,17 @@ fn ref_id(value: &Value) -> Option<&str> {
         .or_else(|| value.as_str())
 }
 
-/// Every object of `model` matching `query`, a page of 1000 at a time.
-fn query_all(host: &Host<'_>, model: &str, query: Query) -> Result<Vec<Value>, PluginError> {
-    let mut out = Vec::new();
-    let mut offset = 0;
-    loop {
-        let page: Page = host.query(model, query.clone().limit(PAGE).offset(offset))?;
-        let got = page.results.len() as u64;
-        out.extend(page.results);
-        offset += got;
-        if got < PAGE || offset >= page.count {
-            return Ok(out);
-        }
-    }
-}
-
 /// Reads the hardware notices, their device types and device counts, as the viewer may
 /// see them.
 fn read_rows(host: &Host<'_>) -> Result<Vec<Row>, PluginError> {
-    let notices = query_all(host, HARDWARE_NOTICE, Query::new().sort("end_of_support"))?;
+    let notices = host.query_all(HARDWARE_NOTICE, Query::new().sort("end_of_support"))?;
     let ids: Vec<String> = notices
         .iter()
         .filter_map(|n| ref_id(&n["device_type"]).map(str::to_string))
         .collect();
     let mut names: BTreeMap<String, String> = BTreeMap::new();
     if !ids.is_empty() && host.has_perm("dcim.view_devicetype") {
-        for device_type in query_all(
-            host,
+        for device_type in host.query_all(
             "dcim.devicetype",
             Query::new().filter("id", Value::from(ids.clone())),
         )? {

@@ -5,13 +5,12 @@ use std::io::{BufRead, IsTerminal, Write};
 use crate::{
     config::Settings,
     error::{Error, Result},
-    plugins, staticfiles,
-    version::host_version,
+    staticfiles,
 };
 
 /// Copies static files into `STATIC_ROOT`, saying what it copied.
 pub fn collectstatic(settings: &Settings, no_input: bool) -> Result<()> {
-    let discovered = plugins::discover(settings, &host_version())?;
+    let discovered = crate::web::discover_checked(settings)?;
     let root = &settings.static_root;
     let has_files = std::fs::read_dir(root).is_ok_and(|mut d| d.next().is_some());
     if has_files && !no_input && std::io::stdin().is_terminal() {

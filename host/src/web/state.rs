@@ -73,15 +73,23 @@ impl AppState {
     }
 }
 
-/// Loads plugins and templates without touching the database (what `check`, `collectstatic`
-/// and start-up share).
-pub fn load_plugins(settings: &Settings) -> Result<(PluginRegistry, Arc<Templates>)> {
+/// Opens and checks the plugins of `PLUGINS` — libraries, manifests, dependencies,
+/// settings, models and migrations — without instantiating them (what `collectstatic`
+/// needs, and where start-up begins).
+pub fn discover_checked(settings: &Settings) -> Result<Vec<plugins::Discovered>> {
     let discovered = plugins::discover(settings, &host_version())?;
     let manifests: Vec<(&nautobot_plugin_abi::PluginManifest, &std::path::Path)> = discovered
         .iter()
         .map(|d| (&d.library.manifest, d.library.path.as_path()))
         .collect();
     schema::checks::check_plugins(&manifests, &schema::catalog::core_labels()?)?;
+    Ok(discovered)
+}
+
+/// Loads plugins and templates without touching the database (what `check` and start-up
+/// share).
+pub fn load_plugins(settings: &Settings) -> Result<(PluginRegistry, Arc<Templates>)> {
+    let discovered = discover_checked(settings)?;
     let templates = Arc::new(Templates::build(&discovered, &settings.static_url)?);
     let registry = plugins::instantiate(discovered, templates.clone())?;
     Ok((registry, templates))
