@@ -163,7 +163,12 @@ enum Command {
 enum PluginsCommand {
     /// List the plugins in PLUGINS with their versions and files.
     List,
-    /// Print the manifest of a plugin library file.
+    /// Run every load check on a library file and place it in PLUGINS_DIR atomically.
+    Install {
+        /// The library file (`lib<name>.so`).
+        file: PathBuf,
+    },
+    /// Check a plugin library file and print its digest and manifest.
     Inspect {
         /// The library file.
         file: PathBuf,
@@ -262,6 +267,9 @@ fn run(cli: Cli) -> Result<()> {
                 Command::Plugins {
                     command: PluginsCommand::List,
                 } => plugins::list(&settings),
+                Command::Plugins {
+                    command: PluginsCommand::Install { file },
+                } => plugins::install(&settings, &file),
                 Command::Collectstatic { no_input } => {
                     staticfiles::collectstatic(&settings, no_input)
                 }

@@ -27,6 +27,7 @@ pub const KEYS: &[(&str, Kind)] = &[
     ("PLUGINS", Kind::StrList),
     ("PLUGINS_DIR", Kind::Str),
     ("PLUGINS_CONFIG", Kind::Table),
+    ("PLUGINS_SHA256", Kind::Table),
     ("STATIC_ROOT", Kind::Str),
     ("STATIC_URL", Kind::Str),
     ("LOGIN_REQUIRED", Kind::Bool),
@@ -139,6 +140,9 @@ pub struct Settings {
     pub plugins_dir: PathBuf,
     /// `PLUGINS_CONFIG`: each plugin's settings, by plugin name.
     pub plugins_config: Map<String, Json>,
+    /// `PLUGINS_SHA256`: the SHA-256 digest (lower-case hex) each pinned plugin's library
+    /// must have, by plugin name.
+    pub plugins_sha256: std::collections::BTreeMap<String, String>,
     /// `STATIC_ROOT`: where `collectstatic` writes and `/static/` reads.
     pub static_root: PathBuf,
     /// `STATIC_URL`: the URL prefix of static files.
@@ -332,6 +336,27 @@ impl Settings {
             }
         }
 
+        let mut plugins_sha256 = std::collections::BTreeMap::new();
+        if let Some(Typed::Table(map)) = take("PLUGINS_SHA256") {
+            for (name, digest) in map {
+                let digest = digest
+                    .as_str()
+                    .map(|d| d.trim().to_ascii_lowercase())
+                    .filter(|d| d.len() == 64 && d.chars().all(|c| c.is_ascii_hexdigit()))
+                    .ok_or_else(|| {
+                        Error::Config(format!(
+                            "{file}: PLUGINS_SHA256.{name} must be the library's SHA-256 digest as 64 hexadecimal digits (`sha256sum lib{name}.so`, or `nautobot-server plugins inspect`), found {digest}"
+                        ))
+                    })?;
+                if !plugins.contains(&name) {
+                    warnings.push(format!(
+                        "{file}: PLUGINS_SHA256 pins {name}, which is not in PLUGINS"
+                    ));
+                }
+                plugins_sha256.insert(name, digest);
+            }
+        }
+
         let static_url = string(take("STATIC_URL")).unwrap_or_else(|| "/static/".to_string());
         if !static_url.starts_with('/') || !static_url.ends_with('/') || static_url.len() < 3 {
             return Err(Error::Config(format!(
@@ -394,6 +419,7 @@ impl Settings {
                 .map(resolve)
                 .unwrap_or_else(|| root.join("plugins")),
             plugins_config,
+            plugins_sha256,
             static_root: string(take("STATIC_ROOT"))
                 .map(resolve)
                 .unwrap_or_else(|| root.join("static")),

@@ -1,7 +1,15 @@
-//! Opening one plugin library: the file, abi_stable's header check, our root module, the
-//! ABI version and panic strategy, and the manifest.
+//! Opening one plugin library: the file, its digest (and `PLUGINS_SHA256` pin), a private
+//! copy, abi_stable's header check, our root module, the ABI version and panic strategy,
+//! and the manifest.
+//!
+//! The server never maps the operator's file: its bytes are read once and loaded from a
+//! private copy (an anonymous in-memory file on Linux), so replacing, deleting or
+//! half-writing a file in `PLUGINS_DIR` cannot affect a running process — the new file
+//! is read at the next start.
 
 use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
 
 use abi_stable::library::{lib_header_from_path, LibraryError};
 use nautobot_plugin_abi::{
@@ -35,11 +43,80 @@ pub struct OpenedLibrary {
     pub manifest: PluginManifest,
     /// The manifest as the library returned it (for `plugins inspect`).
     pub manifest_json: String,
+    /// The SHA-256 digest of the file's bytes as loaded, lower-case hex.
+    pub sha256: String,
 }
 
-/// Opens the library at `path` for the plugin listed as `plugin`. Libraries are never
-/// unloaded.
-pub fn open(plugin: &str, path: &Path) -> Result<OpenedLibrary, LoadError> {
+/// The SHA-256 digest of `bytes`, lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A private copy of a library's bytes, where the dynamic loader reads them.
+struct PrivateCopy {
+    path: PathBuf,
+    keep: Keep,
+}
+
+enum Keep {
+    #[cfg(target_os = "linux")]
+    Memfd(std::os::fd::OwnedFd),
+    Dir(tempfile::TempDir),
+}
+
+impl PrivateCopy {
+    /// An anonymous in-memory file (`memfd_create`, reached as `/proc/self/fd/N`) where
+    /// the platform has one, else a file in a private temporary folder.
+    fn of(name: &str, bytes: &[u8]) -> std::io::Result<PrivateCopy> {
+        #[cfg(target_os = "linux")]
+        if Path::new("/proc/self/fd").is_dir() {
+            if let Ok(fd) = rustix::fs::memfd_create(name, rustix::fs::MemfdFlags::CLOEXEC) {
+                let mut file = std::fs::File::from(fd);
+                std::io::Write::write_all(&mut file, bytes)?;
+                use std::os::fd::AsRawFd as _;
+                let path = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+                return Ok(PrivateCopy {
+                    path,
+                    keep: Keep::Memfd(file.into()),
+                });
+            }
+        }
+        Self::in_temp_dir(name, bytes)
+    }
+
+    /// A file in a private (0700) temporary folder, removed once loaded.
+    fn in_temp_dir(name: &str, bytes: &[u8]) -> std::io::Result<PrivateCopy> {
+        let dir = tempfile::Builder::new()
+            .prefix("nautobot-plugin-")
+            .tempdir()?;
+        let path = dir.path().join(library_file_name(name));
+        std::fs::write(&path, bytes)?;
+        Ok(PrivateCopy {
+            path,
+            keep: Keep::Dir(dir),
+        })
+    }
+
+    /// Once the loader has been given the copy: an in-memory file stays open for the
+    /// life of the process, because the loader knows a library by its path and a closed
+    /// descriptor's number (`/proc/self/fd/N`) would be reused by the next copy; a
+    /// temporary folder is removed (the mapping outlives the file).
+    fn loaded(self) {
+        match self.keep {
+            #[cfg(target_os = "linux")]
+            Keep::Memfd(fd) => std::mem::forget(fd),
+            Keep::Dir(dir) => drop(dir),
+        }
+    }
+}
+
+/// Opens the library at `path` for the plugin listed as `plugin`, from a private copy of
+/// its bytes; with `pin` (its `PLUGINS_SHA256` entry) the bytes must have that digest,
+/// checked before any of the library's code runs. Libraries are never unloaded.
+pub fn open(plugin: &str, path: &Path, pin: Option<&str>) -> Result<OpenedLibrary, LoadError> {
     let fail = |problem: &str, expected: &str, found: String| {
         LoadError::new(plugin, Some(path), problem, expected, found)
     };
@@ -64,11 +141,41 @@ pub fn open(plugin: &str, path: &Path) -> Result<OpenedLibrary, LoadError> {
         ));
     }
 
-    let header = lib_header_from_path(path).map_err(|err| match &err {
+    let bytes = std::fs::read(path).map_err(|e| {
+        fail(
+            "library cannot be read",
+            "a file the server may read",
+            e.to_string(),
+        )
+    })?;
+    let sha256 = sha256_hex(&bytes);
+    if let Some(pinned) = pin {
+        if !pinned.eq_ignore_ascii_case(&sha256) {
+            return Err(fail(
+                "library differs from its PLUGINS_SHA256 pin",
+                &format!("sha256 {pinned}"),
+                format!("sha256 {sha256}"),
+            ));
+        }
+    }
+    let copy = PrivateCopy::of(plugin, &bytes).map_err(|e| {
+        fail(
+            "cannot make a private copy of the library",
+            "a writable temporary folder (TMPDIR)",
+            e.to_string(),
+        )
+    })?;
+    let loaded = lib_header_from_path(&copy.path);
+    let copy_path = copy.path.clone();
+    copy.loaded();
+    let header = loaded.map_err(|err| match &err {
         LibraryError::OpenError { err: cause, .. } => fail(
             "not a loadable library",
             &format!("a shared library for {}-{}", std::env::consts::OS, std::env::consts::ARCH),
-            format!("a file the loader refuses ({})", strip_path(&cause.to_string(), path)),
+            format!(
+                "a file the loader refuses ({})",
+                strip_path(&cause.to_string(), &copy_path)
+            ),
         ),
         LibraryError::GetSymbolError { .. } => fail(
             "not a Nautobot plugin",
@@ -148,6 +255,7 @@ pub fn open(plugin: &str, path: &Path) -> Result<OpenedLibrary, LoadError> {
         abi,
         manifest,
         manifest_json,
+        sha256,
     })
 }
 
@@ -210,7 +318,7 @@ mod tests {
     fn a_missing_file_names_the_path_searched() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(library_file_name("ghost"));
-        let err = match open("ghost", &path) {
+        let err = match open("ghost", &path, None) {
             Err(e) => e,
             Ok(_) => panic!("a missing file must not load"),
         };
@@ -221,11 +329,44 @@ mod tests {
     }
 
     #[test]
+    fn private_copies_hold_the_bytes_and_folders_go_once_loaded() {
+        let copy = PrivateCopy::of("demo", b"some bytes").unwrap();
+        assert_eq!(std::fs::read(&copy.path).unwrap(), b"some bytes");
+        if cfg!(target_os = "linux") {
+            assert!(copy.path.starts_with("/proc/self/fd/"), "{:?}", copy.path);
+        }
+        copy.loaded();
+
+        let copy = PrivateCopy::in_temp_dir("demo", b"other bytes").unwrap();
+        assert_eq!(std::fs::read(&copy.path).unwrap(), b"other bytes");
+        assert!(copy.path.ends_with(library_file_name("demo")));
+        let dir = copy.path.parent().unwrap().to_path_buf();
+        copy.loaded();
+        assert!(!dir.exists());
+    }
+
+    #[test]
+    fn a_pinned_digest_is_checked_before_loading() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(library_file_name("pinned"));
+        std::fs::write(&path, "not even a library").unwrap();
+        let err = match open("pinned", &path, Some(&"0".repeat(64))) {
+            Err(e) => e,
+            Ok(_) => panic!("a pinned digest that differs must refuse"),
+        };
+        assert_eq!(err.problem, "library differs from its PLUGINS_SHA256 pin");
+        assert!(err.to_string().ends_with(&format!(
+            "found sha256 {}",
+            sha256_hex(b"not even a library")
+        )));
+    }
+
+    #[test]
     fn a_text_file_is_not_a_loadable_library() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(library_file_name("garbage"));
         std::fs::write(&path, "this is not a shared library").unwrap();
-        let err = match open("garbage", &path) {
+        let err = match open("garbage", &path, None) {
             Err(e) => e,
             Ok(_) => panic!("a text file must not load"),
         };

@@ -55,7 +55,11 @@ pub fn discover(settings: &Settings, host: &Version) -> Result<Vec<Discovered>, 
     let mut base_urls: HashMap<String, String> = HashMap::new();
     for name in &settings.plugins {
         let path = library_path(settings, name);
-        let library = open(name, &path)?;
+        let library = open(
+            name,
+            &path,
+            settings.plugins_sha256.get(name).map(String::as_str),
+        )?;
         check_manifest(name, &path, &library.manifest, host)?;
         if let Some(other) = base_urls.insert(library.manifest.base_url.clone(), name.clone()) {
             return Err(LoadError::new(
@@ -100,20 +104,37 @@ pub fn discover(settings: &Settings, host: &Version) -> Result<Vec<Discovered>, 
     Ok(discovered)
 }
 
+/// What [`check_library`] learnt of a library that passed.
+pub struct CheckedLibrary {
+    /// The manifest as the library returned it.
+    pub manifest_json: String,
+    /// The ABI version it was built against.
+    pub abi: nautobot_plugin_abi::AbiVersion,
+    /// The SHA-256 digest of the file, lower-case hex.
+    pub sha256: String,
+    /// The plugin's version.
+    pub version: String,
+}
+
 /// Opens the library at `path` (plugin `name`, its file stem) and runs on it every
 /// check start-up runs that needs no other plugin and no configuration: the ABI, the
 /// manifest, the host version bounds, the models and migrations (models of declared
 /// dependencies are taken on trust), the templates, and instantiating it with its
 /// default settings. What only the whole `PLUGINS` list can tell (dependencies present
 /// and of the right version, base URLs unique, required settings given) is left to
-/// `check`. Answers the manifest as the library returned it and the ABI version.
+/// `check`.
 pub fn check_library(
     name: &str,
     path: &std::path::Path,
     host: &Version,
-) -> Result<(String, nautobot_plugin_abi::AbiVersion), crate::error::Error> {
-    let library = open(name, path)?;
-    let answer = (library.manifest_json.clone(), library.abi);
+) -> Result<CheckedLibrary, crate::error::Error> {
+    let library = open(name, path, None)?;
+    let answer = CheckedLibrary {
+        manifest_json: library.manifest_json.clone(),
+        abi: library.abi,
+        sha256: library.sha256.clone(),
+        version: library.manifest.version.clone(),
+    };
     check_manifest(name, path, &library.manifest, host)?;
     crate::schema::checks::check_plugin_alone(
         &library.manifest,
