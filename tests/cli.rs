@@ -198,7 +198,7 @@ fn check_runs_every_start_up_check(backend: Backend) {
     assert_eq!(out.code, 5, "unmigrated database: {}", out.stderr);
     assert!(out
         .stderr
-        .contains("has unapplied migrations: run `nautobot-server migrate`"));
+        .contains("has unapplied migrations of core: run `nautobot-server migrate`"));
     root.run(&["migrate"]).success();
     let out = root.run(&["check"]).success();
     assert_eq!(

@@ -21,6 +21,7 @@ both_backends!(
     a_failing_migration_is_rolled_back_as_a_whole,
     migrate_zero_unapplies_a_plugin_app_unless_another_refers_to_it,
     a_plugin_with_bad_models_stops_check_and_migrate,
+    core_pages_keep_working_when_a_plugin_is_uninstalled_under_a_running_server,
 );
 
 const WIDGETS: &str = "/api/plugins/evolving/widgets/";
@@ -280,7 +281,8 @@ fn a_plugin_evolves_through_its_migrations_keeping_its_data(backend: Backend) {
     );
     let check = run_at(&root, "2", &["check"]);
     assert!(
-        one_line(&check).contains("has unapplied migrations: run `nautobot-server migrate`"),
+        one_line(&check)
+            .ends_with("has unapplied migrations of evolving: run `nautobot-server migrate`"),
         "{}",
         check.stderr
     );
@@ -575,4 +577,75 @@ fn a_plugin_with_bad_models_stops_check_and_migrate(backend: Backend) {
     root.set("PLUGINS", "[]");
     let clean = showmigrations(&root, "1");
     assert!(clean.iter().all(|(_, m)| m.iter().all(|(_, a)| !a)));
+}
+
+/// `migrate <plugin> zero` while a server that loaded the plugin runs: the core pages and
+/// APIs that would read the plugin's dropped tables (related objects, delete cascades)
+/// leave them out with a warning, and `check` then names the plugin and says to remove it
+/// from `PLUGINS` rather than migrating it back.
+fn core_pages_keep_working_when_a_plugin_is_uninstalled_under_a_running_server(backend: Backend) {
+    let mut root = Root::new(backend);
+    root.plugins(&["example_plugin"]);
+    root.install();
+    let server = root.start();
+    let api = server.client().with_token(ADMIN_TOKEN);
+    let location_type = api
+        .send_json(
+            "POST",
+            "/api/dcim/location-types/",
+            &json!({"name": "Site"}),
+        )
+        .json()["id"]
+        .clone();
+    let location = api.send_json(
+        "POST",
+        "/api/dcim/locations/",
+        &json!({"name": "HQ", "location_type": location_type, "status": "Active"}),
+    );
+    assert_eq!(location.status, 201, "{}", location.body);
+    let id = location.json()["id"].as_str().unwrap().to_string();
+    let another = api.send_json(
+        "POST",
+        "/api/plugins/example-plugin/another-example-models/",
+        &json!({"name": "attached", "location": id}),
+    );
+    assert_eq!(another.status, 201, "{}", another.body);
+    let ui = server.client();
+    assert_eq!(ui.login("admin", "admin").status, 302);
+    let detail = ui.get(&format!("/dcim/locations/{id}/"));
+    assert_eq!(detail.status, 200);
+    assert!(
+        detail.body.contains("Another example models"),
+        "{}",
+        detail.body
+    );
+
+    root.run(&["migrate", "example_plugin", "zero"]).success();
+
+    let detail = ui.get(&format!("/dcim/locations/{id}/"));
+    assert_eq!(detail.status, 200, "{}", server.log());
+    assert!(!detail.body.contains("Another example models"));
+    assert_eq!(ui.get("/dcim/locations/").status, 200);
+    assert_eq!(api.get(&format!("/api/dcim/locations/{id}/")).status, 200);
+    let deleted = api.request("DELETE", &format!("/api/dcim/locations/{id}/"), &[], None);
+    assert_eq!(deleted.status, 204, "{}\n{}", deleted.body, server.log());
+    assert!(
+        server
+            .log()
+            .contains("the table example_plugin_anotherexamplemodel is gone"),
+        "{}",
+        server.log()
+    );
+
+    let check = root.run(&["check"]);
+    assert_eq!(check.code, 5, "{}", check.stderr);
+    assert!(
+        one_line(&check).ends_with(
+            "has unapplied migrations of example_plugin: run `nautobot-server migrate` to install example_plugin, or, if example_plugin was uninstalled with `nautobot-server migrate <plugin> zero`, remove example_plugin from PLUGINS"
+        ),
+        "{}",
+        check.stderr
+    );
+    root.set("PLUGINS", "[]");
+    root.run(&["check"]).success();
 }

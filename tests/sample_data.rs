@@ -208,7 +208,7 @@ fn unapplied_migrations_are_refused(backend: Backend) {
     assert_eq!(out.code, 5, "{out:?}");
     assert!(
         out.stderr
-            .contains("has unapplied migrations: run `nautobot-server migrate`"),
+            .contains("has unapplied migrations of core: run `nautobot-server migrate`"),
         "{}",
         out.stderr
     );

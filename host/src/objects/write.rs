@@ -382,7 +382,7 @@ impl Writer<'_> {
     pub fn delete(&self, conn: &mut DbConnection, model: &Model, id: &str) -> Result<()> {
         self.refuse_read_only(model)?;
         let row = get(conn, model, id)?.ok_or_else(not_found)?;
-        let referring = self.registry.referencing(&model.label());
+        let referring = self.registry.referencing_present(conn, &model.label())?;
         // Protected references first, so nothing is touched when the delete is refused.
         let mut blockers = Vec::new();
         for (other, field) in &referring {

@@ -232,6 +232,31 @@ impl Registry {
             .collect()
     }
 
+    /// [`referencing`](Self::referencing), without the plugin models whose table is gone
+    /// (`migrate <plugin> zero` while this process runs): nothing in a missing table can
+    /// refer to anything, and asking it would fail the request. Each one left out is
+    /// logged as a warning.
+    pub fn referencing_present(
+        &self,
+        conn: &mut crate::db::DbConnection,
+        label: &str,
+    ) -> crate::error::Result<Vec<(Arc<Model>, FieldSchema)>> {
+        let mut present = Vec::new();
+        for (model, field) in self.referencing(label) {
+            if model.plugin.is_some() && !indexes::table_exists(conn, &model.table())? {
+                tracing::warn!(
+                    model = %model.label(),
+                    "the table {} is gone (was `migrate {} zero` run?): its objects are left out; remove the plugin from PLUGINS and restart",
+                    model.table(),
+                    model.schema.app_label
+                );
+                continue;
+            }
+            present.push((model, field));
+        }
+        Ok(present)
+    }
+
     /// Every (model, field) whose foreign key points at `label`.
     pub fn referencing(&self, label: &str) -> Vec<(Arc<Model>, FieldSchema)> {
         let mut found = Vec::new();

@@ -86,6 +86,55 @@ pub fn discover_checked(settings: &Settings) -> Result<Vec<plugins::Discovered>>
     Ok(discovered)
 }
 
+/// What start-up says when migrations are unapplied: which apps, and — for a plugin none
+/// of whose migrations is applied, as after `migrate <plugin> zero` — that removing it
+/// from `PLUGINS` is the other way out (running `migrate` would create its tables again).
+fn unapplied_message(
+    db: &str,
+    core_pending: bool,
+    statuses: &[schema::migrate::Status],
+    registry: &PluginRegistry,
+) -> String {
+    let mut apps: Vec<&str> = Vec::new();
+    if core_pending {
+        apps.push("core");
+    }
+    for s in statuses.iter().filter(|s| !s.applied) {
+        if !apps.contains(&s.app.as_str()) {
+            apps.push(&s.app);
+        }
+    }
+    let mut message = format!(
+        "{db} has unapplied migrations of {}: run `nautobot-server migrate`",
+        apps.join(", ")
+    );
+    // Only on a database whose core apps are migrated: a fresh one lacks everything.
+    let core_migrated = !core_pending
+        && statuses
+            .iter()
+            .filter(|s| registry.get(&s.app).is_none())
+            .all(|s| s.applied);
+    let unmigrated: Vec<&str> = apps
+        .iter()
+        .copied()
+        .filter(|app| {
+            core_migrated
+                && registry.get(app).is_some()
+                && statuses
+                    .iter()
+                    .filter(|s| s.app == *app)
+                    .all(|s| !s.applied)
+        })
+        .collect();
+    if !unmigrated.is_empty() {
+        message.push_str(&format!(
+            " to install {0}, or, if {0} was uninstalled with `nautobot-server migrate <plugin> zero`, remove {0} from PLUGINS",
+            unmigrated.join(" and ")
+        ));
+    }
+    message
+}
+
 /// Loads plugins and templates without touching the database (what `check` and start-up
 /// share).
 pub fn load_plugins(settings: &Settings) -> Result<(PluginRegistry, Arc<Templates>)> {
@@ -101,14 +150,19 @@ pub fn boot(settings: Settings) -> Result<AppState> {
     let (registry, templates) = load_plugins(&settings)?;
     let db = Database::open(&settings)?;
     let catalog = catalog_of(&registry)?;
-    if migrations::has_pending(&db)?
-        || schema::migrate::show(&db, &catalog.plan)?
-            .iter()
-            .any(|m| !m.applied)
-    {
-        return Err(Error::Database(format!(
-            "{} has unapplied migrations: run `nautobot-server migrate`",
-            db.display()
+    let core_pending = migrations::has_pending(&db)?;
+    // Without the server's own tables there is no record of the apps' migrations yet.
+    let statuses = if core_pending {
+        Vec::new()
+    } else {
+        schema::migrate::show(&db, &catalog.plan)?
+    };
+    if core_pending || statuses.iter().any(|m| !m.applied) {
+        return Err(Error::Database(unapplied_message(
+            &db.display(),
+            core_pending,
+            &statuses,
+            &registry,
         )));
     }
     schema::migrate::check_applied(&db, &catalog)?;

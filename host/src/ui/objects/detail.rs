@@ -84,6 +84,12 @@ fn page(ctx: &Ctx) -> Result<Outcome> {
     }
     let fields: Vec<_> = model.schema.fields.iter().collect();
     let mut conn = ctx.state.db.conn()?;
+    let present = registry.referencing_present(&mut conn, &label)?;
+    referring.retain(|(other, field)| {
+        present
+            .iter()
+            .any(|(m, f)| m.label() == other.label() && f.name == field.name)
+    });
     let row = load(ctx, &mut conn)?;
     let related = Related::fetch(&mut conn, registry, &fields, std::slice::from_ref(&row))?;
     let rest = serialize::serialize_rows(
