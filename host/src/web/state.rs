@@ -159,7 +159,7 @@ pub fn boot(settings: Settings) -> Result<AppState> {
     };
     if core_pending || statuses.iter().any(|m| !m.applied) {
         return Err(Error::Database(unapplied_message(
-            &db.display(),
+            db.display(),
             core_pending,
             &statuses,
             &registry,
