@@ -16,6 +16,7 @@ both_backends!(
     failures_panics_and_dry_runs_roll_back_but_keep_their_logs,
     runs_are_checked_before_they_are_queued,
     a_worker_that_dies_has_its_job_failed_by_another,
+    a_worker_stopped_with_sigterm_leaves_the_count_and_finishes_its_job,
     runjob_runs_a_job_locally,
     two_workers_drain_the_queue_running_each_job_once,
     a_job_past_its_time_limit_is_stopped_and_failed,
@@ -358,6 +359,67 @@ fn a_worker_that_dies_has_its_job_failed_by_another(backend: Backend) {
         .contains("stopped responding"));
     // Its log up to the crash is kept.
     assert!(log(&api, &id).iter().any(|l| l.contains("Step 1 of 60")));
+}
+
+/// SIGTERM (what systemd and `kill` send): the worker leaves `/api/status/`'s count at
+/// once, claims nothing more, finishes the job it runs and exits 0.
+fn a_worker_stopped_with_sigterm_leaves_the_count_and_finishes_its_job(backend: Backend) {
+    let (root, _server, api) = with_jobs(backend);
+    let id = run(
+        &api,
+        "example_long_running",
+        json!({"data": {"seconds": 4}}),
+    );
+    let mut worker = root
+        .command(&["worker"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start a worker");
+    let workers = || api.get("/api/status/").json()["celery-workers-running"].clone();
+    let started = Instant::now();
+    while !log(&api, &id).iter().any(|l| l.contains("Step 1 of 4")) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the job did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(workers(), 1);
+    // Queued behind it: must not be claimed by the stopping worker.
+    let second = run(
+        &api,
+        "example_long_running",
+        json!({"data": {"seconds": 1}}),
+    );
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &worker.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(term.success());
+    let signalled = Instant::now();
+    while workers() != 0 {
+        assert!(
+            signalled.elapsed() < Duration::from_secs(2),
+            "the stopping worker is still counted"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = loop {
+        if let Some(status) = worker.try_wait().expect("the worker's status") {
+            break status;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(30),
+            "the worker did not exit"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status:?}");
+    let done = result(&api, &id);
+    assert_eq!(done["status"]["value"], "success", "{done}");
+    assert!(log(&api, &id).iter().any(|l| l.contains("Step 4 of 4")));
+    assert_eq!(result(&api, &second)["status"]["value"], "pending");
 }
 
 fn runjob_runs_a_job_locally(backend: Backend) {

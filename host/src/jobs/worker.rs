@@ -182,11 +182,31 @@ fn check_limits(
     )))
 }
 
+/// SIGTERM and SIGINT: the first sets the returned flag (the worker stops claiming,
+/// leaves the worker count and finishes the jobs it runs); a second one ends the process
+/// at once (exit code 1), and its jobs are then failed as dead by the other workers.
+fn stop_on_signal() -> Result<Arc<std::sync::atomic::AtomicBool>> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for signal in [SIGTERM, SIGINT] {
+        signal_hook::flag::register_conditional_shutdown(signal, 1, stop.clone())
+            .and_then(|_| signal_hook::flag::register(signal, stop.clone()))
+            .map_err(|e| {
+                crate::error::Error::Internal(format!("cannot handle signal {signal}: {e}"))
+            })?;
+    }
+    Ok(stop)
+}
+
 /// Runs the worker until the process is stopped (or, with `burst`, the queue is empty).
+/// SIGTERM (or Ctrl-C) stops it gracefully: it leaves the worker count at once, claims
+/// nothing more, finishes the jobs it runs and exits.
 pub fn run(state: Arc<AppState>, options: &Options) -> Result<()> {
     let id = uuid::Uuid::new_v4().to_string();
     let name = worker_name();
     let concurrency = options.concurrency.max(1);
+    let stop = stop_on_signal()?;
+    let mut stopping = false;
     register(&state, &id, &name, concurrency)?;
     tracing::info!(worker = %name, concurrency, "worker started");
     let running: Arc<Mutex<HashMap<String, Running>>> = Arc::new(Mutex::new(HashMap::new()));
@@ -199,6 +219,19 @@ pub fn run(state: Arc<AppState>, options: &Options) -> Result<()> {
     let mut scheduler: Option<crate::db::Conn> = None;
     loop {
         handles.retain(|h| !h.is_finished());
+        if !stopping && stop.load(std::sync::atomic::Ordering::Relaxed) {
+            stopping = true;
+            unregister(&state, &id)?;
+            tracing::info!(
+                worker = %name,
+                running = handles.len(),
+                "worker stopping: it claims no more jobs and finishes the ones it runs (a second signal stops it at once, failing them)"
+            );
+        }
+        if stopping && handles.is_empty() {
+            tracing::info!(worker = %name, "worker stopped");
+            return Ok(());
+        }
         if last_beat.elapsed() >= HEARTBEAT {
             let ids: Vec<String> = running
                 .lock()
@@ -226,7 +259,7 @@ pub fn run(state: Arc<AppState>, options: &Options) -> Result<()> {
         }
         let mut claimed_any = false;
         let mut claim_failed = false;
-        while handles.len() < concurrency {
+        while !stopping && handles.len() < concurrency {
             // A busy database (SQLite while a job writes) is not fatal: try again later.
             let result_id = match queue::claim(&state.db, &name) {
                 Ok(Some(id)) => id,
