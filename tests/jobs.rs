@@ -102,12 +102,15 @@ fn jobs_of_a_removed_plugin_are_kept_as_not_installed(backend: Backend) {
     root.plugins(&["example_plugin"]);
     root.install();
     assert!(jobs(&root).iter().all(|j| j["installed"] == true));
+    // Removed from PLUGINS (tables left in place): `migrate` records the new plugin set.
     root.plugins(&[]);
+    root.run(&["migrate"]).success();
     let after = jobs(&root);
     assert_eq!(after.len(), 6, "kept");
     assert!(after.iter().all(|j| j["installed"] == false));
     // Back again: installed, and still disabled.
     root.plugins(&["example_plugin"]);
+    root.run(&["migrate"]).success();
     let again = jobs(&root);
     assert!(again
         .iter()

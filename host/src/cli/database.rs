@@ -3,21 +3,22 @@
 
 use crate::{
     config::Settings,
-    db::{migrations, Database},
+    db::{migrations, plugin_set, Database},
     error::{Error, Result},
     schema::{self, catalog::Catalog},
     web,
 };
 
-fn catalog(settings: &Settings) -> Result<Catalog> {
+/// The catalog of the core and the plugins, and this process's plugin set.
+fn catalog(settings: &Settings) -> Result<(Catalog, std::collections::BTreeMap<String, String>)> {
     // A broken plugin stops migrate as it would stop the server.
     let (registry, _) = web::load_plugins(settings)?;
-    web::catalog_of(&registry)
+    Ok((web::catalog_of(&registry)?, web::plugin_set_of(&registry)))
 }
 
 /// Applies pending migrations, saying which; or (`<app> zero`) unapplies an app's.
 pub fn migrate(settings: &Settings, app: Option<&str>, target: Option<&str>) -> Result<()> {
-    let catalog = catalog(settings)?;
+    let (catalog, plugin_set) = catalog(settings)?;
     let db = Database::open(settings)?;
     if let Some(app) = app {
         let known = app == migrations::CORE_APP || catalog.plan.apps().iter().any(|a| a == app);
@@ -41,6 +42,8 @@ pub fn migrate(settings: &Settings, app: Option<&str>, target: Option<&str>) -> 
             println!("  Unapply all migrations: {app}");
             println!("Running migrations:");
             let tables = schema::migrate::zero(&db, &catalog.plan, app)?;
+            // Uninstalled: no longer part of the set servers must load.
+            plugin_set::forget(&db, app)?;
             if tables.is_empty() {
                 println!("  No migrations to unapply.");
             }
@@ -69,6 +72,8 @@ pub fn migrate(settings: &Settings, app: Option<&str>, target: Option<&str>) -> 
     // Indexes and row counters every model's schema asks for, whichever version of
     // the server created its table.
     let report = schema::indexes::ensure(&db, &catalog.registry)?;
+    // Every server and worker on this database must now load this plugin set.
+    plugin_set::record(&db, &plugin_set)?;
     if !report.created.is_empty() {
         println!("  Creating {} indexes... OK", report.created.len());
     }
@@ -84,7 +89,7 @@ pub fn migrate(settings: &Settings, app: Option<&str>, target: Option<&str>) -> 
 
 /// Lists migrations per app with `[X]` (applied) or `[ ]`.
 pub fn showmigrations(settings: &Settings) -> Result<()> {
-    let catalog = catalog(settings)?;
+    let (catalog, _) = catalog(settings)?;
     let db = Database::open(settings)?;
     let core = migrations::show(&db)?;
     let core_done = core.iter().all(|m| m.applied);

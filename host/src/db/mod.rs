@@ -6,6 +6,7 @@
 
 pub mod dynamic;
 pub mod migrations;
+pub mod plugin_set;
 pub mod rowcount;
 pub mod schema;
 

@@ -12,7 +12,7 @@ use actix_web::{
     http::header, middleware::from_fn, web, App, HttpRequest, HttpResponse, HttpServer,
 };
 
-pub use state::{boot, catalog_of, discover_checked, load_plugins, AppState};
+pub use state::{boot, catalog_of, discover_checked, load_plugins, plugin_set_of, AppState};
 
 use crate::{
     api,

@@ -86,6 +86,20 @@ pub fn discover_checked(settings: &Settings) -> Result<Vec<plugins::Discovered>>
     Ok(discovered)
 }
 
+/// This process's plugin set as `nautobot_plugin_set` records it: every loaded plugin's
+/// name and version, and the server's.
+pub fn plugin_set_of(registry: &PluginRegistry) -> std::collections::BTreeMap<String, String> {
+    let mut set: std::collections::BTreeMap<String, String> = registry
+        .iter()
+        .map(|p| (p.name().to_string(), p.manifest.version.clone()))
+        .collect();
+    set.insert(
+        crate::db::plugin_set::SERVER.to_string(),
+        crate::version::VERSION.to_string(),
+    );
+    set
+}
+
 /// What start-up says when migrations are unapplied: which apps, and — for a plugin none
 /// of whose migrations is applied, as after `migrate <plugin> zero` — that removing it
 /// from `PLUGINS` is the other way out (running `migrate` would create its tables again).
@@ -166,6 +180,7 @@ pub fn boot(settings: Settings) -> Result<AppState> {
         )));
     }
     schema::migrate::check_applied(&db, &catalog)?;
+    crate::db::plugin_set::check(&db, &plugin_set_of(&registry))?;
     let missing = schema::indexes::missing(&db, &catalog.registry)?;
     if !missing.is_empty() {
         tracing::warn!(

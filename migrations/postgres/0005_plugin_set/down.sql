@@ -1,0 +1,1 @@
+DROP TABLE nautobot_plugin_set;
