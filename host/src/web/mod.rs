@@ -6,6 +6,7 @@ mod plugin_response;
 mod plugin_views;
 pub mod request;
 mod responses;
+pub mod restart;
 mod state;
 
 use actix_web::{
@@ -104,8 +105,11 @@ pub fn app(
         .wrap(from_fn(middleware::allowed_hosts))
 }
 
-/// Serves `state` on `bind` until interrupted.
+/// Serves `state` on `bind` (or on the socket handed over: systemd's `LISTEN_FDS`, or
+/// the previous server's on SIGHUP) until interrupted; SIGHUP hands over to a fresh
+/// server process (see [`restart`]).
 pub fn serve(state: AppState, bind: &str, workers: Option<usize>) -> Result<()> {
+    let (listener, handed_over) = restart::listener(bind)?;
     let state = web::Data::new(state);
     let workers = workers.unwrap_or_else(|| {
         std::thread::available_parallelism()
@@ -113,15 +117,24 @@ pub fn serve(state: AppState, bind: &str, workers: Option<usize>) -> Result<()> 
             .unwrap_or(2)
     });
     actix_web::rt::System::new().block_on(async move {
+        let ours = listener
+            .try_clone()
+            .map_err(|e| Error::Internal(format!("cannot keep the listening socket: {e}")))?;
         let server = HttpServer::new(move || app(state.clone()))
             .workers(workers)
-            .bind(bind)
+            .listen(listener)
             .map_err(|e| Error::Usage(format!("cannot listen on {bind}: {e}")))?;
         for addr in server.addrs() {
-            tracing::info!("listening on http://{addr}/");
+            tracing::info!(
+                pid = std::process::id(),
+                handed_over,
+                "listening on http://{addr}/"
+            );
         }
+        let server = server.run();
+        actix_web::rt::spawn(restart::on_sighup(server.handle(), ours));
+        restart::notify_serving();
         server
-            .run()
             .await
             .map_err(|e| Error::Internal(format!("the server stopped: {e}")))
     })
