@@ -22,6 +22,15 @@ pub enum Error {
     #[error("{0}")]
     PluginCall(Box<PluginFailure>),
 
+    /// A plugin call ran past `PLUGIN_CALL_TIMEOUT`.
+    #[error("The plugin '{plugin}' did not answer within {seconds} s (PLUGIN_CALL_TIMEOUT).")]
+    PluginTimeout {
+        /// The plugin.
+        plugin: String,
+        /// The deadline, in seconds.
+        seconds: u64,
+    },
+
     /// The database refused or failed.
     #[error("database error: {0}")]
     Database(String),
@@ -156,6 +165,7 @@ impl Error {
                 StatusCode::FORBIDDEN
             }
             Error::Csrf(_) => StatusCode::FORBIDDEN,
+            Error::PluginTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             Error::BadRequest(_)
             | Error::DisallowedHost(_)
             | Error::Validation(_)
@@ -189,6 +199,7 @@ impl Error {
                     "The plugin '{}' failed while handling this request.",
                     failure.plugin
                 ),
+                Error::PluginTimeout { .. } => self.to_string(),
                 _ => "The server failed while handling this request.".to_string(),
             }
         } else {
@@ -204,7 +215,7 @@ impl Error {
         match self {
             Error::Usage(_) => 2,
             Error::Config(_) => 3,
-            Error::PluginLoad(_) | Error::PluginCall(_) => 4,
+            Error::PluginLoad(_) | Error::PluginCall(_) | Error::PluginTimeout { .. } => 4,
             Error::Database(_) => 5,
             Error::Io { .. } => 6,
             Error::Template(_) => 7,

@@ -294,7 +294,7 @@ where
     let identity = request::identity(req);
     let actor = actor(req);
     let base = base(req);
-    web::block(move || -> Result<Vec<Value>> {
+    crate::web::block(request::request_id(req), move || -> Result<Vec<Value>> {
         require(&state, &identity, &model, action)?;
         let hooks = state.hooks(Some(&identity));
         let writer = Writer::new(&state.catalog.registry, &actor, &hooks);
@@ -302,7 +302,7 @@ where
         let mut conn = state.db.conn()?;
         serialize::serialize_rows(&mut conn, &state.catalog.registry, &model, &rows, &base, 0)
     })
-    .await?
+    .await
 }
 
 /// Runs `f` on each item, turning a failure into DRF's bulk error list (`{}` for the

@@ -36,6 +36,7 @@ pub const KEYS: &[(&str, Kind)] = &[
     ("SESSION_COOKIE_SECURE", Kind::Bool),
     ("EXEMPT_VIEW_PERMISSIONS", Kind::StrList),
     ("JOBS_AUTO_ENABLE", Kind::Bool),
+    ("PLUGIN_CALL_TIMEOUT", Kind::UInt),
 ];
 
 /// How the database is used: connections per process, and SQLite's memory.
@@ -160,6 +161,9 @@ pub struct Settings {
     pub exempt_view_permissions: Vec<String>,
     /// `JOBS_AUTO_ENABLE`: enable plugin jobs when they are first registered.
     pub jobs_auto_enable: bool,
+    /// `PLUGIN_CALL_TIMEOUT`: how long a request waits for a plugin call (views, API
+    /// views, middleware, template content, banners, validators); `None` (0) for ever.
+    pub plugin_call_timeout: Option<std::time::Duration>,
     /// Warnings found while loading (unknown keys …), logged once logging is set up.
     pub warnings: Vec<String>,
 }
@@ -430,6 +434,13 @@ impl Settings {
             session_cookie_secure: boolean(take("SESSION_COOKIE_SECURE")).unwrap_or(false),
             exempt_view_permissions: list(take("EXEMPT_VIEW_PERMISSIONS")).unwrap_or_default(),
             jobs_auto_enable: boolean(take("JOBS_AUTO_ENABLE")).unwrap_or(false),
+            plugin_call_timeout: match take("PLUGIN_CALL_TIMEOUT") {
+                Some(Typed::UInt(0)) => None,
+                Some(Typed::UInt(n)) => Some(std::time::Duration::from_secs(n)),
+                _ => Some(std::time::Duration::from_secs(
+                    crate::plugins::deadline::DEFAULT_TIMEOUT_SECONDS,
+                )),
+            },
             warnings,
             root,
         })

@@ -201,6 +201,11 @@ impl Database {
         Ok(self.pool.get()?)
     }
 
+    /// The most connections the pool keeps (`DATABASE_POOL_SIZE`).
+    pub fn pool_size(&self) -> u32 {
+        self.pool.max_size()
+    }
+
     /// The backend in use.
     pub fn backend(&self) -> Backend {
         self.backend

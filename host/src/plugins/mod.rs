@@ -5,6 +5,7 @@
 //! is one line naming the plugin, the file, what was expected and what was found.
 
 mod checks;
+pub mod deadline;
 mod deps;
 mod error;
 mod hooks;

@@ -105,6 +105,7 @@ impl LoadedPlugin {
         payload: &str,
         services: &CallServices<'_>,
     ) -> Result<String, Error> {
+        let guard = super::deadline::begin(self.name(), kind, name);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let host = HostServices_TO::from_ptr(services, TD_Opaque);
             self.instance.call(
@@ -114,6 +115,15 @@ impl LoadedPlugin {
                 host,
             )
         }));
+        if kind != nautobot_plugin_abi::kinds::JOB && guard.late() {
+            // Its request was answered 504 already; whatever it did must not stand
+            // (a validator's write is rolled back).
+            let limit = super::deadline::timeout().unwrap_or_default().as_secs();
+            return Err(Error::PluginTimeout {
+                plugin: self.name().to_string(),
+                seconds: limit,
+            });
+        }
         let error = match outcome {
             Ok(RResult::ROk(answer)) => return Ok(answer.into_string()),
             Ok(RResult::RErr(error)) => error,

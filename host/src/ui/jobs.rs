@@ -176,11 +176,11 @@ impl Page {
     }
 }
 
-async fn run<F>(work: F) -> Result<HttpResponse>
+async fn run<F>(request_id: String, work: F) -> Result<HttpResponse>
 where
     F: FnOnce() -> Result<Outcome> + Send + 'static,
 {
-    crate::ui::objects::run(work).await
+    crate::ui::objects::run(request_id, work).await
 }
 
 fn text(row: &Row, key: &str) -> String {
@@ -205,7 +205,7 @@ fn run_url(id: &str) -> String {
 /// `GET /extras/jobs/`: the jobs grouped by `grouping`, then by name.
 async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     let page = Page::of(state, &req);
-    run(move || {
+    run(crate::web::request::request_id(&req), move || {
         page.require("extras.job", "view", "view jobs")?;
         let may_run = page.can("extras.job", "run")?;
         let may_change = page.can("extras.job", "change")?;
@@ -272,7 +272,7 @@ async fn enable(
 ) -> Result<HttpResponse> {
     let pairs = checked_form(&req, &body)?;
     let page = Page::of(state, &req);
-    run(move || {
+    run(crate::web::request::request_id(&req), move || {
         let form = forms::values_of(&pairs);
         page.require("extras.job", "change", "change jobs")?;
         let enabled = forms::first(&form, "enabled")
@@ -640,7 +640,7 @@ fn form_page(
 /// `GET /extras/jobs/<id>/run/`.
 async fn run_form(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     let page = Page::of(state, &req);
-    run(move || {
+    run(crate::web::request::request_id(&req), move || {
         page.require("extras.job", "view", "view jobs")?;
         let job = page.job(&mut *page.state.db.conn()?)?;
         let vars = variables(&page.state, &job);
@@ -659,7 +659,7 @@ async fn run_submit(
 ) -> Result<HttpResponse> {
     let pairs = checked_form(&req, &body)?;
     let page = Page::of(state, &req);
-    run(move || {
+    run(crate::web::request::request_id(&req), move || {
         page.require("extras.job", "view", "view jobs")?;
         let job = page.job(&mut *page.state.db.conn()?)?;
         page.require("extras.job", "run", "run jobs")?;
@@ -704,7 +704,7 @@ fn pretty(value: Option<&Value>) -> String {
 /// seconds while the job is pending or running.
 async fn result(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     let page = Page::of(state, &req);
-    run(move || {
+    run(crate::web::request::request_id(&req), move || {
         page.require("extras.jobresult", "view", "view job results")?;
         let model = page.model("extras.jobresult")?;
         let mut conn = page.state.db.conn()?;

@@ -53,14 +53,17 @@ async fn login_page(
     error: Option<String>,
 ) -> Result<HttpResponse> {
     let page = PageRequest::of(req);
-    let html = web::block(move || -> Result<String> {
-        let mut ctx = super::context::page(&state, &page, "Log in")?;
-        ctx.insert("next", &next);
-        ctx.insert("username", &username);
-        ctx.insert("error", &error);
-        state.templates.render("login.html", &ctx)
-    })
-    .await??;
+    let html = crate::web::block(
+        crate::web::request::request_id(req),
+        move || -> Result<String> {
+            let mut ctx = super::context::page(&state, &page, "Log in")?;
+            ctx.insert("next", &next);
+            ctx.insert("username", &username);
+            ctx.insert("error", &error);
+            state.templates.render("login.html", &ctx)
+        },
+    )
+    .await?;
     Ok(html_response(StatusCode::OK, html))
 }
 

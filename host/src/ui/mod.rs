@@ -28,12 +28,15 @@ pub async fn render(
     extra: serde_json::Value,
 ) -> Result<HttpResponse> {
     let page = PageRequest::of(req);
-    let html = web::block(move || -> Result<String> {
-        let mut ctx = context::page(&state, &page, &title)?;
-        ctx.extend(tera::Context::from_value(extra).map_err(Error::from)?);
-        state.templates.render(template, &ctx)
-    })
-    .await??;
+    let html = crate::web::block(
+        crate::web::request::request_id(req),
+        move || -> Result<String> {
+            let mut ctx = context::page(&state, &page, &title)?;
+            ctx.extend(tera::Context::from_value(extra).map_err(Error::from)?);
+            state.templates.render(template, &ctx)
+        },
+    )
+    .await?;
     Ok(html_response(StatusCode::OK, html))
 }
 
@@ -77,7 +80,7 @@ pub async fn error_page(
     let title = status.canonical_reason().unwrap_or("Error").to_string();
     let message = message.to_string();
     let fallback = format!("{} {title}: {message}", status.as_u16());
-    let rendered = web::block(move || -> Result<String> {
+    let rendered = crate::web::block(crate::web::request::request_id(req), move || {
         let mut ctx = context::page(&state, &page, &title)?;
         ctx.insert("status", &status.as_u16());
         ctx.insert("title", &title);
@@ -86,15 +89,12 @@ pub async fn error_page(
     })
     .await;
     match rendered {
-        Ok(Ok(html)) => html_response(status, html),
-        Ok(Err(e)) => {
+        Ok(html) => html_response(status, html),
+        Err(e) => {
             tracing::error!("cannot render the error page: {e}");
             HttpResponse::build(status)
                 .content_type("text/plain")
                 .body(fallback)
         }
-        Err(_) => HttpResponse::build(status)
-            .content_type("text/plain")
-            .body(fallback),
     }
 }

@@ -9,6 +9,8 @@ mod responses;
 pub mod restart;
 mod state;
 
+use std::time::Duration;
+
 use actix_web::{
     http::header, middleware::from_fn, web, App, HttpRequest, HttpResponse, HttpServer,
 };
@@ -140,8 +142,56 @@ pub fn serve(state: AppState, bind: &str, workers: Option<usize>) -> Result<()> 
     })
 }
 
-/// `GET /health/`: liveness, no login.
-async fn health() -> HttpResponse {
+/// Runs `work` off the async executor as part of request `request_id`, under
+/// `PLUGIN_CALL_TIMEOUT`: when a plugin call it makes runs past the deadline, the
+/// request is answered 504 naming the plugin at once, while the work goes on in its
+/// thread (and fails when the call returns, rolling back its writes).
+pub async fn block<T, F>(request_id: String, work: F) -> Result<T>
+where
+    F: FnOnce() -> Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    use crate::plugins::deadline;
+    let id = request_id.clone();
+    let task = web::block(move || deadline::in_request(&id, work));
+    let Some(limit) = deadline::timeout() else {
+        return task.await.map_err(Error::from).and_then(|r| r);
+    };
+    let mut task = std::pin::pin!(task);
+    let step = (limit / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
+    loop {
+        match actix_web::rt::time::timeout(step, &mut task).await {
+            Ok(done) => return done.map_err(Error::from).and_then(|r| r),
+            Err(_) => {
+                if let Some(call) = deadline::overdue_call_of(&request_id) {
+                    deadline::record_timeout(&call);
+                    return Err(Error::PluginTimeout {
+                        plugin: call.plugin,
+                        seconds: limit.as_secs(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// `GET /health/`: liveness, no login. Unhealthy (503) when plugin calls stuck past
+/// `PLUGIN_CALL_TIMEOUT` hold as many threads as the server has database connections:
+/// it cannot be relied on to serve more, and should be restarted.
+async fn health(state: web::Data<AppState>) -> HttpResponse {
+    let stuck = crate::plugins::deadline::stuck();
+    let capacity = state.db.pool_size() as usize;
+    if !stuck.is_empty() && stuck.len() >= capacity {
+        let plugins: std::collections::BTreeSet<&str> =
+            stuck.iter().map(|c| c.plugin.as_str()).collect();
+        return HttpResponse::ServiceUnavailable()
+            .content_type("text/plain")
+            .body(format!(
+                "UNHEALTHY: {} plugin calls are stuck past PLUGIN_CALL_TIMEOUT (plugins: {}), as many as the server's {capacity} database connections; restart it",
+                stuck.len(),
+                plugins.into_iter().collect::<Vec<_>>().join(", ")
+            ));
+    }
     HttpResponse::Ok().content_type("text/plain").body("OK")
 }
 

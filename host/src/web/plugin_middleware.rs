@@ -56,10 +56,10 @@ pub async fn run(
         let page = PageRequest::of(req.request());
         let shared = state.clone();
         let who = identity.clone();
-        let answered = web::block(move || request_hooks(&shared, &who, &payload, &page))
-            .await
-            .map_err(Error::from)
-            .and_then(|r| r);
+        let answered = crate::web::block(request_id.clone(), move || {
+            request_hooks(&shared, &who, &payload, &page)
+        })
+        .await;
         match answered {
             Ok(None) => next.call(req).await?,
             Ok(Some((index, prepared))) => {
@@ -94,13 +94,13 @@ pub async fn run(
             })
             .collect(),
         user: identity.plugin_user(),
-        request_id,
+        request_id: request_id.clone(),
     };
     let shared = state.clone();
-    let changes = web::block(move || response_hooks(&shared, &identity, payload, &hooks))
-        .await
-        .map_err(Error::from)
-        .and_then(|r| r);
+    let changes = crate::web::block(request_id, move || {
+        response_hooks(&shared, &identity, payload, &hooks)
+    })
+    .await;
     match changes {
         Ok(changes) => {
             apply(&mut res, changes);

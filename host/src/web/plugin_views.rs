@@ -107,7 +107,7 @@ async fn dispatch(
     let request_id = payload.request_id.clone();
     let payload = serde_json::to_string(&payload).map_err(|e| Error::Internal(e.to_string()))?;
     let page = PageRequest::of(&req);
-    let prepared = web::block(move || {
+    let prepared = crate::web::block(request_id.clone(), move || {
         if !identity.has_perms(&state.db, &view.permissions)? {
             return Err(Error::PermissionDenied(
                 "You do not have permission to perform this action.".to_string(),
@@ -130,7 +130,7 @@ async fn dispatch(
         })?;
         prepare(&state, &plugin, kind, &view.name, response, &page)
     })
-    .await??;
+    .await?;
     Ok(prepared.into_response())
 }
 

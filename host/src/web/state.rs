@@ -161,6 +161,7 @@ pub fn load_plugins(settings: &Settings) -> Result<(PluginRegistry, Arc<Template
 /// Runs every start-up check and builds the state: plugins, templates, database,
 /// migrations applied.
 pub fn boot(settings: Settings) -> Result<AppState> {
+    plugins::deadline::set_timeout(settings.plugin_call_timeout);
     let (registry, templates) = load_plugins(&settings)?;
     let db = Database::open(&settings)?;
     let catalog = catalog_of(&registry)?;

@@ -190,26 +190,29 @@ where
     F: FnOnce(&Admin, &mut DbConnection) -> Result<Outcome> + Send + 'static,
 {
     let page = PageRequest::of(req);
-    let done = web::block(move || -> Result<Done> {
-        let admin = Admin {
-            state: state.clone(),
-            user,
-        };
-        let outcome = {
-            let mut conn = state.db.conn()?;
-            f(&admin, &mut conn)?
-        };
-        match outcome {
-            Outcome::Redirect(location) => Ok(Done::Redirect(location)),
-            Outcome::Page(p) => {
-                let mut ctx = super::context::page(&state, &page, &p.title)?;
-                ctx.extend(Context::from_value(p.context).map_err(Error::from)?);
-                let html = state.templates.render(p.template, &ctx)?;
-                Ok(Done::Html(p.status, html))
+    let done = crate::web::block(
+        crate::web::request::request_id(req),
+        move || -> Result<Done> {
+            let admin = Admin {
+                state: state.clone(),
+                user,
+            };
+            let outcome = {
+                let mut conn = state.db.conn()?;
+                f(&admin, &mut conn)?
+            };
+            match outcome {
+                Outcome::Redirect(location) => Ok(Done::Redirect(location)),
+                Outcome::Page(p) => {
+                    let mut ctx = super::context::page(&state, &page, &p.title)?;
+                    ctx.extend(Context::from_value(p.context).map_err(Error::from)?);
+                    let html = state.templates.render(p.template, &ctx)?;
+                    Ok(Done::Html(p.status, html))
+                }
             }
-        }
-    })
-    .await??;
+        },
+    )
+    .await?;
     Ok(match done {
         Done::Html(status, html) => html_response(status, html),
         Done::Redirect(location) => HttpResponse::Found()

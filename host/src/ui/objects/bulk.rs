@@ -33,7 +33,10 @@ pub async fn bulk_edit(
 ) -> Result<HttpResponse> {
     let pairs = checked_form(&req, &body)?;
     let ctx = Ctx::of(state, &route, &req);
-    run(move || edit_page(&ctx, &forms::values_of(&pairs))).await
+    run(ctx.actor.request_id.clone(), move || {
+        edit_page(&ctx, &forms::values_of(&pairs))
+    })
+    .await
 }
 
 /// `POST <ui_path>delete/`: the confirmation for the selected objects (`pk`), or with
@@ -46,7 +49,10 @@ pub async fn bulk_delete(
 ) -> Result<HttpResponse> {
     let pairs = checked_form(&req, &body)?;
     let ctx = Ctx::of(state, &route, &req);
-    run(move || delete_page(&ctx, &forms::values_of(&pairs))).await
+    run(ctx.actor.request_id.clone(), move || {
+        delete_page(&ctx, &forms::values_of(&pairs))
+    })
+    .await
 }
 
 /// `GET <ui_path>import/`.
@@ -56,7 +62,7 @@ pub async fn import(
     req: HttpRequest,
 ) -> Result<HttpResponse> {
     let ctx = Ctx::of(state, &route, &req);
-    run(move || {
+    run(ctx.actor.request_id.clone(), move || {
         ctx.require("add")?;
         import_page(&ctx, "", &[])
     })
@@ -72,7 +78,10 @@ pub async fn import_submit(
 ) -> Result<HttpResponse> {
     let pairs = checked_form(&req, &body)?;
     let ctx = Ctx::of(state, &route, &req);
-    run(move || import_csv(&ctx, &forms::values_of(&pairs))).await
+    run(ctx.actor.request_id.clone(), move || {
+        import_csv(&ctx, &forms::values_of(&pairs))
+    })
+    .await
 }
 
 /// The selected objects, in display order.

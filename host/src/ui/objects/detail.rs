@@ -31,7 +31,7 @@ pub async fn detail(
     req: HttpRequest,
 ) -> Result<HttpResponse> {
     let ctx = Ctx::of(state, &route, &req);
-    run(move || page(&ctx)).await
+    run(ctx.actor.request_id.clone(), move || page(&ctx)).await
 }
 
 /// `GET <ui_path><id>/changelog/`.
@@ -41,7 +41,7 @@ pub async fn changelog(
     req: HttpRequest,
 ) -> Result<HttpResponse> {
     let ctx = Ctx::of(state, &route, &req);
-    run(move || changelog_page(&ctx)).await
+    run(ctx.actor.request_id.clone(), move || changelog_page(&ctx)).await
 }
 
 /// The object of the path, or a 404.

@@ -29,7 +29,7 @@ pub async fn add(
     req: HttpRequest,
 ) -> Result<HttpResponse> {
     let ctx = Ctx::of(state, &route, &req);
-    run(move || {
+    run(ctx.actor.request_id.clone(), move || {
         ctx.require("add")?;
         let values = forms::initial_for_add(&ctx.model, &ctx.params);
         form_page(&ctx, None, &values, &ValidationErrors::new())
@@ -46,7 +46,10 @@ pub async fn add_submit(
 ) -> Result<HttpResponse> {
     let pairs = checked_form(&req, &body)?;
     let ctx = Ctx::of(state, &route, &req);
-    run(move || save(&ctx, None, &forms::values_of(&pairs))).await
+    run(ctx.actor.request_id.clone(), move || {
+        save(&ctx, None, &forms::values_of(&pairs))
+    })
+    .await
 }
 
 /// `GET <ui_path><id>/edit/`.
@@ -56,7 +59,7 @@ pub async fn edit(
     req: HttpRequest,
 ) -> Result<HttpResponse> {
     let ctx = Ctx::of(state, &route, &req);
-    run(move || {
+    run(ctx.actor.request_id.clone(), move || {
         ctx.require("change")?;
         let row = load(&ctx, &mut *ctx.state.db.conn()?)?;
         let values = forms::initial_from_row(&ctx.model, &row);
@@ -74,7 +77,7 @@ pub async fn edit_submit(
 ) -> Result<HttpResponse> {
     let pairs = checked_form(&req, &body)?;
     let ctx = Ctx::of(state, &route, &req);
-    run(move || {
+    run(ctx.actor.request_id.clone(), move || {
         ctx.require("change")?;
         let row = load(&ctx, &mut *ctx.state.db.conn()?)?;
         save(&ctx, Some(&row), &forms::values_of(&pairs))
@@ -89,7 +92,7 @@ pub async fn delete(
     req: HttpRequest,
 ) -> Result<HttpResponse> {
     let ctx = Ctx::of(state, &route, &req);
-    run(move || {
+    run(ctx.actor.request_id.clone(), move || {
         ctx.require("delete")?;
         let row = load(&ctx, &mut *ctx.state.db.conn()?)?;
         delete_page(&ctx, &row, None, None)
@@ -106,7 +109,7 @@ pub async fn delete_submit(
 ) -> Result<HttpResponse> {
     let pairs = checked_form(&req, &body)?;
     let ctx = Ctx::of(state, &route, &req);
-    run(move || {
+    run(ctx.actor.request_id.clone(), move || {
         ctx.require("delete")?;
         let form = forms::values_of(&pairs);
         let row = load(&ctx, &mut *ctx.state.db.conn()?)?;

@@ -35,7 +35,7 @@ pub async fn list(
     req: HttpRequest,
 ) -> Result<HttpResponse> {
     let ctx = Ctx::of(state, &route, &req);
-    run(move || page(&ctx)).await
+    run(ctx.actor.request_id.clone(), move || page(&ctx)).await
 }
 
 /// The fields shown as columns after the display name: not the display field itself,

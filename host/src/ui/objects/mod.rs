@@ -354,12 +354,13 @@ pub fn checked_form(req: &HttpRequest, body: &[u8]) -> Result<Vec<(String, Strin
     Ok(pairs)
 }
 
-/// Runs a page function off the async executor.
-pub async fn run<F>(work: F) -> Result<HttpResponse>
+/// Runs a page function of request `request_id` off the async executor, under the
+/// plugin call deadline.
+pub async fn run<F>(request_id: String, work: F) -> Result<HttpResponse>
 where
     F: FnOnce() -> Result<Outcome> + Send + 'static,
 {
-    Ok(web::block(work).await??.into_response())
+    Ok(crate::web::block(request_id, work).await?.into_response())
 }
 
 /// Foreign keys to models with more objects than this get a text input (an id or a

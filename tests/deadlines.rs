@@ -1,0 +1,107 @@
+//! `PLUGIN_CALL_TIMEOUT`: a plugin call that does not return in time costs its request a
+//! 504 naming the plugin, while other requests keep being served; a write whose validator
+//! timed out is rolled back; stuck calls are logged once per minute, not per request;
+//! `/health/` turns unhealthy when stuck calls hold as many threads as the server has
+//! database connections.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use support::{both_backends, Backend, Root, ADMIN_TOKEN};
+
+both_backends!(a_plugin_call_past_its_deadline_costs_only_its_request);
+
+fn a_plugin_call_past_its_deadline_costs_only_its_request(backend: Backend) {
+    let mut root = Root::new(backend);
+    root.plugins(&["faulty_plugin"])
+        .set("PLUGIN_CALL_TIMEOUT", "1")
+        .set("DATABASE_POOL_SIZE", "3");
+    root.install();
+    let server = root.start();
+    let api = server.client().with_token(ADMIN_TOKEN);
+    let ui = server.client();
+    assert_eq!(ui.login("admin", "admin").status, 302);
+
+    // A UI view and an API view that never return: 504 after about a second each.
+    let started = Instant::now();
+    let page = ui.get("/plugins/faulty/hang/");
+    assert_eq!(page.status, 504, "{}", page.body);
+    assert!(page.body.contains(
+        "The plugin &#x27;faulty_plugin&#x27; did not answer within 1 s (PLUGIN_CALL_TIMEOUT)."
+    ));
+    let res = api.get("/api/plugins/faulty/hang/");
+    assert_eq!(res.status, 504);
+    assert_eq!(
+        res.json(),
+        json!({"detail": "The plugin 'faulty_plugin' did not answer within 1 s (PLUGIN_CALL_TIMEOUT)."})
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // The server goes on serving, the same plugin included.
+    assert_eq!(api.get("/api/plugins/faulty/ok/").status, 200);
+    assert_eq!(ui.get("/dcim/locations/").status, 200);
+    assert_eq!(server.client().get("/health/").status, 200);
+
+    // A validator that answers after the deadline: 504 at the deadline, and the write
+    // is rolled back when the validator returns.
+    let location_type = api
+        .send_json(
+            "POST",
+            "/api/dcim/location-types/",
+            &json!({"name": "Site"}),
+        )
+        .json()["id"]
+        .clone();
+    let create = |name: &str| {
+        api.send_json(
+            "POST",
+            "/api/dcim/locations/",
+            &json!({"name": name, "location_type": location_type, "status": "Active"}),
+        )
+    };
+    let res = create("slow please");
+    assert_eq!(res.status, 504, "{}", res.body);
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(
+        api.get("/api/dcim/locations/?name=slow%20please").json()["count"],
+        0,
+        "the write of a timed-out validator stood"
+    );
+    assert_eq!(create("quick").status, 201);
+
+    // Logged once per window however many requests timed out.
+    let log = server.log();
+    assert_eq!(
+        log.matches("a plugin call ran past PLUGIN_CALL_TIMEOUT")
+            .count(),
+        1,
+        "{log}"
+    );
+
+    // Three hung calls (one already) hold as many threads as the 3 connections: unhealthy.
+    assert_eq!(api.get("/api/plugins/faulty/hang/").status, 504);
+    let health = server.client().get("/health/");
+    assert_eq!(health.status, 503, "{}", health.body);
+    assert!(
+        health.body.starts_with(
+            "UNHEALTHY: 3 plugin calls are stuck past PLUGIN_CALL_TIMEOUT (plugins: faulty_plugin)"
+        ),
+        "{}",
+        health.body
+    );
+    // Still serving what does not need the stuck plugin.
+    assert_eq!(api.get("/api/dcim/locations/").status, 200);
+}
+
+#[test]
+fn a_deadline_that_is_not_a_number_of_seconds_is_refused() {
+    let mut root = Root::new(Backend::Sqlite);
+    root.set("PLUGIN_CALL_TIMEOUT", "-1");
+    let out = root.run(&["check"]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(out.stderr.contains("PLUGIN_CALL_TIMEOUT"), "{}", out.stderr);
+}
