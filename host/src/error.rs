@@ -31,6 +31,15 @@ pub enum Error {
         seconds: u64,
     },
 
+    /// An isolated plugin's host process died during the call (`PLUGINS_ISOLATED`).
+    #[error("The plugin '{plugin}' crashed ({how}) while handling this request; it is restarted for the next one.")]
+    PluginCrashed {
+        /// The plugin.
+        plugin: String,
+        /// How its process ended.
+        how: String,
+    },
+
     /// The database refused or failed.
     #[error("database error: {0}")]
     Database(String),
@@ -166,6 +175,7 @@ impl Error {
             }
             Error::Csrf(_) => StatusCode::FORBIDDEN,
             Error::PluginTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            Error::PluginCrashed { .. } => StatusCode::BAD_GATEWAY,
             Error::BadRequest(_)
             | Error::DisallowedHost(_)
             | Error::Validation(_)
@@ -199,7 +209,7 @@ impl Error {
                     "The plugin '{}' failed while handling this request.",
                     failure.plugin
                 ),
-                Error::PluginTimeout { .. } => self.to_string(),
+                Error::PluginTimeout { .. } | Error::PluginCrashed { .. } => self.to_string(),
                 _ => "The server failed while handling this request.".to_string(),
             }
         } else {
@@ -215,7 +225,10 @@ impl Error {
         match self {
             Error::Usage(_) => 2,
             Error::Config(_) => 3,
-            Error::PluginLoad(_) | Error::PluginCall(_) | Error::PluginTimeout { .. } => 4,
+            Error::PluginLoad(_)
+            | Error::PluginCall(_)
+            | Error::PluginTimeout { .. }
+            | Error::PluginCrashed { .. } => 4,
             Error::Database(_) => 5,
             Error::Io { .. } => 6,
             Error::Template(_) => 7,

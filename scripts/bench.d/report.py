@@ -227,6 +227,19 @@ def targets(figures, backends, top, bulk, scales):
                     (">=", 0.5),
                     conns=None,
                 )
+        if b == "sqlite":
+            views = [r for r in figures.rows if r["name"].startswith("plugin API view (")]
+            for conns in sorted({r["connections"] for r in views if r["connections"]}):
+                local = figures.value("plugin API view (in process)", b, conns=conns)
+                isolated = figures.value("plugin API view (isolated)", b, conns=conns)
+                add(
+                    "plugin API view: isolated / in process (PLUGINS_ISOLATED overhead)",
+                    b,
+                    ratio(isolated, local),
+                    "isolated/in process",
+                    (">=", 0.5),
+                    conns=conns,
+                )
         prefix = "start-up to first 200 on /health/, "
         counts = [
             int(r["name"][len(prefix):].split()[0])

@@ -140,6 +140,18 @@ enum Command {
         #[arg(long)]
         skip_if_loaded: bool,
     },
+    /// Serve one isolated plugin (PLUGINS_ISOLATED) to the server that started this
+    /// process, over standard input and output. Not for operators.
+    #[command(hide = true)]
+    PluginHost {
+        /// The plugin's name.
+        name: String,
+        /// Its library file.
+        library: PathBuf,
+        /// The digest the library must have (PLUGINS_SHA256).
+        #[arg(long)]
+        sha256: Option<String>,
+    },
     /// Run one job: `runjob <plugin>.<job> --data '{"count": 3}'`.
     Runjob {
         /// The job, `<plugin>.<job>` (its module and class names).
@@ -216,6 +228,14 @@ fn run(cli: Cli) -> Result<()> {
     };
     match cli.command {
         Command::Init { root } => setup::init(&locator, root),
+        Command::PluginHost {
+            name,
+            library,
+            sha256,
+        } => {
+            init_logging("warn");
+            crate::plugins::isolated::run_host(&name, &library, sha256.as_deref())
+        }
         Command::Plugins {
             command: PluginsCommand::Inspect { file, full },
         } => {
@@ -295,6 +315,7 @@ fn run(cli: Cli) -> Result<()> {
                     username,
                 } => jobs::runjob(settings, &job, &data, local, dryrun, &username),
                 Command::Init { .. }
+                | Command::PluginHost { .. }
                 | Command::Plugins {
                     command: PluginsCommand::Inspect { .. } | PluginsCommand::New { .. },
                 } => unreachable!("handled above"),

@@ -28,6 +28,7 @@ pub const KEYS: &[(&str, Kind)] = &[
     ("PLUGINS_DIR", Kind::Str),
     ("PLUGINS_CONFIG", Kind::Table),
     ("PLUGINS_SHA256", Kind::Table),
+    ("PLUGINS_ISOLATED", Kind::StrList),
     ("STATIC_ROOT", Kind::Str),
     ("STATIC_URL", Kind::Str),
     ("LOGIN_REQUIRED", Kind::Bool),
@@ -144,6 +145,9 @@ pub struct Settings {
     /// `PLUGINS_SHA256`: the SHA-256 digest (lower-case hex) each pinned plugin's library
     /// must have, by plugin name.
     pub plugins_sha256: std::collections::BTreeMap<String, String>,
+    /// `PLUGINS_ISOLATED`: plugins run in a host process of their own, so that a crash in
+    /// their native code cannot end the server.
+    pub plugins_isolated: Vec<String>,
     /// `STATIC_ROOT`: where `collectstatic` writes and `/static/` reads.
     pub static_root: PathBuf,
     /// `STATIC_URL`: the URL prefix of static files.
@@ -361,6 +365,15 @@ impl Settings {
             }
         }
 
+        let plugins_isolated = list(take("PLUGINS_ISOLATED")).unwrap_or_default();
+        for name in &plugins_isolated {
+            if !plugins.contains(name) {
+                warnings.push(format!(
+                    "{file}: PLUGINS_ISOLATED lists {name}, which is not in PLUGINS"
+                ));
+            }
+        }
+
         let static_url = string(take("STATIC_URL")).unwrap_or_else(|| "/static/".to_string());
         if !static_url.starts_with('/') || !static_url.ends_with('/') || static_url.len() < 3 {
             return Err(Error::Config(format!(
@@ -424,6 +437,7 @@ impl Settings {
                 .unwrap_or_else(|| root.join("plugins")),
             plugins_config,
             plugins_sha256,
+            plugins_isolated,
             static_root: string(take("STATIC_ROOT"))
                 .map(resolve)
                 .unwrap_or_else(|| root.join("static")),

@@ -35,8 +35,10 @@ pub fn library_file_name(name: &str) -> String {
 pub struct OpenedLibrary {
     /// The library file.
     pub path: PathBuf,
-    /// The plugin's root module.
-    pub module: PluginModRef,
+    /// The plugin's root module, when loaded in this process.
+    pub module: Option<PluginModRef>,
+    /// The plugin's host process, when isolated (`PLUGINS_ISOLATED`).
+    pub isolated: Option<super::isolated::IsolatedPlugin>,
     /// The ABI version it was built against.
     pub abi: AbiVersion,
     /// Its manifest, parsed.
@@ -251,11 +253,41 @@ pub fn open(plugin: &str, path: &Path, pin: Option<&str>) -> Result<OpenedLibrar
 
     Ok(OpenedLibrary {
         path: path.to_path_buf(),
-        module,
+        module: Some(module),
+        isolated: None,
         abi,
         manifest,
         manifest_json,
         sha256,
+    })
+}
+
+/// Starts the host process of an isolated plugin (`PLUGINS_ISOLATED`) for the library at
+/// `path`, which loads and checks it there (pin included): nothing of the library runs in
+/// this process.
+pub fn open_isolated(
+    plugin: &str,
+    path: &Path,
+    pin: Option<&str>,
+) -> Result<OpenedLibrary, LoadError> {
+    let (isolated, hello) = super::isolated::IsolatedPlugin::start(plugin, path, pin)?;
+    let manifest: PluginManifest = serde_json::from_str(&hello.manifest_json).map_err(|err| {
+        LoadError::new(
+            plugin,
+            Some(path),
+            "invalid manifest",
+            "a JSON plugin manifest",
+            format!("{err}"),
+        )
+    })?;
+    Ok(OpenedLibrary {
+        path: path.to_path_buf(),
+        module: None,
+        isolated: Some(isolated),
+        abi: hello.abi,
+        manifest,
+        manifest_json: hello.manifest_json,
+        sha256: hello.sha256,
     })
 }
 

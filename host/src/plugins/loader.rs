@@ -18,7 +18,7 @@ use super::{
     deps::{load_order, Node},
     error::LoadError,
     library::{library_file_name, open, OpenedLibrary},
-    registry::{LoadedPlugin, PluginRegistry},
+    registry::{Instance, LoadedPlugin, PluginRegistry},
     services::CallServices,
 };
 use crate::{config::Settings, ui::templates::Templates};
@@ -55,11 +55,12 @@ pub fn discover(settings: &Settings, host: &Version) -> Result<Vec<Discovered>, 
     let mut base_urls: HashMap<String, String> = HashMap::new();
     for name in &settings.plugins {
         let path = library_path(settings, name);
-        let library = open(
-            name,
-            &path,
-            settings.plugins_sha256.get(name).map(String::as_str),
-        )?;
+        let pin = settings.plugins_sha256.get(name).map(String::as_str);
+        let library = if settings.plugins_isolated.contains(name) {
+            super::library::open_isolated(name, &path, pin)?
+        } else {
+            open(name, &path, pin)?
+        };
         check_manifest(name, &path, &library.manifest, host)?;
         if let Some(other) = base_urls.insert(library.manifest.base_url.clone(), name.clone()) {
             return Err(LoadError::new(
@@ -154,14 +155,26 @@ pub fn instantiate(
     templates: Arc<Templates>,
 ) -> Result<PluginRegistry, LoadError> {
     let mut plugins = Vec::with_capacity(discovered.len());
-    for Discovered { library, config } in discovered {
+    for Discovered {
+        mut library,
+        config,
+    } in discovered
+    {
         let name = library.manifest.name.clone();
         let config_json = Value::Object(config.clone()).to_string();
         let services = CallServices::new(&name, &config, &templates, None, None);
-        let result = catch_unwind(AssertUnwindSafe(|| {
-            let host = HostServices_TO::from_ptr(&services, TD_Opaque);
-            (library.module.instantiate())(RStr::from_str(&config_json), host).into_result()
-        }));
+        let result = match (&library.module, library.isolated.take()) {
+            (_, Some(isolated)) => Ok(isolated
+                .instantiate(&config_json, &services)
+                .map(|()| Instance::Isolated(Box::new(isolated)))),
+            (Some(module), None) => catch_unwind(AssertUnwindSafe(|| {
+                let host = HostServices_TO::from_ptr(&services, TD_Opaque);
+                (module.instantiate())(RStr::from_str(&config_json), host)
+                    .into_result()
+                    .map(Instance::Local)
+            })),
+            (None, None) => Ok(Err(PluginError::internal("the library is not loaded"))),
+        };
         let fail = |problem: &str, found: String| {
             LoadError::new(
                 &name,

@@ -28,14 +28,22 @@ pub struct LoadedPlugin {
     pub abi: AbiVersion,
     /// Its settings, defaults merged.
     pub config: Map<String, Value>,
-    instance: PluginBox,
+    instance: Instance,
+}
+
+/// Where a plugin runs.
+pub enum Instance {
+    /// In this process.
+    Local(PluginBox),
+    /// In a host process of its own (`PLUGINS_ISOLATED`).
+    Isolated(Box<super::isolated::IsolatedPlugin>),
 }
 
 impl LoadedPlugin {
     pub(super) fn new(
         library: OpenedLibrary,
         config: Map<String, Value>,
-        instance: PluginBox,
+        instance: Instance,
     ) -> Self {
         LoadedPlugin {
             manifest: library.manifest,
@@ -106,15 +114,28 @@ impl LoadedPlugin {
         services: &CallServices<'_>,
     ) -> Result<String, Error> {
         let guard = super::deadline::begin(self.name(), kind, name);
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            let host = HostServices_TO::from_ptr(services, TD_Opaque);
-            self.instance.call(
-                RStr::from_str(kind),
-                RStr::from_str(name),
-                RStr::from_str(payload),
-                host,
-            )
-        }));
+        let outcome = match &self.instance {
+            Instance::Local(instance) => catch_unwind(AssertUnwindSafe(|| {
+                let host = HostServices_TO::from_ptr(services, TD_Opaque);
+                instance.call(
+                    RStr::from_str(kind),
+                    RStr::from_str(name),
+                    RStr::from_str(payload),
+                    host,
+                )
+            })),
+            Instance::Isolated(isolated) => {
+                let deadline = if kind == nautobot_plugin_abi::kinds::JOB {
+                    None
+                } else {
+                    super::deadline::timeout()
+                };
+                match isolated.call(kind, name, payload, services, deadline)? {
+                    Ok(answer) => Ok(RResult::ROk(answer.into())),
+                    Err(error) => Ok(RResult::RErr(error)),
+                }
+            }
+        };
         if kind != nautobot_plugin_abi::kinds::JOB && guard.late() {
             // Its request was answered 504 already; whatever it did must not stand
             // (a validator's write is rolled back).

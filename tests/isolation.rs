@@ -1,0 +1,113 @@
+//! `PLUGINS_ISOLATED`: plugins run in a host process of their own. A segfault, abort or
+//! hang in one fails only the call in flight (502 or 504 naming the plugin), the host
+//! process is started again for the next call, and the server stays up; the plugin's
+//! host services (settings, permissions, the database verbs) work as in process.
+
+use serde_json::json;
+use support::{both_backends, Backend, Root, ADMIN_TOKEN};
+
+both_backends!(a_crash_in_an_isolated_plugin_fails_only_its_call);
+
+fn a_crash_in_an_isolated_plugin_fails_only_its_call(backend: Backend) {
+    let mut root = Root::new(backend);
+    root.plugins(&["example_plugin", "faulty_plugin"])
+        .set(
+            "PLUGINS_ISOLATED",
+            "[\"faulty_plugin\", \"example_plugin\"]",
+        )
+        .set("PLUGIN_CALL_TIMEOUT", "2");
+    root.install();
+    let mut server = root.start();
+    let api = server.client().with_token(ADMIN_TOKEN);
+    let pid = server.pid();
+
+    assert_eq!(
+        api.get("/api/plugins/faulty/ok/").json(),
+        json!({"ok": true})
+    );
+    for (path, how) in [
+        (
+            "/api/plugins/faulty/segfault/",
+            "SIGSEGV, a segmentation fault",
+        ),
+        ("/api/plugins/faulty/abort/", "SIGABRT, an abort"),
+    ] {
+        let res = api.get(path);
+        assert_eq!(res.status, 502, "{path}: {}", res.body);
+        assert_eq!(
+            res.json(),
+            json!({"detail": format!("The plugin 'faulty_plugin' crashed ({how}) while handling this request; it is restarted for the next one.")})
+        );
+        let again = api.get("/api/plugins/faulty/ok/");
+        assert_eq!(
+            again.status,
+            200,
+            "after {path}: {}\n{}",
+            again.body,
+            server.log()
+        );
+    }
+    // A hang: 504 at the deadline, the host process is killed, the next call is served.
+    let res = api.get("/api/plugins/faulty/hang/");
+    assert_eq!(res.status, 504, "{}", res.body);
+    assert_eq!(api.get("/api/plugins/faulty/ok/").status, 200);
+    // The UI too.
+    let ui = server.client();
+    assert_eq!(ui.login("admin", "admin").status, 302);
+    let page = ui.get("/plugins/faulty/segfault/");
+    assert_eq!(page.status, 502);
+    assert!(page
+        .body
+        .contains("crashed (SIGSEGV, a segmentation fault)"));
+    assert_eq!(ui.get("/plugins/faulty/ok/").status, 200);
+
+    // The server never went down.
+    assert!(server.is_running());
+    assert_eq!(server.pid(), pid);
+    assert_eq!(server.client().get("/health/").status, 200);
+
+    // Host services across the process boundary: settings and permissions…
+    let status = api.get("/api/plugins/example-plugin/status/");
+    assert_eq!(status.status, 200, "{}", status.body);
+    let status = status.json();
+    assert_eq!(status["settings"]["example_setting"], "default value");
+    assert_eq!(status["user"], "admin");
+    assert_eq!(status["can_view_examplemodel"], true);
+    // … the database verbs and the plugin's own templates …
+    let summary = api.send_json(
+        "POST",
+        "/api/plugins/example-plugin/summary/",
+        &json!({"name": "isolated"}),
+    );
+    assert_eq!(summary.status, 201, "{}", summary.body);
+    assert_eq!(
+        api.get("/api/plugins/example-plugin/example-models/?name=isolated-2")
+            .json()["count"],
+        1
+    );
+    let home = ui.get("/plugins/example-plugin/");
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("Hello from the example plugin"));
+    // … and validators: the example plugin's refusal comes back from its host process.
+    let lt = api
+        .send_json(
+            "POST",
+            "/api/dcim/location-types/",
+            &json!({"name": "Site"}),
+        )
+        .json()["id"]
+        .clone();
+    let res = api.send_json(
+        "POST",
+        "/api/dcim/locations/",
+        &json!({"name": "this location has a matching name", "location_type": lt, "status": "Active"}),
+    );
+    assert_eq!(res.status, 400, "{}", res.body);
+    assert_eq!(
+        res.json(),
+        json!({"name": ["Location name must not be 'this location has a matching name'"]})
+    );
+    assert!(server
+        .log()
+        .contains("the isolated plugin's host process crashed"));
+}
