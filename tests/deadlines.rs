@@ -48,21 +48,8 @@ fn a_plugin_call_past_its_deadline_costs_only_its_request(backend: Backend) {
 
     // A validator that answers after the deadline: 504 at the deadline, and the write
     // is rolled back when the validator returns.
-    let location_type = api
-        .send_json(
-            "POST",
-            "/api/dcim/location-types/",
-            &json!({"name": "Site"}),
-        )
-        .json()["id"]
-        .clone();
-    let create = |name: &str| {
-        api.send_json(
-            "POST",
-            "/api/dcim/locations/",
-            &json!({"name": name, "location_type": location_type, "status": "Active"}),
-        )
-    };
+    let location_type = support::data::location_type(&api, "Site");
+    let create = |name: &str| support::data::post_location(&api, name, &location_type);
     let res = create("slow please");
     assert_eq!(res.status, 504, "{}", res.body);
     std::thread::sleep(Duration::from_secs(4));

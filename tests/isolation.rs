@@ -15,7 +15,8 @@ fn a_crash_in_an_isolated_plugin_fails_only_its_call(backend: Backend) {
             "PLUGINS_ISOLATED",
             "[\"faulty_plugin\", \"example_plugin\"]",
         )
-        .set("PLUGIN_CALL_TIMEOUT", "2");
+        .set("PLUGIN_CALL_TIMEOUT", "2")
+        .set("JOBS_AUTO_ENABLE", "true");
     root.install();
     let mut server = root.start();
     let api = server.client().with_token(ADMIN_TOKEN);
@@ -89,19 +90,8 @@ fn a_crash_in_an_isolated_plugin_fails_only_its_call(backend: Backend) {
     assert_eq!(home.status, 200);
     assert!(home.body.contains("Hello from the example plugin"));
     // … and validators: the example plugin's refusal comes back from its host process.
-    let lt = api
-        .send_json(
-            "POST",
-            "/api/dcim/location-types/",
-            &json!({"name": "Site"}),
-        )
-        .json()["id"]
-        .clone();
-    let res = api.send_json(
-        "POST",
-        "/api/dcim/locations/",
-        &json!({"name": "this location has a matching name", "location_type": lt, "status": "Active"}),
-    );
+    let lt = support::data::location_type(&api, "Site");
+    let res = support::data::post_location(&api, "this location has a matching name", &lt);
     assert_eq!(res.status, 400, "{}", res.body);
     assert_eq!(
         res.json(),
@@ -110,4 +100,32 @@ fn a_crash_in_an_isolated_plugin_fails_only_its_call(backend: Backend) {
     assert!(server
         .log()
         .contains("the isolated plugin's host process crashed"));
+
+    // Jobs: a worker runs the isolated plugin's job in a plugin host of its own, with the
+    // job's transaction and log behind the host services.
+    let job = api
+        .get("/api/extras/jobs/?job_class_name=example_create_models")
+        .json()["results"][0]["id"]
+        .as_str()
+        .expect("the job")
+        .to_string();
+    let queued = api.send_json(
+        "POST",
+        &format!("/api/extras/jobs/{job}/run/"),
+        &json!({"data": {"prefix": "iso", "count": 2}}),
+    );
+    assert_eq!(queued.status, 201, "{}", queued.body);
+    root.run(&["worker", "--burst"]).success();
+    let result = api
+        .get(&format!(
+            "/api/extras/job-results/{}/",
+            queued.json()["job_result"]["id"].as_str().unwrap()
+        ))
+        .json();
+    assert_eq!(result["status"]["value"], "success", "{result}");
+    assert_eq!(
+        api.get("/api/plugins/example-plugin/example-models/?name__isw=iso-")
+            .json()["count"],
+        2
+    );
 }

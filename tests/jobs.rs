@@ -408,16 +408,7 @@ fn a_worker_stopped_with_sigterm_leaves_the_count_and_finishes_its_job(backend: 
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let status = loop {
-        if let Some(status) = worker.try_wait().expect("the worker's status") {
-            break status;
-        }
-        assert!(
-            signalled.elapsed() < Duration::from_secs(30),
-            "the worker did not exit"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let status = support::data::wait_for_exit(&mut worker, Duration::from_secs(30), "the worker");
     assert!(status.success(), "{status:?}");
     let done = result(&api, &id);
     assert_eq!(done["status"]["value"], "success", "{done}");

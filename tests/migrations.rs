@@ -589,19 +589,8 @@ fn core_pages_keep_working_when_a_plugin_is_uninstalled_under_a_running_server(b
     root.install();
     let server = root.start();
     let api = server.client().with_token(ADMIN_TOKEN);
-    let location_type = api
-        .send_json(
-            "POST",
-            "/api/dcim/location-types/",
-            &json!({"name": "Site"}),
-        )
-        .json()["id"]
-        .clone();
-    let location = api.send_json(
-        "POST",
-        "/api/dcim/locations/",
-        &json!({"name": "HQ", "location_type": location_type, "status": "Active"}),
-    );
+    let location_type = support::data::location_type(&api, "Site");
+    let location = support::data::post_location(&api, "HQ", &location_type);
     assert_eq!(location.status, 201, "{}", location.body);
     let id = location.json()["id"].as_str().unwrap().to_string();
     let another = api.send_json(

@@ -4,7 +4,7 @@
 //! worker; a node whose plugin set differs from the one the database was migrated with
 //! refuses to start with one line saying what differs.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 use support::{Backend, Client, Root, ADMIN_TOKEN};
@@ -84,18 +84,9 @@ fn two_servers_and_two_workers_share_one_postgresql() {
         })
         .collect();
     for mut worker in workers {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            if let Some(status) = worker.try_wait().expect("the worker's status") {
-                assert!(status.success(), "a worker failed");
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the workers did not drain the queue"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let status =
+            support::data::wait_for_exit(&mut worker, Duration::from_secs(120), "a worker");
+        assert!(status.success(), "a worker failed");
     }
     let results = api_b.get("/api/extras/job-results/?limit=0").json();
     assert_eq!(results["count"], RUNS);

@@ -6,6 +6,7 @@
 //! `scripts/test` builds the binary and the plugin fixtures first (`cargo test` does not
 //! build other crates' cdylibs) and copies the libraries to `target/test-plugins/`.
 
+pub mod data;
 pub mod db;
 pub mod http;
 pub mod paths;
