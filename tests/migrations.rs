@@ -397,7 +397,7 @@ fn check_refuses_an_applied_migration_edited_in_place(backend: Backend) {
         assert!(line.contains(fragment), "{fragment:?} in {line}");
     }
     // The server refuses to start the same way; release 1 still checks clean.
-    let start = run_at(&root, "edited", &["start", "--bind", "127.0.0.1:1"]);
+    let start = run_at(&root, "edited", &["start", "--bind", "127.0.0.1:0"]);
     assert!(
         one_line(&start).contains("model evolving.widget differs from its applied migrations"),
         "{}",

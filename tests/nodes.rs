@@ -127,7 +127,7 @@ fn two_servers_and_two_workers_share_one_postgresql() {
         lines[0]
     );
     let extra = node(&primary, &["example_plugin", "dependent_plugin"]);
-    let out = extra.run(&["start", "--bind", "127.0.0.1:1"]);
+    let out = extra.run(&["start", "--bind", "127.0.0.1:0"]);
     assert_eq!(out.code, 5, "{}", out.stderr);
     assert!(
         out.stderr

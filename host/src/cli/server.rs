@@ -5,6 +5,10 @@ use crate::{config::Settings, error::Result, web};
 /// Runs every start-up check, then serves until interrupted.
 pub fn start(settings: Settings, bind: Option<String>, workers: Option<usize>) -> Result<()> {
     let bind = bind.unwrap_or_else(|| "127.0.0.1:8080".to_string());
+    // The socket first (handed over, or bound): before any thread starts (listenfd
+    // clears LISTEN_* from the environment), and so that connections queue while the
+    // plugins load.
+    let (listener, handed_over) = web::restart::listener(&bind)?;
     let state = web::boot(settings)?;
     let jobs =
         crate::jobs::registry::sync(&state.db, &state.registry, state.settings.jobs_auto_enable)?;
@@ -27,5 +31,5 @@ pub fn start(settings: Settings, bind: Option<String>, workers: Option<usize>) -
         "nautobot-server {} starting",
         crate::version::VERSION
     );
-    web::serve(state, &bind, workers)
+    web::serve(state, listener, handed_over, workers)
 }

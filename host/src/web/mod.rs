@@ -107,11 +107,15 @@ pub fn app(
         .wrap(from_fn(middleware::allowed_hosts))
 }
 
-/// Serves `state` on `bind` (or on the socket handed over: systemd's `LISTEN_FDS`, or
-/// the previous server's on SIGHUP) until interrupted; SIGHUP hands over to a fresh
-/// server process (see [`restart`]).
-pub fn serve(state: AppState, bind: &str, workers: Option<usize>) -> Result<()> {
-    let (listener, handed_over) = restart::listener(bind)?;
+/// Serves `state` on `listener` (bound, or handed over: systemd's `LISTEN_FDS`, or the
+/// previous server's on SIGHUP — see [`restart::listener`]) until interrupted; SIGHUP
+/// hands over to a fresh server process.
+pub fn serve(
+    state: AppState,
+    listener: std::net::TcpListener,
+    handed_over: bool,
+    workers: Option<usize>,
+) -> Result<()> {
     let state = web::Data::new(state);
     let workers = workers.unwrap_or_else(|| {
         std::thread::available_parallelism()
@@ -125,7 +129,7 @@ pub fn serve(state: AppState, bind: &str, workers: Option<usize>) -> Result<()> 
         let server = HttpServer::new(move || app(state.clone()))
             .workers(workers)
             .listen(listener)
-            .map_err(|e| Error::Usage(format!("cannot listen on {bind}: {e}")))?;
+            .map_err(|e| Error::Usage(format!("cannot serve the listening socket: {e}")))?;
         for addr in server.addrs() {
             tracing::info!(
                 pid = std::process::id(),
