@@ -13,7 +13,7 @@ both_backends!(a_plugin_call_past_its_deadline_costs_only_its_request);
 
 fn a_plugin_call_past_its_deadline_costs_only_its_request(backend: Backend) {
     let mut root = Root::new(backend);
-    root.plugins(&["faulty_plugin"])
+    root.plugins(&["faulty_plugin", "data_misbehaving"])
         .set("PLUGIN_CALL_TIMEOUT", "1")
         .set("DATABASE_POOL_SIZE", "3");
     root.install();
@@ -60,6 +60,17 @@ fn a_plugin_call_past_its_deadline_costs_only_its_request(backend: Backend) {
     );
     assert_eq!(create("quick").status, 201);
 
+    // A middleware and a panel on a core page that never return: 504 as well.
+    let res = ui.get("/plugins/data-misbehaving/middleware-hang/");
+    assert_eq!(res.status, 504, "{}", res.body);
+    let hung = create("hang here");
+    assert_eq!(hung.status, 201, "{}", hung.body);
+    let id = hung.json()["id"].as_str().unwrap().to_string();
+    let page = ui.get(&format!("/dcim/locations/{id}/"));
+    assert_eq!(page.status, 504, "{}", page.body);
+    assert!(page.body.contains("data_misbehaving"), "{}", page.body);
+    assert_eq!(api.get(&format!("/api/dcim/locations/{id}/")).status, 200);
+
     // Logged once per window however many requests timed out.
     let log = server.log();
     assert_eq!(
@@ -69,13 +80,13 @@ fn a_plugin_call_past_its_deadline_costs_only_its_request(backend: Backend) {
         "{log}"
     );
 
-    // Three hung calls (one already) hold as many threads as the 3 connections: unhealthy.
-    assert_eq!(api.get("/api/plugins/faulty/hang/").status, 504);
+    // Four hung calls (two views, the middleware, the panel) hold more threads than the
+    // 3 connections: unhealthy.
     let health = server.client().get("/health/");
     assert_eq!(health.status, 503, "{}", health.body);
     assert!(
         health.body.starts_with(
-            "UNHEALTHY: 3 plugin calls are stuck past PLUGIN_CALL_TIMEOUT (plugins: faulty_plugin)"
+            "UNHEALTHY: 4 plugin calls are stuck past PLUGIN_CALL_TIMEOUT (plugins: data_misbehaving, faulty_plugin)"
         ),
         "{}",
         health.body
