@@ -138,6 +138,15 @@ fn job_id(api: &Client, class: &str) -> String {
         .to_string()
 }
 
+/// A `nautobot-server worker` of `root` running in the background, its output dropped.
+fn start_worker(root: &Root) -> std::process::Child {
+    root.command(&["worker"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start a worker")
+}
+
 /// Queues a run through the API; the job result's id.
 fn run(api: &Client, class: &str, body: Value) -> String {
     let res = api.send_json(
@@ -330,12 +339,7 @@ fn a_worker_that_dies_has_its_job_failed_by_another(backend: Backend) {
         "example_long_running",
         json!({"data": {"seconds": 60}}),
     );
-    let mut worker = root
-        .command(&["worker"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start a worker");
+    let mut worker = start_worker(&root);
     let started = Instant::now();
     loop {
         let lines = log(&api, &id);
@@ -373,12 +377,7 @@ fn a_worker_stopped_with_sigterm_leaves_the_count_and_finishes_its_job(backend: 
         "example_long_running",
         json!({"data": {"seconds": 4}}),
     );
-    let mut worker = root
-        .command(&["worker"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start a worker");
+    let mut worker = start_worker(&root);
     let workers = || api.get("/api/status/").json()["celery-workers-running"].clone();
     let started = Instant::now();
     while !log(&api, &id).iter().any(|l| l.contains("Step 1 of 4")) {
@@ -395,11 +394,7 @@ fn a_worker_stopped_with_sigterm_leaves_the_count_and_finishes_its_job(backend: 
         "example_long_running",
         json!({"data": {"seconds": 1}}),
     );
-    let term = std::process::Command::new("kill")
-        .args(["-TERM", &worker.id().to_string()])
-        .status()
-        .expect("kill -TERM");
-    assert!(term.success());
+    support::data::signal(worker.id(), "TERM");
     let signalled = Instant::now();
     while workers() != 0 {
         assert!(

@@ -104,11 +104,7 @@ fn sighup_replaces_the_server_without_failing_a_request(backend: Backend) {
     root.run(&["plugins", "install", new_build.to_str().unwrap()])
         .success();
     root.run(&["migrate"]).success();
-    let hup = std::process::Command::new("kill")
-        .args(["-HUP", &server.pid().to_string()])
-        .status()
-        .unwrap();
-    assert!(hup.success());
+    support::data::signal(server.pid(), "HUP");
 
     let signalled = Instant::now();
     loop {
@@ -150,9 +146,7 @@ fn sighup_replaces_the_server_without_failing_a_request(backend: Backend) {
         })
         .unwrap_or_else(|| panic!("no line from the new server:\n{log}"));
     let after = served_version(port);
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &successor.to_string()])
-        .status();
+    support::data::signal(successor, "TERM");
 
     let (requests, versions, failures) = seen.lock().unwrap().clone();
     println!(
@@ -179,11 +173,7 @@ fn a_successor_that_cannot_start_leaves_the_server_serving(backend: Backend) {
     root.install();
     let mut server = root.start();
     std::fs::write(root.plugins_dir().join("libexample_plugin.so"), "garbage").unwrap();
-    let hup = std::process::Command::new("kill")
-        .args(["-HUP", &server.pid().to_string()])
-        .status()
-        .unwrap();
-    assert!(hup.success());
+    support::data::signal(server.pid(), "HUP");
     let signalled = Instant::now();
     while !server.log().contains("the new server failed to start") {
         assert!(

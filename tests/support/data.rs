@@ -1,4 +1,5 @@
-//! Small REST API steps many tests share: a location type, a location.
+//! Small steps many tests share: a location type and a location through the REST API,
+//! signalling a process and waiting for it to exit.
 
 use serde_json::{json, Value};
 
@@ -34,4 +35,13 @@ pub fn wait_for_exit(
         assert!(std::time::Instant::now() < deadline, "{what} did not exit");
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+}
+
+/// Sends `signal` (`TERM`, `HUP` …) to process `pid`, as `kill -<signal>` would.
+pub fn signal(pid: u32, signal: &str) {
+    let sent = std::process::Command::new("kill")
+        .args([format!("-{signal}"), pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(sent.success(), "kill -{signal} {pid} failed");
 }
