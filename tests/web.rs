@@ -17,6 +17,7 @@ both_backends!(
     static_files_are_served_from_static_root_without_traversal,
     anonymous_access_when_login_is_not_required,
     unknown_pages_and_endpoints_answer_404,
+    no_redirect_leads_to_another_site,
 );
 
 fn server_with_example(backend: Backend) -> (Root, Server) {
@@ -517,4 +518,65 @@ fn unknown_pages_and_endpoints_answer_404(backend: Backend) {
     assert_eq!(res.json(), serde_json::json!({"detail": "Not found."}));
     let res = api.send_json("PUT", "/api/status/", &serde_json::json!({}));
     assert_eq!(res.status, 405);
+}
+
+/// Open redirects (issue 11's findings): a path with two leading slashes or a backslash
+/// is not "completed" with a slash into an off-site redirect; `next` and `return_url`
+/// with a tab, newline or backslash (which browsers drop or read as `/`) are ignored.
+fn no_redirect_leads_to_another_site(backend: Backend) {
+    let (_root, server) = server_with_example(backend);
+    let anonymous = server.client();
+    for path in [
+        "//evil.example.com",
+        "/\\evil.example.com",
+        "//evil.example.com/x",
+    ] {
+        let res = anonymous.get(path);
+        let location = res.header("location").unwrap_or_default().to_string();
+        assert!(
+            !location.starts_with("//") && !location.starts_with("/\\"),
+            "{path} -> {} {location}",
+            res.status
+        );
+    }
+    let client = server.client();
+    client.get("/login/");
+    let token = client.cookie("csrftoken").unwrap();
+    for next in [
+        "/\t/evil.example.com",
+        "/\n/evil.example.com",
+        "/\\evil.example.com",
+    ] {
+        let res = client.post_form(
+            "/login/",
+            &[
+                ("username", "admin"),
+                ("password", "admin"),
+                ("csrfmiddlewaretoken", &token),
+                ("next", next),
+            ],
+        );
+        assert_eq!(res.status, 302);
+        assert_eq!(res.header("location"), Some("/"), "next={next:?}");
+    }
+    // return_url on an add form: neither the Cancel link nor the redirect after saving
+    // may use it.
+    let form = client.get("/dcim/location-types/add/?return_url=/%09/evil.example.com");
+    assert_eq!(form.status, 200);
+    assert!(!form.body.contains("evil.example.com"), "{}", form.body);
+    let token = client.cookie("csrftoken").unwrap();
+    let res = client.post_form(
+        "/dcim/location-types/add/",
+        &[
+            ("csrfmiddlewaretoken", &token),
+            ("name", "Site"),
+            ("return_url", "/\t/evil.example.com"),
+        ],
+    );
+    assert_eq!(res.status, 302, "{}", res.body);
+    assert!(
+        !res.header("location").unwrap_or_default().contains("evil"),
+        "{:?}",
+        res.header("location")
+    );
 }

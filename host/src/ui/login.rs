@@ -31,12 +31,8 @@ pub struct NextQuery {
 
 /// Where to go after login: a local path only, never another site.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
-            n.to_string()
-        }
-        _ => "/".to_string(),
-    }
+    next.and_then(crate::web::request::local_redirect_target)
+        .unwrap_or_else(|| "/".to_string())
 }
 
 fn redirect(location: &str) -> HttpResponse {

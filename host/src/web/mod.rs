@@ -212,9 +212,12 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse> {
             location.push('?');
             location.push_str(req.query_string());
         }
-        return Ok(HttpResponse::MovedPermanently()
-            .insert_header((header::LOCATION, location))
-            .finish());
+        // `//evil.example` would become a redirect to another site.
+        if let Some(location) = request::local_redirect_target(&location) {
+            return Ok(HttpResponse::MovedPermanently()
+                .insert_header((header::LOCATION, location))
+                .finish());
+        }
     }
     Err(Error::NotFound("Page not found.".to_string()))
 }

@@ -73,3 +73,45 @@ pub fn absolute_url(req: &HttpRequest, path: &str) -> String {
     let scheme = req.connection_info().scheme().to_string();
     format!("{scheme}://{}{path}", host(req))
 }
+
+/// `url` when it is a path on this site, safe to redirect a browser to: it starts with one
+/// `/`, and has no backslash, whitespace or control character anywhere (browsers drop
+/// tabs and newlines and read `\` as `/`, so `/\t/evil.example` or `/\evil.example`
+/// would lead off-site). Anything else: `None`.
+pub fn local_redirect_target(url: &str) -> Option<String> {
+    let url = url.trim_matches(' ');
+    let mut chars = url.chars();
+    let safe = chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/'))
+        && !url
+            .chars()
+            .any(|c| c == '\\' || c.is_whitespace() || c.is_control());
+    safe.then(|| url.to_string())
+}
+
+#[cfg(test)]
+mod redirect_tests {
+    use super::local_redirect_target as local;
+
+    #[test]
+    fn only_paths_of_this_site_are_redirect_targets() {
+        assert_eq!(
+            local("/dcim/locations/?q=a").as_deref(),
+            Some("/dcim/locations/?q=a")
+        );
+        assert_eq!(local("/").as_deref(), Some("/"));
+        for bad in [
+            "//evil.example/",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/%09/evil.example".replace("%09", "\t").as_str(),
+            "https://evil.example/",
+            "evil.example",
+            "/a\\b",
+            "",
+        ] {
+            assert_eq!(local(bad), None, "{bad:?}");
+        }
+    }
+}

@@ -321,9 +321,7 @@ impl Ctx {
 
 /// A local path to return to (never another site).
 pub fn safe_return_url(url: &str) -> Option<String> {
-    let url = url.trim();
-    (url.starts_with('/') && !url.starts_with("//") && !url.starts_with("/\\"))
-        .then(|| url.to_string())
+    crate::web::request::local_redirect_target(url)
 }
 
 /// The form fields of a POST, after the CSRF check: the `csrftoken` cookie must equal
