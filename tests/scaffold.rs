@@ -28,11 +28,7 @@ fn server(args: &[&str]) -> Output {
         .stdin(std::process::Stdio::null())
         .output()
         .expect("run nautobot-server");
-    Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Output::from(out)
 }
 
 /// The repository checkout these tests run in.
@@ -67,11 +63,7 @@ fn cargo(dir: &Path, args: &[&str]) -> Output {
         args.join(" "),
         started.elapsed().as_secs_f64()
     );
-    Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Output::from(out)
 }
 
 #[test]

@@ -18,6 +18,16 @@ pub struct Output {
     pub stderr: String,
 }
 
+impl From<std::process::Output> for Output {
+    fn from(out: std::process::Output) -> Output {
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
 impl Output {
     /// Panics with everything printed unless the command succeeded.
     pub fn success(self) -> Output {
@@ -165,11 +175,7 @@ impl Root {
             .stdin(std::process::Stdio::null())
             .output()
             .expect("run nautobot-server");
-        Output {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Output::from(out)
     }
 
     /// The install flow of the README: migrate, collectstatic, and an `admin` superuser
