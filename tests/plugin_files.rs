@@ -33,7 +33,7 @@ fn replacing_or_deleting_a_loaded_library_changes_nothing_until_restart(backend:
         "the server maps {}",
         library.display()
     );
-    assert!(maps.contains("memfd:example_plugin"), "{maps}");
+    assert!(maps.contains("memfd:libexample_plugin.so"), "{maps}");
 
     // `cp new-build over it` rewrites the same inode: first half a file, then another
     // library altogether, then nothing at all.

@@ -75,7 +75,12 @@ impl PrivateCopy {
     fn of(name: &str, bytes: &[u8]) -> std::io::Result<PrivateCopy> {
         #[cfg(target_os = "linux")]
         if Path::new("/proc/self/fd").is_dir() {
-            if let Ok(fd) = rustix::fs::memfd_create(name, rustix::fs::MemfdFlags::CLOEXEC) {
+            // Named after the library's file, as /proc/<pid>/maps and the link
+            // /proc/self/fd/N show it (a library may read its own name from there).
+            if let Ok(fd) = rustix::fs::memfd_create(
+                library_file_name(name).as_str(),
+                rustix::fs::MemfdFlags::CLOEXEC,
+            ) {
                 let mut file = std::fs::File::from(fd);
                 std::io::Write::write_all(&mut file, bytes)?;
                 use std::os::fd::AsRawFd as _;
