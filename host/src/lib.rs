@@ -8,6 +8,7 @@
 //! serving), `sample` (the sample network of `load-sample-data`), `cli` (subcommands).
 
 pub mod api;
+pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -8,11 +8,11 @@ use serde_json::{json, Map, Value};
 
 use super::objects::{self as api_objects, ModelRoute};
 use crate::{
+    app::{request, AppState},
     db::dynamic::{self, Sql, SqlType, SqlValue},
     error::{Error, Result},
     jobs,
     objects::{self, serialize, values},
-    web::{request, AppState},
 };
 
 /// Registers the jobs' own routes (before the generic model routes, which they extend).

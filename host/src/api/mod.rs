@@ -9,10 +9,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
 
 use crate::{
+    app::{request, AppState},
     error::{Error, Result},
     plugins::LoadedPlugin,
     version::{API_VERSION, RUSTC_VERSION, VERSION},
-    web::{request, AppState},
 };
 
 /// Requires an authenticated user when `LOGIN_REQUIRED` is on.

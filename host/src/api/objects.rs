@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 
 use crate::objects::capitalise;
 use crate::{
+    app::{request, AppState},
     auth::{permissions::can, Identity},
     error::{Error, Result},
     objects::{
@@ -20,7 +21,6 @@ use crate::{
         Actor,
     },
     schema::Model,
-    web::{request, AppState},
 };
 
 /// The model a route serves, attached to its resource.
@@ -294,7 +294,7 @@ where
     let identity = request::identity(req);
     let actor = actor(req);
     let base = base(req);
-    crate::web::block(request::request_id(req), move || -> Result<Vec<Value>> {
+    crate::app::block(request::request_id(req), move || -> Result<Vec<Value>> {
         require(&state, &identity, &model, action)?;
         let hooks = state.hooks(Some(&identity));
         let writer = Writer::new(&state.catalog.registry, &actor, &hooks);

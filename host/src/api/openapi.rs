@@ -16,11 +16,11 @@ use serde_json::{json, Map, Value};
 
 use crate::objects::capitalise;
 use crate::{
+    app::{request, AppState},
     error::Result,
     objects::{query, write},
     schema::{Model, Registry},
     version::API_VERSION,
-    web::{request, AppState},
 };
 
 /// The OpenAPI version of the document.

@@ -2,18 +2,18 @@
 //! declarative migrations of the core apps and plugins.
 
 use crate::{
+    app,
     config::Settings,
     db::{migrations, plugin_set, Database},
     error::{Error, Result},
     schema::{self, catalog::Catalog},
-    web,
 };
 
 /// The catalog of the core and the plugins, and this process's plugin set.
 fn catalog(settings: &Settings) -> Result<(Catalog, std::collections::BTreeMap<String, String>)> {
     // A broken plugin stops migrate as it would stop the server.
-    let (registry, _) = web::load_plugins(settings)?;
-    Ok((web::catalog_of(&registry)?, web::plugin_set_of(&registry)))
+    let (registry, _) = app::load_plugins(settings)?;
+    Ok((app::catalog_of(&registry)?, app::plugin_set_of(&registry)))
 }
 
 /// Applies pending migrations, saying which; or (`<app> zero`) unapplies an app's.

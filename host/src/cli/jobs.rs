@@ -5,16 +5,16 @@ use std::{sync::Arc, time::Duration};
 use serde_json::{Map, Value};
 
 use crate::{
+    app::{self, AppState},
     auth::{users, AuthMethod, Identity},
     config::Settings,
     db::dynamic::{self, Sql, SqlValue},
     error::{Error, Result},
     jobs::{self, queue, runner, worker},
-    web::{self, AppState},
 };
 
 fn boot(settings: Settings) -> Result<AppState> {
-    let state = web::boot(settings)?;
+    let state = app::boot(settings)?;
     jobs::registry::sync(&state.db, &state.registry, state.settings.jobs_auto_enable)?;
     Ok(state)
 }

@@ -5,17 +5,17 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use crate::{
+    app,
     config::Settings,
     error::{Error, Result},
     plugins,
     version::host_version,
-    web,
 };
 
 /// Runs every start-up check without serving.
 pub fn check(settings: Settings) -> Result<()> {
     let count = settings.plugins.len();
-    web::boot(settings)?;
+    app::boot(settings)?;
     println!(
         "System check identified no issues ({count} plugin{} loaded).",
         if count == 1 { "" } else { "s" }

@@ -2,10 +2,10 @@
 //! [`crate::sample`]).
 
 use crate::{
+    app,
     config::Settings,
     error::Result,
     sample::{self, Found, Scale},
-    web,
 };
 
 /// Loads the sample network at `scale`, after every start-up check (plugins loaded, so
@@ -13,7 +13,7 @@ use crate::{
 /// database that is not empty; with `skip_if_loaded`, a database the sample network was
 /// loaded into is left as it is and the command succeeds.
 pub fn load_sample_data(settings: Settings, scale: Scale, skip_if_loaded: bool) -> Result<()> {
-    let state = web::boot(settings)?;
+    let state = app::boot(settings)?;
     let found = sample::inspect(&mut *state.db.conn()?, &state.catalog.registry)?;
     if skip_if_loaded && found == (Found::Loaded { complete: true }) {
         return super::out("The sample network is already loaded; nothing to do.");

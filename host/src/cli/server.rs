@@ -1,6 +1,6 @@
 //! `start` (alias `runserver`).
 
-use crate::{config::Settings, error::Result, web};
+use crate::{app, config::Settings, error::Result, web};
 
 /// Runs every start-up check, then serves until interrupted.
 pub fn start(settings: Settings, bind: Option<String>, workers: Option<usize>) -> Result<()> {
@@ -9,7 +9,7 @@ pub fn start(settings: Settings, bind: Option<String>, workers: Option<usize>) -
     // clears LISTEN_* from the environment), and so that connections queue while the
     // plugins load.
     let (listener, handed_over) = web::restart::listener(&bind)?;
-    let state = web::boot(settings)?;
+    let state = app::boot(settings)?;
     let jobs =
         crate::jobs::registry::sync(&state.db, &state.registry, state.settings.jobs_auto_enable)?;
     for job in &jobs.added {

@@ -10,7 +10,7 @@ use crate::{
 
 /// Copies static files into `STATIC_ROOT`, saying what it copied.
 pub fn collectstatic(settings: &Settings, no_input: bool) -> Result<()> {
-    let discovered = crate::web::discover_checked(settings)?;
+    let discovered = crate::app::discover_checked(settings)?;
     let root = &settings.static_root;
     let has_files = std::fs::read_dir(root).is_ok_and(|mut d| d.next().is_some());
     if has_files && !no_input && std::io::stdin().is_terminal() {

@@ -15,10 +15,10 @@ pub mod worker;
 use serde_json::{Map, Value};
 
 use crate::{
+    app::AppState,
     auth::Identity,
     error::{Error, Result},
     objects::{self, query::ListQuery, Row},
-    web::AppState,
 };
 
 /// The `extras_job` row of `<module>.<class>`.

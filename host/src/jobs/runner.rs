@@ -12,12 +12,12 @@ use serde_json::{Map, Value};
 
 use super::queue::{self, status};
 use crate::{
+    app::AppState,
     auth::{users, AuthMethod, Identity},
     db::DbConnection,
     error::{Error, Result},
     objects,
     plugins::JobRun,
-    web::AppState,
 };
 
 /// How a run ended.

@@ -11,10 +11,10 @@ use std::{
 
 use super::{queue, runner};
 use crate::{
+    app::AppState,
     db::dynamic::{self, Sql, SqlType, SqlValue},
     error::Result,
     objects::values,
-    web::AppState,
 };
 
 /// How often a worker heartbeats and looks for work.

@@ -5,7 +5,7 @@
 use nautobot_plugin_abi::{kinds, Banner, BannerRequest};
 use serde::Serialize;
 
-use crate::{auth::Identity, web::AppState};
+use crate::{app::AppState, auth::Identity};
 
 /// The colours a banner may have; anything else is shown as `info`.
 const CLASSES: &[&str] = &["info", "success", "warning", "danger"];

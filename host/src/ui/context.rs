@@ -5,10 +5,10 @@ use serde_json::json;
 use tera::Context;
 
 use crate::{
+    app::AppState,
     auth::Identity,
     error::Result,
     version::{API_VERSION, VERSION},
-    web::AppState,
 };
 
 /// Request facts a page needs, gathered before going off the async executor.
@@ -26,8 +26,8 @@ impl PageRequest {
     /// The page facts of `req`.
     pub fn of(req: &actix_web::HttpRequest) -> Self {
         PageRequest {
-            identity: crate::web::request::identity(req),
-            csrf_token: crate::web::request::csrf_token(req),
+            identity: crate::app::request::identity(req),
+            csrf_token: crate::app::request::csrf_token(req),
             path: req.path().to_string(),
         }
     }

@@ -15,6 +15,7 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::{
+    app::{request, AppState},
     auth::{permissions::can, Identity},
     db::{
         dynamic::{self, Sql, SqlType, SqlValue},
@@ -36,7 +37,6 @@ use crate::{
             safe_return_url, Outcome,
         },
     },
-    web::{request, AppState},
 };
 
 /// The jobs templates, from `templates/jobs/` in the repository.
@@ -205,7 +205,7 @@ fn run_url(id: &str) -> String {
 /// `GET /extras/jobs/`: the jobs grouped by `grouping`, then by name.
 async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     let page = Page::of(state, &req);
-    run(crate::web::request::request_id(&req), move || {
+    run(crate::app::request::request_id(&req), move || {
         page.require("extras.job", "view", "view jobs")?;
         let may_run = page.can("extras.job", "run")?;
         let may_change = page.can("extras.job", "change")?;
@@ -272,7 +272,7 @@ async fn enable(
 ) -> Result<HttpResponse> {
     let pairs = checked_form(&req, &body)?;
     let page = Page::of(state, &req);
-    run(crate::web::request::request_id(&req), move || {
+    run(crate::app::request::request_id(&req), move || {
         let form = forms::values_of(&pairs);
         page.require("extras.job", "change", "change jobs")?;
         let enabled = forms::first(&form, "enabled")
@@ -640,7 +640,7 @@ fn form_page(
 /// `GET /extras/jobs/<id>/run/`.
 async fn run_form(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     let page = Page::of(state, &req);
-    run(crate::web::request::request_id(&req), move || {
+    run(crate::app::request::request_id(&req), move || {
         page.require("extras.job", "view", "view jobs")?;
         let job = page.job(&mut *page.state.db.conn()?)?;
         let vars = variables(&page.state, &job);
@@ -659,7 +659,7 @@ async fn run_submit(
 ) -> Result<HttpResponse> {
     let pairs = checked_form(&req, &body)?;
     let page = Page::of(state, &req);
-    run(crate::web::request::request_id(&req), move || {
+    run(crate::app::request::request_id(&req), move || {
         page.require("extras.job", "view", "view jobs")?;
         let job = page.job(&mut *page.state.db.conn()?)?;
         page.require("extras.job", "run", "run jobs")?;
@@ -704,7 +704,7 @@ fn pretty(value: Option<&Value>) -> String {
 /// seconds while the job is pending or running.
 async fn result(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     let page = Page::of(state, &req);
-    run(crate::web::request::request_id(&req), move || {
+    run(crate::app::request::request_id(&req), move || {
         page.require("extras.jobresult", "view", "view job results")?;
         let model = page.model("extras.jobresult")?;
         let mut conn = page.state.db.conn()?;

@@ -9,9 +9,9 @@ use serde::Deserialize;
 
 use super::{context::PageRequest, html_response};
 use crate::{
+    app::{request, AppState},
     auth::{csrf, sessions, users},
     error::{Error, Result},
-    web::{request, AppState},
 };
 
 /// The login form.
@@ -31,7 +31,7 @@ pub struct NextQuery {
 
 /// Where to go after login: a local path only, never another site.
 pub fn safe_next(next: Option<&str>) -> String {
-    next.and_then(crate::web::request::local_redirect_target)
+    next.and_then(crate::app::request::local_redirect_target)
         .unwrap_or_else(|| "/".to_string())
 }
 
@@ -49,8 +49,8 @@ async fn login_page(
     error: Option<String>,
 ) -> Result<HttpResponse> {
     let page = PageRequest::of(req);
-    let html = crate::web::block(
-        crate::web::request::request_id(req),
+    let html = crate::app::block(
+        crate::app::request::request_id(req),
         move || -> Result<String> {
             let mut ctx = super::context::page(&state, &page, "Log in")?;
             ctx.insert("next", &next);

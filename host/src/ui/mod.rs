@@ -14,8 +14,8 @@ pub mod templates;
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 
 use crate::{
+    app::AppState,
     error::{Error, Result},
-    web::AppState,
 };
 use context::PageRequest;
 
@@ -28,8 +28,8 @@ pub async fn render(
     extra: serde_json::Value,
 ) -> Result<HttpResponse> {
     let page = PageRequest::of(req);
-    let html = crate::web::block(
-        crate::web::request::request_id(req),
+    let html = crate::app::block(
+        crate::app::request::request_id(req),
         move || -> Result<String> {
             let mut ctx = context::page(&state, &page, &title)?;
             ctx.extend(tera::Context::from_value(extra).map_err(Error::from)?);
@@ -50,7 +50,7 @@ pub fn html_response(status: StatusCode, html: String) -> HttpResponse {
 /// Requires a logged-in user when `LOGIN_REQUIRED` is on (or `always`).
 pub fn require_login(state: &AppState, req: &HttpRequest, always: bool) -> Result<()> {
     if (always || state.settings.login_required)
-        && !crate::web::request::identity(req).is_authenticated()
+        && !crate::app::request::identity(req).is_authenticated()
     {
         return Err(Error::NotAuthenticated);
     }
@@ -80,7 +80,7 @@ pub async fn error_page(
     let title = status.canonical_reason().unwrap_or("Error").to_string();
     let message = message.to_string();
     let fallback = format!("{} {title}: {message}", status.as_u16());
-    let rendered = crate::web::block(crate::web::request::request_id(req), move || {
+    let rendered = crate::app::block(crate::app::request::request_id(req), move || {
         let mut ctx = context::page(&state, &page, &title)?;
         ctx.insert("status", &status.as_u16());
         ctx.insert("title", &title);

@@ -5,9 +5,9 @@ use serde_json::{json, Value};
 
 use super::{render, require_login};
 use crate::{
+    app::AppState,
     error::{Error, Result},
     plugins::LoadedPlugin,
-    web::AppState,
 };
 
 /// `GET /`.

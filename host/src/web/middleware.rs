@@ -14,11 +14,11 @@ use actix_web::{
     web, HttpMessage, HttpResponse,
 };
 
-use super::{
-    request::{CsrfToken, RequestId},
-    AppState,
-};
 use crate::{
+    app::{
+        request::{CsrfToken, RequestId},
+        AppState,
+    },
     auth::{csrf, sessions, tokens, AuthMethod, Identity},
     error::Error,
     ui,
@@ -42,7 +42,7 @@ pub async fn allowed_hosts(
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let state = state_of(&req)?;
-    let host = super::request::host(req.request()).to_string();
+    let host = crate::app::request::host(req.request()).to_string();
     if !host_allowed(&host, &state.settings.allowed_hosts) {
         return Ok(req.error_response(Error::DisallowedHost(host)));
     }

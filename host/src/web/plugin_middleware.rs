@@ -21,9 +21,13 @@ use nautobot_plugin_abi::{
 use super::{
     middleware::{finish_error, is_infrastructure_path},
     plugin_response::{bad_answer, prepare, Prepared},
-    request, AppState,
 };
-use crate::{auth::Identity, error::Error, ui::context::PageRequest};
+use crate::{
+    app::{request, AppState},
+    auth::Identity,
+    error::Error,
+    ui::context::PageRequest,
+};
 
 /// Runs the plugins' middleware around the request.
 pub async fn run(
@@ -56,7 +60,7 @@ pub async fn run(
         let page = PageRequest::of(req.request());
         let shared = state.clone();
         let who = identity.clone();
-        let answered = crate::web::block(request_id.clone(), move || {
+        let answered = crate::app::block(request_id.clone(), move || {
             request_hooks(&shared, &who, &payload, &page)
         })
         .await;
@@ -97,7 +101,7 @@ pub async fn run(
         request_id: request_id.clone(),
     };
     let shared = state.clone();
-    let changes = crate::web::block(request_id, move || {
+    let changes = crate::app::block(request_id, move || {
         response_hooks(&shared, &identity, payload, &hooks)
     })
     .await;

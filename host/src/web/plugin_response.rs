@@ -12,7 +12,7 @@ use base64::Engine as _;
 use nautobot_plugin_abi::{Content, PluginError, Response};
 use serde_json::{json, Value};
 
-use super::AppState;
+use crate::app::AppState;
 use crate::{
     error::{Error, Result},
     plugins::LoadedPlugin,

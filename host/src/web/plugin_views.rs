@@ -7,11 +7,9 @@ use std::sync::Arc;
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use nautobot_plugin_abi::{kinds, Request, Response, ViewDef};
 
-use super::{
-    plugin_response::{bad_answer, prepare},
-    request, AppState,
-};
+use super::plugin_response::{bad_answer, prepare};
 use crate::{
+    app::{request, AppState},
     auth::csrf,
     error::{Error, Result},
     plugins::{LoadedPlugin, PluginRegistry},
@@ -107,7 +105,7 @@ async fn dispatch(
     let request_id = payload.request_id.clone();
     let payload = serde_json::to_string(&payload).map_err(|e| Error::Internal(e.to_string()))?;
     let page = PageRequest::of(&req);
-    let prepared = crate::web::block(request_id.clone(), move || {
+    let prepared = crate::app::block(request_id.clone(), move || {
         if !identity.has_perms(&state.db, &view.permissions)? {
             return Err(Error::PermissionDenied(
                 "You do not have permission to perform this action.".to_string(),

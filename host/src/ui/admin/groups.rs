@@ -9,13 +9,13 @@ use super::{
     resource, show, submit, Outcome,
 };
 use crate::{
+    app::AppState,
     auth::{
         groups::{self, Group, GroupChanges},
         users,
     },
     db::DbConnection,
     error::{Error, Result, ValidationErrors},
-    web::AppState,
 };
 
 /// The change list.

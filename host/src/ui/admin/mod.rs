@@ -22,10 +22,10 @@ use tera::Context;
 
 use super::{context::PageRequest, html_response};
 use crate::{
+    app::{request, AppState},
     auth::{csrf, AuthUser},
     db::DbConnection,
     error::{Error, Result},
-    web::{request, AppState},
 };
 pub use forms::PostedForm;
 
@@ -190,8 +190,8 @@ where
     F: FnOnce(&Admin, &mut DbConnection) -> Result<Outcome> + Send + 'static,
 {
     let page = PageRequest::of(req);
-    let done = crate::web::block(
-        crate::web::request::request_id(req),
+    let done = crate::app::block(
+        crate::app::request::request_id(req),
         move || -> Result<Done> {
             let admin = Admin {
                 state: state.clone(),

@@ -11,6 +11,7 @@ use super::{
     resource, show, submit, Admin, Outcome,
 };
 use crate::{
+    app::AppState,
     auth::{
         groups,
         permissions::{self, ObjectPermission, ObjectPermissionChanges, STANDARD_ACTIONS},
@@ -19,7 +20,6 @@ use crate::{
     db::DbConnection,
     error::{Error, Result, ValidationErrors},
     schema::core::is_hidden,
-    web::AppState,
 };
 
 /// The change list.

@@ -10,13 +10,13 @@ use super::{
     resource, show, submit, Outcome,
 };
 use crate::{
+    app::AppState,
     auth::{
         tokens::{self, NewToken, TokenInfo},
         users,
     },
     db::DbConnection,
     error::{Error, Result, ValidationErrors},
-    web::AppState,
 };
 
 /// The change list.

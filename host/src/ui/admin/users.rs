@@ -9,13 +9,13 @@ use super::{
     resource, show, submit, Admin, Outcome,
 };
 use crate::{
+    app::AppState,
     auth::{
         groups,
         users::{self, AuthUser, UserChanges},
     },
     db::DbConnection,
     error::{Error, Result, ValidationErrors},
-    web::AppState,
 };
 
 /// The change list.

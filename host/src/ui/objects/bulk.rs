@@ -14,13 +14,13 @@ use super::{
     plugin_failure, run, select_options, split_errors, Ctx, Outcome, Route,
 };
 use crate::{
+    app::AppState,
     error::{Error, Result, ValidationErrors},
     objects::{
         display, get_many,
         write::{self, default_for, Writer},
         Row,
     },
-    web::AppState,
 };
 
 /// `POST <ui_path>edit/`: the form for the selected objects (`pk`), or with `_apply`

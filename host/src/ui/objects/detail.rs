@@ -14,6 +14,7 @@ use super::{
     run, Ctx, Outcome, Route,
 };
 use crate::{
+    app::AppState,
     error::{Error, Result},
     objects::{
         self, display,
@@ -21,7 +22,6 @@ use crate::{
         serialize, Row,
     },
     schema::core::is_hidden,
-    web::AppState,
 };
 
 /// `GET <ui_path><id>/`.

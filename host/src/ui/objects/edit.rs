@@ -13,13 +13,13 @@ use super::{
     plugin_failure, run, select_options, split_errors, Ctx, Outcome, Route,
 };
 use crate::{
+    app::AppState,
     error::{Error, Result, ValidationErrors},
     objects::{
         display,
         write::{self, Writer},
         Row,
     },
-    web::AppState,
 };
 
 /// `GET <ui_path>add/`.

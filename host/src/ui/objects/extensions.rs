@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::{
-    auth::Identity, error::Error, plugins::LoadedPlugin, ui::templates::escape_html, web::AppState,
+    app::AppState, auth::Identity, error::Error, plugins::LoadedPlugin, ui::templates::escape_html,
 };
 
 /// The slots of a detail page filled with HTML.

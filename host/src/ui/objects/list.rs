@@ -15,6 +15,7 @@ use super::{
     run, select_options, Ctx, Outcome, Route,
 };
 use crate::{
+    app::AppState,
     error::{Error, Result, ValidationErrors},
     objects::{
         display,
@@ -22,7 +23,6 @@ use crate::{
         Row,
     },
     schema::Model,
-    web::AppState,
 };
 
 /// Parameters that are not filters of the list (the rest go to `ListQuery::parse`).

@@ -29,6 +29,7 @@ use nautobot_plugin_abi::{FieldKind, FieldSchema};
 use serde_json::{json, Value};
 
 use crate::{
+    app::{request, AppState},
     auth::{csrf, permissions::can, Identity},
     db::DbConnection,
     error::{Error, Result, ValidationErrors},
@@ -42,7 +43,6 @@ use crate::{
         context::{self, PageRequest},
         templates::Templates,
     },
-    web::{request, AppState},
 };
 
 /// The largest form body accepted (CSV imports included).
@@ -321,7 +321,7 @@ impl Ctx {
 
 /// A local path to return to (never another site).
 pub fn safe_return_url(url: &str) -> Option<String> {
-    crate::web::request::local_redirect_target(url)
+    crate::app::request::local_redirect_target(url)
 }
 
 /// The form fields of a POST, after the CSRF check: the `csrftoken` cookie must equal
@@ -358,7 +358,7 @@ pub async fn run<F>(request_id: String, work: F) -> Result<HttpResponse>
 where
     F: FnOnce() -> Result<Outcome> + Send + 'static,
 {
-    Ok(crate::web::block(request_id, work).await?.into_response())
+    Ok(crate::app::block(request_id, work).await?.into_response())
 }
 
 /// Foreign keys to models with more objects than this get a text input (an id or a
