@@ -240,7 +240,13 @@ impl Error {
 
 impl From<diesel::result::Error> for Error {
     fn from(err: diesel::result::Error) -> Self {
-        Error::Database(err.to_string())
+        let text = err.to_string();
+        // PostgreSQL refuses U+0000 in text and JSON; the model layer refuses it first,
+        // and any value that reaches the database another way is the client's error too.
+        if text.contains("\"UTF8\": 0x00") || text.contains("unsupported Unicode escape") {
+            return Error::BadRequest(crate::objects::values::NULL_CHARACTERS.to_string());
+        }
+        Error::Database(text)
     }
 }
 

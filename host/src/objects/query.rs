@@ -6,7 +6,11 @@
 use nautobot_plugin_abi::{FieldKind, FieldSchema};
 use serde_json::Value;
 
-use super::{load, seek, select_row, values, Row};
+use super::{
+    load, seek, select_row,
+    values::{self, NULL_CHARACTERS},
+    Row,
+};
 use crate::{
     db::{
         dynamic::{self, ident, Sql, SqlType, SqlValue},
@@ -69,6 +73,25 @@ pub struct ListQuery {
     pub cursor: Option<String>,
 }
 
+/// `offset`: empty is 0; otherwise a whole number no larger than the databases' largest
+/// offset (`i64::MAX`), so that both answer the same page or the same 400.
+fn parse_offset(value: &str) -> std::result::Result<u64, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(0);
+    }
+    if !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("A valid non-negative integer is required.".into());
+    }
+    match value.parse::<i64>() {
+        Ok(n) => Ok(n as u64),
+        Err(_) => Err(format!(
+            "Ensure this value is less than or equal to {}.",
+            i64::MAX
+        )),
+    }
+}
+
 impl ListQuery {
     /// Parses query parameters; unknown filter fields or lookups are a 400 naming them.
     pub fn parse(model: &Model, params: &[(String, String)]) -> Result<ListQuery> {
@@ -78,6 +101,13 @@ impl ListQuery {
         };
         let mut errors = ValidationErrors::new();
         for (key, value) in params {
+            if key.contains('\0') || value.contains('\0') {
+                errors
+                    .entry(key.replace('\0', ""))
+                    .or_default()
+                    .push(NULL_CHARACTERS.into());
+                continue;
+            }
             match key.as_str() {
                 "limit" => {
                     query.limit = match value.trim().parse::<u64>() {
@@ -86,7 +116,10 @@ impl ListQuery {
                         Err(_) => DEFAULT_LIMIT,
                     }
                 }
-                "offset" => query.offset = value.trim().parse().unwrap_or(0),
+                "offset" => match parse_offset(value) {
+                    Ok(offset) => query.offset = offset,
+                    Err(message) => errors.entry(key.clone()).or_default().push(message),
+                },
                 "cursor" => {
                     if !value.trim().is_empty() {
                         query.cursor = Some(value.trim().to_string());

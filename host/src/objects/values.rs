@@ -67,9 +67,28 @@ pub fn to_sql(field: &FieldSchema, value: &Value, _backend: Backend) -> Result<S
     })
 }
 
+/// Django's message for a value holding U+0000, which PostgreSQL cannot store (SQLite
+/// can): refused on both databases alike.
+pub const NULL_CHARACTERS: &str = "Null characters are not allowed.";
+
+/// Whether `value`, or any string or key inside it, holds U+0000.
+pub fn has_null_character(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_null_character),
+        Value::Object(map) => map
+            .iter()
+            .any(|(k, v)| k.contains('\0') || has_null_character(v)),
+        _ => false,
+    }
+}
+
 /// Cleans a non-null input value for `field` (foreign keys and tags are resolved by the
 /// caller); the error is the message a client sees for the field.
 pub fn clean(field: &FieldSchema, input: &Value) -> Result<Value, String> {
+    if has_null_character(input) {
+        return Err(NULL_CHARACTERS.into());
+    }
     match &field.kind {
         FieldKind::Char { max_length } | FieldKind::Slug { max_length } => {
             let s = as_text(input)?;
