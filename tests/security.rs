@@ -11,6 +11,9 @@ use support::{both_backends, data, Backend, Client, Root, Server, ADMIN_TOKEN};
 both_backends!(
     null_characters_are_refused_everywhere,
     offsets_beyond_any_table_are_refused,
+    failed_logins_are_throttled_per_account_and_address,
+    a_failed_login_leaves_the_live_session_alone,
+    pages_carry_a_content_security_policy,
 );
 
 fn start(backend: Backend) -> (Root, Server) {
@@ -130,4 +133,165 @@ fn offsets_beyond_any_table_are_refused(backend: Backend) {
     let page: Value = res.json();
     assert_eq!(page["results"], json!([]));
     assert_eq!(page["count"], json!(1));
+}
+
+/// Posts the login form with a fresh CSRF cookie.
+fn try_login(client: &Client, username: &str, password: &str) -> support::Response {
+    if client.cookie("csrftoken").is_none() {
+        client.get("/login/");
+    }
+    let csrf = client.cookie("csrftoken").unwrap();
+    client.post_form(
+        "/login/",
+        &[
+            ("csrfmiddlewaretoken", &csrf),
+            ("username", username),
+            ("password", password),
+        ],
+    )
+}
+
+fn failed_logins_are_throttled_per_account_and_address(backend: Backend) {
+    let mut root = Root::new(backend);
+    root.set("LOGIN_FAILURE_LIMIT", "3")
+        .set("LOGIN_FAILURE_LIMIT_PER_ADDRESS", "6")
+        .set("LOGIN_FAILURE_WINDOW", "120");
+    root.install();
+    root.run(&["createuser", "--username", "erin", "--password", "erin-pw"])
+        .success();
+    let server = root.start();
+    let guesser = server.client();
+    for guess in ["a", "b", "c"] {
+        let res = try_login(&guesser, "admin", guess);
+        assert_eq!(res.status, 200, "a wrong password shows the form again");
+        assert!(res
+            .body
+            .contains("Please enter a correct username and password"));
+    }
+    // The account's failures are used up: even the right password waits.
+    let res = try_login(&guesser, "admin", "admin");
+    assert_eq!(res.status, 429, "{}", res.body);
+    let wait: u64 = res
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .unwrap();
+    assert!((1..=120).contains(&wait), "Retry-After: {wait}");
+    assert!(
+        res.body.contains("Too many failed login attempts"),
+        "{}",
+        res.body
+    );
+    assert!(guesser.cookie("sessionid").is_none());
+
+    // Another account from the same address still logs in, until the address has
+    // used up its own failures.
+    let erin = server.client();
+    let res = try_login(&erin, "erin", "erin-pw");
+    assert_eq!(res.status, 302, "{}", res.body);
+    for user in ["x", "y", "z"] {
+        assert_eq!(try_login(&guesser, user, "nope").status, 200);
+    }
+    let res = try_login(&server.client(), "erin", "erin-pw");
+    assert_eq!(res.status, 429, "the address is throttled: {}", res.body);
+
+    // API tokens are not throttled, and a session already open stays open.
+    let api = api(&server);
+    assert_eq!(api.get("/api/status/").status, 200);
+    assert_eq!(erin.get("/").status, 200, "erin is still logged in");
+}
+
+fn a_failed_login_leaves_the_live_session_alone(backend: Backend) {
+    let (_root, server) = start(backend);
+    let browser = server.client();
+    browser.login("admin", "admin");
+    let session = browser.cookie("sessionid").expect("a session");
+    assert_eq!(browser.get("/dcim/locations/").status, 200);
+    let res = try_login(&browser, "admin", "wrong");
+    assert_eq!(res.status, 200);
+    assert_eq!(
+        browser.cookie("sessionid").as_deref(),
+        Some(session.as_str())
+    );
+    assert_eq!(
+        browser.get("/dcim/locations/").status,
+        200,
+        "still logged in"
+    );
+    // A successful login replaces the session (no fixation).
+    let res = try_login(&browser, "admin", "admin");
+    assert_eq!(res.status, 302);
+    let renewed = browser.cookie("sessionid").unwrap();
+    assert_ne!(renewed, session);
+    let old = server.client();
+    let res = old.request(
+        "GET",
+        "/dcim/locations/",
+        &[("Cookie", &format!("sessionid={session}"))],
+        None,
+    );
+    assert_eq!(res.status, 302, "the replaced session is gone");
+}
+
+fn pages_carry_a_content_security_policy(backend: Backend) {
+    let (mut root, server) = start(backend);
+    let visitor = server.client();
+    let res = visitor.get("/login/");
+    let policy = res
+        .header("content-security-policy")
+        .expect("a CSP header")
+        .to_string();
+    for directive in [
+        "default-src 'self'",
+        "script-src 'self'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+    ] {
+        assert!(policy.contains(directive), "{policy}");
+    }
+    // The core pages satisfy it: no inline script and nothing from another site.
+    let browser = server.client();
+    browser.login("admin", "admin");
+    for path in [
+        "/",
+        "/login/",
+        "/dcim/locations/",
+        "/dcim/locations/add/",
+        "/extras/jobs/",
+    ] {
+        let res = browser.get(path);
+        let body = &res.body;
+        let inline_script = body.match_indices("<script").any(|(i, _)| {
+            let tag = &body[i..body[i..].find('>').map_or(body.len(), |e| i + e)];
+            !tag.contains(" src=")
+        });
+        assert!(!inline_script, "{path} has an inline script");
+        assert!(
+            !body.contains(" onclick=") && !body.contains("javascript:"),
+            "{path}"
+        );
+        assert!(
+            !body.contains("src=\"http") && !body.contains("href=\"http"),
+            "{path}"
+        );
+    }
+    drop(server);
+    // Configurable, and "" turns it off.
+    root.set("CONTENT_SECURITY_POLICY", "\"default-src 'none'\"");
+    let server = root.start();
+    let res = server.client().get("/login/");
+    assert_eq!(
+        res.header("content-security-policy"),
+        Some("default-src 'none'")
+    );
+    drop(server);
+    root.set("CONTENT_SECURITY_POLICY", "\"\"");
+    let server = root.start();
+    assert_eq!(
+        server
+            .client()
+            .get("/login/")
+            .header("content-security-policy"),
+        None
+    );
 }

@@ -7,6 +7,7 @@ pub mod identity;
 pub mod passwords;
 pub mod permissions;
 pub mod sessions;
+pub mod throttle;
 pub mod tokens;
 pub mod users;
 

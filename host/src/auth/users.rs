@@ -12,7 +12,7 @@ use crate::{
             users_group, users_objectpermission_users, users_session, users_token, users_user,
             users_user_groups,
         },
-        DbConnection,
+        Database, DbConnection,
     },
     error::{Error, Result, ValidationErrors},
 };
@@ -97,21 +97,18 @@ pub fn create(conn: &mut DbConnection, new: &NewUser<'_>) -> Result<AuthUser> {
 }
 
 /// The active user with `username` and `password`, or `None`.
-pub fn authenticate(
-    conn: &mut DbConnection,
-    username: &str,
-    password: &str,
-) -> Result<Option<AuthUser>> {
+pub fn authenticate(db: &Database, username: &str, password: &str) -> Result<Option<AuthUser>> {
+    // No connection is held while the password is checked: hashing may wait for a slot.
     let row: Option<(AuthUser, String)> = users_user::table
         .filter(users_user::username.eq(username))
         .select((AuthUser::as_select(), users_user::password))
-        .first(conn)
+        .first(&mut *db.conn()?)
         .optional()?;
     match row {
         Some((user, hash)) if passwords::verify(password, &hash) && user.is_active => {
             diesel::update(users_user::table.filter(users_user::id.eq(&user.id)))
                 .set(users_user::last_login.eq(Some(Utc::now().naive_utc())))
-                .execute(conn)?;
+                .execute(&mut *db.conn()?)?;
             Ok(Some(user))
         }
         Some(_) => Ok(None),

@@ -92,25 +92,39 @@ pub async fn submit(
     let next = safe_next(form.next.as_deref());
     let username = form.username.unwrap_or_default();
     let password = form.password.unwrap_or_default();
+    let address = req.peer_addr().map(|a| a.ip());
+    if let Err(wait) = state.login_throttle.check(&username, address) {
+        tracing::warn!(username = %username, address = ?address, "login throttled");
+        let seconds = wait.as_secs();
+        let message = format!("Too many failed login attempts. Try again in {seconds} seconds.");
+        let mut response = login_page(state, &req, next, username, Some(message)).await?;
+        *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        return Ok(response);
+    }
     let db = state.db.clone();
     let secret = state.settings.secret_key.clone();
     let age = state.settings.session_cookie_age;
     let name = username.clone();
     let previous = req.cookie(sessions::COOKIE).map(|c| c.value().to_string());
     let session = web::block(move || -> Result<Option<String>> {
+        let Some(user) = users::authenticate(&db, &name, &password)? else {
+            // A failed attempt leaves the session it came with alone.
+            return Ok(None);
+        };
         let mut conn = db.conn()?;
         // A new login always gets a new session (no session fixation).
         if let Some(previous) = previous {
             sessions::delete(&mut conn, &secret, &previous)?;
         }
-        match users::authenticate(&mut conn, &name, &password)? {
-            Some(user) => Ok(Some(sessions::create(&mut conn, &secret, &user.id, age)?)),
-            None => Ok(None),
-        }
+        Ok(Some(sessions::create(&mut conn, &secret, &user.id, age)?))
     })
     .await??;
     let Some(session) = session else {
-        tracing::info!(username = %username, "failed login");
+        tracing::info!(username = %username, address = ?address, "failed login");
+        state.login_throttle.failed(&username, address);
         return login_page(
             state,
             &req,
@@ -120,6 +134,7 @@ pub async fn submit(
         )
         .await;
     };
+    state.login_throttle.succeeded(&username);
     tracing::info!(username = %username, "login");
     let cookie = Cookie::build(sessions::COOKIE, session)
         .path("/")

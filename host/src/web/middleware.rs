@@ -79,7 +79,8 @@ fn strip_port(host: &str) -> &str {
 }
 
 /// Gives each request an id (`X-Request-ID`), logs it at debug level, and adds Django's
-/// default security headers where a response has not set its own.
+/// default security headers and the `CONTENT_SECURITY_POLICY` where a response has not
+/// set its own.
 pub async fn request_id(
     req: ServiceRequest,
     next: Next<BoxBody>,
@@ -89,6 +90,10 @@ pub async fn request_id(
     let method = req.method().to_string();
     let path = req.path().to_string();
     req.extensions_mut().insert(RequestId(id.clone()));
+    let policy = req
+        .app_data::<web::Data<AppState>>()
+        .and_then(|s| s.settings.content_security_policy.as_deref())
+        .and_then(|p| HeaderValue::from_str(p).ok());
     let mut res = next.call(req).await?;
     tracing::debug!(
         request_id = %id, %method, %path, status = res.status().as_u16(),
@@ -106,6 +111,11 @@ pub async fn request_id(
         let name = HeaderName::from_static(name);
         if !headers.contains_key(&name) {
             headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    if let Some(policy) = policy {
+        if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, policy);
         }
     }
     Ok(res)
