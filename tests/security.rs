@@ -14,6 +14,7 @@ both_backends!(
     failed_logins_are_throttled_per_account_and_address,
     a_failed_login_leaves_the_live_session_alone,
     pages_carry_a_content_security_policy,
+    a_viewer_of_one_model_sees_no_more_than_it,
 );
 
 fn start(backend: Backend) -> (Root, Server) {
@@ -293,5 +294,96 @@ fn pages_carry_a_content_security_policy(backend: Backend) {
             .get("/login/")
             .header("content-security-policy"),
         None
+    );
+}
+
+const VIEWER_TOKEN: &str = "7777777777777777777777777777777777777777";
+
+fn a_viewer_of_one_model_sees_no_more_than_it(backend: Backend) {
+    let (root, server) = start(backend);
+    root.run(&[
+        "createuser",
+        "--username",
+        "viewer",
+        "--password",
+        "viewer-pw",
+        "--permission",
+        "dcim.view_location",
+        "--token",
+        VIEWER_TOKEN,
+    ])
+    .success();
+    let admin = api(&server);
+    let site = data::location_type(&admin, "Site");
+    let tag = admin.send_json(
+        "POST",
+        "/api/extras/tags/",
+        &json!({"name": "Core", "content_types": ["dcim.location"]}),
+    );
+    assert_eq!(tag.status, 201, "{}", tag.body);
+    let res = admin.send_json(
+        "POST",
+        "/api/dcim/locations/",
+        &json!({"name": "hq", "location_type": site, "status": "Active",
+                "tags": [tag.json()["id"]]}),
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    let id = res.json()["id"].as_str().unwrap().to_string();
+
+    let viewer = server.client().with_token(VIEWER_TOKEN);
+    assert_eq!(viewer.get("/api/dcim/location-types/").status, 403);
+    assert_eq!(viewer.get("/api/extras/tags/").status, 403);
+    assert_eq!(viewer.get("/api/extras/object-changes/").status, 403);
+    // ?depth=1 expands only what the viewer may view: the rest stay brief references.
+    for path in [
+        format!("/api/dcim/locations/{id}/?depth=1"),
+        "/api/dcim/locations/?depth=1".to_string(),
+    ] {
+        let res = viewer.get(&path);
+        assert_eq!(res.status, 200, "{}", res.body);
+        let body = res.json();
+        let location = if body["results"].is_array() {
+            body["results"][0].clone()
+        } else {
+            body
+        };
+        let reference = &location["location_type"];
+        assert_eq!(reference["id"], site, "{path}");
+        assert!(
+            reference.get("name").is_none(),
+            "{path} leaks the location type: {reference}"
+        );
+        let tag = &location["tags"][0];
+        assert!(
+            tag["id"].is_string() && tag.get("name").is_none(),
+            "{path} leaks the tag: {tag}"
+        );
+    }
+    // The admin still gets them expanded.
+    let full = admin
+        .get(&format!("/api/dcim/locations/{id}/?depth=1"))
+        .json();
+    assert_eq!(full["location_type"]["name"], json!("Site"));
+    assert_eq!(full["tags"][0]["name"], json!("Core"));
+
+    // The change log follows the API's rule in the UI too, tab included.
+    let browser = server.client();
+    browser.login("viewer", "viewer-pw");
+    let page = browser.get(&format!("/dcim/locations/{id}/"));
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("tab-changelog"), "no Change Log tab");
+    let res = browser.get(&format!("/dcim/locations/{id}/changelog/"));
+    assert_eq!(res.status, 403, "{}", res.body);
+    let admin_browser = server.client();
+    admin_browser.login("admin", "admin");
+    assert!(admin_browser
+        .get(&format!("/dcim/locations/{id}/"))
+        .body
+        .contains("tab-changelog"));
+    assert_eq!(
+        admin_browser
+            .get(&format!("/dcim/locations/{id}/changelog/"))
+            .status,
+        200
     );
 }

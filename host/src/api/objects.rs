@@ -124,6 +124,11 @@ pub(crate) fn require(
     }
 }
 
+/// Whether `identity` may view objects of `model` (what `?depth=1` expands).
+fn may_view(state: &AppState, identity: &Identity, model: &Model) -> Result<bool> {
+    can(identity, &state.db, &state.settings, &model.label(), "view")
+}
+
 /// The actor of a request: its user and request id.
 pub fn actor(req: &HttpRequest) -> Actor {
     Actor {
@@ -191,8 +196,15 @@ async fn list(
             }
         }
         let (count, rows, cursor) = query::list_page(&mut conn, registry, &model, &query)?;
-        let results =
-            serialize::serialize_rows(&mut conn, registry, &model, &rows, &base, depth(&params))?;
+        let results = serialize::serialize_rows_visible(
+            &mut conn,
+            registry,
+            &model,
+            &rows,
+            &base,
+            depth(&params),
+            &|m| may_view(&st, &identity, m),
+        )?;
         let rows = results.iter().map(Value::to_string).collect();
         Ok((
             query::Page {
@@ -264,8 +276,15 @@ pub(crate) async fn detail(
             }
         }
         let row = objects::get(&mut conn, &model, &id)?.ok_or_else(not_found)?;
-        let mut out =
-            serialize::serialize_rows(&mut conn, registry, &model, &[row], &base, depth(&params))?;
+        let mut out = serialize::serialize_rows_visible(
+            &mut conn,
+            registry,
+            &model,
+            &[row],
+            &base,
+            depth(&params),
+            &|m| may_view(&state, &identity, m),
+        )?;
         Ok(out.pop().unwrap_or(Value::Null).to_string())
     })
     .await??;

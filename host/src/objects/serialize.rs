@@ -59,8 +59,24 @@ pub fn serialize_rows(
     base: &str,
     depth: u8,
 ) -> Result<Vec<Value>> {
+    serialize_rows_visible(conn, registry, model, rows, base, depth, &|_| Ok(true))
+}
+
+/// [`serialize_rows`] for a requester: at `depth` 1 only references to models
+/// `may_view` allows are expanded; the others stay brief references (id, object type,
+/// URL), as at depth 0.
+pub fn serialize_rows_visible(
+    conn: &mut DbConnection,
+    registry: &Registry,
+    model: &Model,
+    rows: &[Row],
+    base: &str,
+    depth: u8,
+    may_view: &dyn Fn(&Model) -> Result<bool>,
+) -> Result<Vec<Value>> {
     let mut expanded: HashMap<String, HashMap<String, Value>> = HashMap::new();
     if depth > 0 {
+        let mut visible: HashMap<String, bool> = HashMap::new();
         for field in &model.schema.fields {
             let target = match &field.kind {
                 FieldKind::ForeignKey { to, .. } => to.as_str(),
@@ -70,6 +86,17 @@ pub fn serialize_rows(
             let Some(target_model) = registry.get(target) else {
                 continue;
             };
+            let allowed = match visible.get(target) {
+                Some(allowed) => *allowed,
+                None => {
+                    let allowed = may_view(target_model)?;
+                    visible.insert(target.to_string(), allowed);
+                    allowed
+                }
+            };
+            if !allowed {
+                continue;
+            }
             let mut ids: Vec<String> = Vec::new();
             for row in rows {
                 match row.get(&field.name) {

@@ -58,13 +58,18 @@ pub fn load(ctx: &Ctx, conn: &mut crate::db::DbConnection) -> Result<Row> {
 pub fn object_json(ctx: &Ctx, row: &Row) -> Value {
     let id = row.get("id").and_then(Value::as_str).unwrap_or_default();
     let url = detail_url(&ctx.model, id);
+    // The Change Log tab shows only to those who may read the change log.
+    let changelog_url = ctx
+        .may_view_changes()
+        .unwrap_or(false)
+        .then(|| format!("{url}changelog/"));
     json!({
         "id": id,
         "display": display(&ctx.model, row),
         "url": url,
         "edit_url": format!("{url}edit/"),
         "delete_url": format!("{url}delete/"),
-        "changelog_url": format!("{url}changelog/"),
+        "changelog_url": changelog_url,
         "created": row.get("created"),
         "last_updated": row.get("last_updated"),
     })
@@ -195,6 +200,13 @@ fn changed_object(
 
 fn changelog_page(ctx: &Ctx) -> Result<Outcome> {
     ctx.require("view")?;
+    // The same rule as /api/extras/object-changes/: the change log holds users and
+    // object data of its own.
+    if !ctx.may_view_changes()? {
+        return Err(Error::PermissionDenied(
+            "You do not have permission to view object changes.".into(),
+        ));
+    }
     let registry = ctx.registry();
     let changes_model = registry
         .get("extras.objectchange")

@@ -257,6 +257,17 @@ impl Ctx {
         }
     }
 
+    /// Whether the user may read the change log (`extras.view_objectchange`).
+    pub fn may_view_changes(&self) -> Result<bool> {
+        can(
+            &self.identity,
+            &self.state.db,
+            &self.state.settings,
+            "extras.objectchange",
+            "view",
+        )
+    }
+
     /// What the user may do with the model, for buttons.
     pub fn perms(&self) -> Result<Value> {
         Ok(json!({
