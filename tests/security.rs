@@ -15,6 +15,7 @@ both_backends!(
     a_failed_login_leaves_the_live_session_alone,
     pages_carry_a_content_security_policy,
     a_viewer_of_one_model_sees_no_more_than_it,
+    csv_exports_do_not_run_as_formulas,
 );
 
 fn start(backend: Backend) -> (Root, Server) {
@@ -386,4 +387,94 @@ fn a_viewer_of_one_model_sees_no_more_than_it(backend: Backend) {
             .status,
         200
     );
+}
+
+fn csv_exports_do_not_run_as_formulas(backend: Backend) {
+    let (_root, server) = start(backend);
+    let api = api(&server);
+    let site = data::location_type(&api, "Site");
+    let formula = "=HYPERLINK(\"http://evil.example.com\",\"click\")";
+    let res = api.send_json(
+        "POST",
+        "/api/dcim/locations/",
+        &json!({"name": "hq", "location_type": site, "status": "Active",
+                "description": formula}),
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    assert_eq!(res.json()["description"], json!(formula), "stored as given");
+    let browser = server.client();
+    browser.login("admin", "admin");
+    let csv = browser.get("/dcim/locations/?export=csv").body;
+    assert!(
+        csv.contains("\"'=HYPERLINK(\"\"http://evil.example.com\"\",\"\"click\"\")\""),
+        "{csv}"
+    );
+    assert!(!csv.contains(",=") && !csv.contains(",\"="), "{csv}");
+
+    // Importing the export back gives the value as it was.
+    api.send_json(
+        "DELETE",
+        "/api/dcim/locations/",
+        &json!([{"id": res.json()["id"]}]),
+    );
+    assert_eq!(api.get("/api/dcim/locations/").json()["count"], json!(0));
+    browser.get("/dcim/locations/import/");
+    let csrf = browser.cookie("csrftoken").unwrap();
+    let res = browser.post_form(
+        "/dcim/locations/import/",
+        &[("csrfmiddlewaretoken", &csrf), ("csv_data", &csv)],
+    );
+    assert!(res.status == 302 || res.status == 200, "{}", res.body);
+    let back = api.get("/api/dcim/locations/?name=hq").json();
+    assert_eq!(back["results"][0]["description"], json!(formula), "{back}");
+}
+
+/// File modes concern the SQLite file and the configuration; PostgreSQL keeps its data
+/// in its own server, so this one runs on SQLite only.
+#[test]
+fn init_and_migrate_leave_secrets_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let root = Root::new(Backend::Sqlite);
+    let target = dir.path().join("nb");
+    let env = [("NAUTOBOT_ROOT", target.to_str().unwrap())];
+    root.run_with_env(&["init"], &env).success();
+    root.run_with_env(&["migrate"], &env).success();
+    root.run_with_env(
+        &[
+            "createsuperuser",
+            "--username",
+            "a",
+            "--email",
+            "a@example.com",
+            "--password",
+            "pw",
+        ],
+        &env,
+    )
+    .success();
+    assert_eq!(mode(&target), 0o700, "the root");
+    assert_eq!(mode(&target.join("plugins")), 0o700);
+    assert_eq!(
+        mode(&target.join("nautobot_config.toml")),
+        0o600,
+        "SECRET_KEY"
+    );
+    let mut databases = 0;
+    for entry in std::fs::read_dir(&target).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.contains(".sqlite3") {
+            databases += 1;
+            assert_eq!(mode(&path), 0o600, "{name}");
+        }
+    }
+    assert!(databases >= 2, "the database and its job log");
 }
