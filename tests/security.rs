@@ -16,6 +16,7 @@ both_backends!(
     pages_carry_a_content_security_policy,
     a_viewer_of_one_model_sees_no_more_than_it,
     csv_exports_do_not_run_as_formulas,
+    csrf_tokens_are_bound_to_the_session,
 );
 
 fn start(backend: Backend) -> (Root, Server) {
@@ -477,4 +478,109 @@ fn init_and_migrate_leave_secrets_readable_by_their_owner_only() {
         }
     }
     assert!(databases >= 2, "the database and its job log");
+}
+
+fn csrf_tokens_are_bound_to_the_session(backend: Backend) {
+    let (_root, server) = start(backend);
+    let api = api(&server);
+    let site = data::location_type(&api, "Site");
+    let site = site.as_str().unwrap();
+    let victim = server.client();
+    victim.login("admin", "admin");
+    let session = victim.cookie("sessionid").unwrap();
+    let bound = victim.cookie("csrftoken").unwrap();
+
+    // An attacker who plants a csrftoken cookie of their choosing (a sibling subdomain
+    // can) and submits the same value is refused: the session has its own token.
+    let planted = "ab".repeat(32);
+    let cookies = format!("sessionid={session}; csrftoken={planted}");
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("csrfmiddlewaretoken", planted.as_str()),
+            ("name", "planted"),
+            ("location_type", site),
+            ("status", "Active"),
+        ])
+        .finish();
+    let res = server.client().request(
+        "POST",
+        "/dcim/locations/add/",
+        &[
+            ("Cookie", &cookies),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        Some(&form),
+    );
+    assert_eq!(res.status, 403, "{}", res.body);
+    let res = server.client().request(
+        "POST",
+        "/api/dcim/locations/",
+        &[
+            ("Cookie", &cookies),
+            ("X-CSRFToken", &planted),
+            ("Content-Type", "application/json"),
+        ],
+        Some(&json!({"name": "planted", "location_type": site, "status": "Active"}).to_string()),
+    );
+    assert_eq!(res.status, 403, "{}", res.body);
+    // The page the victim gets puts its own token back in the cookie and the form.
+    let page =
+        server
+            .client()
+            .request("GET", "/dcim/locations/add/", &[("Cookie", &cookies)], None);
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains(&bound),
+        "the form carries the session's token"
+    );
+    assert!(
+        page.headers_named("set-cookie")
+            .iter()
+            .any(|c| c.starts_with(&format!("csrftoken={bound}"))),
+        "the planted cookie is replaced"
+    );
+
+    // The session's own token works, in a form and from a script.
+    let res = victim.post_form(
+        "/dcim/locations/add/",
+        &[
+            ("csrfmiddlewaretoken", bound.as_str()),
+            ("name", "real"),
+            ("location_type", site),
+            ("status", "Active"),
+        ],
+    );
+    assert_eq!(res.status, 302, "{}", res.body);
+    let res = victim.request(
+        "POST",
+        "/api/dcim/locations/",
+        &[
+            ("X-CSRFToken", &bound),
+            ("Content-Type", "application/json"),
+        ],
+        Some(&json!({"name": "scripted", "location_type": site, "status": "Active"}).to_string()),
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    let names: Vec<Value> = api.get("/api/dcim/locations/?sort=name").json()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].clone())
+        .collect();
+    assert_eq!(names, vec![json!("real"), json!("scripted")]);
+    // Another session's token is no good either.
+    let other = server.client();
+    other.login("admin", "admin");
+    let theirs = other.cookie("csrftoken").unwrap();
+    assert_ne!(theirs, bound);
+    let res = victim.post_form(
+        "/dcim/locations/add/",
+        &[
+            ("csrfmiddlewaretoken", theirs.as_str()),
+            ("name", "x"),
+            ("location_type", site),
+            ("status", "Active"),
+        ],
+    );
+    assert_eq!(res.status, 403);
 }

@@ -83,12 +83,7 @@ pub async fn submit(
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse> {
     let form = form.into_inner();
-    let cookie = req.cookie(csrf::COOKIE).map(|c| c.value().to_string());
-    if !csrf::matches(cookie.as_deref(), form.csrfmiddlewaretoken.as_deref()) {
-        return Err(Error::Csrf(
-            "the form's CSRF token is missing or does not match the csrftoken cookie; reload the login page and try again".to_string(),
-        ));
-    }
+    csrf::check_form(&req, form.csrfmiddlewaretoken.as_deref())?;
     let next = safe_next(form.next.as_deref());
     let username = form.username.unwrap_or_default();
     let password = form.password.unwrap_or_default();
@@ -136,6 +131,11 @@ pub async fn submit(
     };
     state.login_throttle.succeeded(&username);
     tracing::info!(username = %username, "login");
+    // As Django rotates the CSRF token at login: the new one is the session's.
+    let csrf_cookie = csrf::cookie(
+        csrf::session_token(&state.settings.secret_key, &session),
+        state.settings.session_cookie_secure,
+    );
     let cookie = Cookie::build(sessions::COOKIE, session)
         .path("/")
         .http_only(true)
@@ -146,9 +146,11 @@ pub async fn submit(
         ))
         .finish();
     let mut response = redirect(&next);
-    response
-        .add_cookie(&cookie)
-        .map_err(|e| Error::Internal(e.to_string()))?;
+    for cookie in [&cookie, &csrf_cookie] {
+        response
+            .add_cookie(cookie)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+    }
     Ok(response)
 }
 

@@ -7,7 +7,6 @@ use std::{sync::Arc, time::Instant};
 
 use actix_web::{
     body::BoxBody,
-    cookie::{Cookie, SameSite},
     dev::{ServiceRequest, ServiceResponse},
     http::header::{self, HeaderName, HeaderValue},
     middleware::Next,
@@ -144,9 +143,27 @@ pub async fn identity(
         .map(|c| c.value().to_string())
         .filter(|v| csrf::is_well_formed(v));
 
-    let identity = match authenticate(&state, is_api, authorization, session).await {
+    let identity = match authenticate(&state, is_api, authorization, session.clone()).await {
         Ok(identity) => identity,
         Err(err) => return Ok(finish_error(&state, req.error_response(err)).await),
+    };
+
+    // With a session, the CSRF token is the session's; without, the cookie's (or a new
+    // one, which no form can repeat yet).
+    let bound = match (&identity.method, &session) {
+        (AuthMethod::Session, Some(session)) => {
+            Some(csrf::session_token(&state.settings.secret_key, session))
+        }
+        _ => None,
+    };
+    let (token, set_cookie) = match (bound, csrf_cookie) {
+        (Some(bound), Some(cookie)) => {
+            let differs = bound != cookie;
+            (bound, differs)
+        }
+        (Some(bound), None) => (bound, true),
+        (None, Some(cookie)) => (cookie, false),
+        (None, None) => (csrf::new_token(), !is_api),
     };
 
     if is_api && unsafe_method {
@@ -155,27 +172,16 @@ pub async fn identity(
             .get(csrf::HEADER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        if let Err(err) =
-            check_unsafe_api_call(&identity, csrf_cookie.as_deref(), submitted.as_deref())
-        {
+        if let Err(err) = check_unsafe_api_call(&identity, &token, submitted.as_deref()) {
             return Ok(req.error_response(err));
         }
     }
 
-    let (token, fresh) = match csrf_cookie {
-        Some(token) => (token, false),
-        None => (csrf::new_token(), true),
-    };
     req.extensions_mut().insert(Arc::new(identity));
     req.extensions_mut().insert(CsrfToken(token.clone()));
     let mut res = next.call(req).await?;
-    if fresh && !is_api {
-        let cookie = Cookie::build(csrf::COOKIE, token)
-            .path("/")
-            .same_site(SameSite::Lax)
-            .secure(state.settings.session_cookie_secure)
-            .max_age(actix_web::cookie::time::Duration::days(365))
-            .finish();
+    if set_cookie {
+        let cookie = csrf::cookie(token, state.settings.session_cookie_secure);
         res.response_mut().add_cookie(&cookie)?;
     }
     Ok(res)
@@ -224,7 +230,7 @@ async fn authenticate(
 /// Unsafe API calls need a write-enabled token, or a session plus the CSRF header.
 fn check_unsafe_api_call(
     identity: &Identity,
-    csrf_cookie: Option<&str>,
+    csrf_token: &str,
     submitted: Option<&str>,
 ) -> Result<(), Error> {
     match identity.method {
@@ -233,7 +239,7 @@ fn check_unsafe_api_call(
         } => Err(Error::PermissionDenied(
             "This token does not have write permissions.".to_string(),
         )),
-        AuthMethod::Session if !csrf::matches(csrf_cookie, submitted) => {
+        AuthMethod::Session if !csrf::matches(Some(csrf_token), submitted) => {
             Err(Error::Csrf("CSRF token missing or incorrect.".to_string()))
         }
         _ => Ok(()),
