@@ -59,9 +59,11 @@ pub fn user_schema() -> ModelSchema {
     ModelSchema::new("users", "user")
         .verbose_names("user", "users")
         .description("Someone who logs in: their groups, and whether they hold everything.")
-        .field(FieldSchema::char("username", 150).unique().help_text(
-            "Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
-        ))
+        .field(
+            FieldSchema::char("username", 150).unique().help_text(
+                "Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+            ),
+        )
         .field(text("first_name", 150).verbose_name("first name"))
         .field(text("last_name", 150).verbose_name("last name"))
         .field(text("email", 254).verbose_name("email address"))
@@ -145,7 +147,9 @@ pub fn permission_schema() -> ModelSchema {
     ModelSchema::new("users", "objectpermission")
         .verbose_names("permission", "permissions")
         .url_segment("permissions")
-        .description("Actions (view, add, change, delete, run) on models, granted to users and groups.")
+        .description(
+            "Actions (view, add, change, delete, run) on models, granted to users and groups.",
+        )
         .field(FieldSchema::char("name", 100).unique())
         .field(text("description", 200))
         .field(FieldSchema::boolean("enabled").default_value(true))
@@ -154,9 +158,10 @@ pub fn permission_schema() -> ModelSchema {
                 .verbose_name("object types")
                 .help_text("The models it applies to (app_label.model)"),
         )
-        .field(list("actions").help_text(
-            "The actions granted: a list of view, add, change, delete, run",
-        ))
+        .field(
+            list("actions")
+                .help_text("The actions granted: a list of view, add, change, delete, run"),
+        )
         .field(
             FieldSchema::new("constraints", FieldKind::Json)
                 .optional()
@@ -418,7 +423,14 @@ mod tests {
         // On update, an empty password keeps the stored one.
         let original = row.clone();
         row.insert("password".into(), json!(""));
-        prepare(&registry(), &Actor::system(), &user, &mut row, Some(&original)).unwrap();
+        prepare(
+            &registry(),
+            &Actor::system(),
+            &user,
+            &mut row,
+            Some(&original),
+        )
+        .unwrap();
         assert!(!row.contains_key("password"));
     }
 

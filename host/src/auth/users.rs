@@ -163,4 +163,3 @@ pub fn looks_like_email(email: &str) -> bool {
         None => false,
     }
 }
-

@@ -178,7 +178,11 @@ const CORE_MENU: &[(&str, u32, &str, u32, &[CoreLink])] = &[
             ("users.user", "Users", "/users/users/"),
             ("users.group", "Groups", "/users/groups/"),
             ("users.token", "API Tokens", "/users/tokens/"),
-            ("users.objectpermission", "Permissions", "/users/permissions/"),
+            (
+                "users.objectpermission",
+                "Permissions",
+                "/users/permissions/",
+            ),
         ],
     ),
 ];

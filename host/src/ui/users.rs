@@ -32,9 +32,7 @@ pub fn new_path(old: &str) -> Option<String> {
         [] => Some(list.into()),
         ["add"] => Some(format!("{list}add/")),
         [id, "change"] if uuid::Uuid::parse_str(id).is_ok() => Some(format!("{list}{id}/edit/")),
-        [id, "delete"] if uuid::Uuid::parse_str(id).is_ok() => {
-            Some(format!("{list}{id}/delete/"))
-        }
+        [id, "delete"] if uuid::Uuid::parse_str(id).is_ok() => Some(format!("{list}{id}/delete/")),
         [id] if uuid::Uuid::parse_str(id).is_ok() => Some(format!("{list}{id}/")),
         _ => None,
     }
@@ -81,7 +79,10 @@ mod tests {
             new_path(&format!("/admin/users/user/{id}/change/")),
             Some(format!("/users/users/{id}/edit/"))
         );
-        assert_eq!(new_path("/user/api-tokens/").as_deref(), Some("/users/tokens/"));
+        assert_eq!(
+            new_path("/user/api-tokens/").as_deref(),
+            Some("/users/tokens/")
+        );
         assert_eq!(new_path("/admin/users/nothing/"), None);
         assert_eq!(new_path("/admin/users/user/../../x/change/"), None);
     }

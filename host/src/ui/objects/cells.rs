@@ -174,21 +174,23 @@ impl Related {
             {
                 Cell::new("empty", "")
             }
-            (FieldKind::Tags | FieldKind::Json, Value::Array(ids)) if self.is_listed(field) => Cell {
-                kind: "links",
-                text: String::new(),
-                url: None,
-                links: ids
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(|id| {
-                        self.link(&field.name, id).cloned().unwrap_or(Link {
-                            text: id.to_string(),
-                            url: None,
+            (FieldKind::Tags | FieldKind::Json, Value::Array(ids)) if self.is_listed(field) => {
+                Cell {
+                    kind: "links",
+                    text: String::new(),
+                    url: None,
+                    links: ids
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(|id| {
+                            self.link(&field.name, id).cloned().unwrap_or(Link {
+                                text: id.to_string(),
+                                url: None,
+                            })
                         })
-                    })
-                    .collect(),
-            },
+                        .collect(),
+                }
+            }
             (FieldKind::Boolean, Value::Bool(b)) => {
                 Cell::new("bool", if *b { "Yes" } else { "No" })
             }

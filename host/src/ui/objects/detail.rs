@@ -49,11 +49,11 @@ pub fn load(ctx: &Ctx, conn: &mut crate::db::DbConnection) -> Result<Row> {
     objects::get(conn, &ctx.model, &ctx.id)?
         .filter(|row| crate::auth::models::may_see(&ctx.identity, &ctx.model, row))
         .ok_or_else(|| {
-        Error::NotFound(format!(
-            "No {} matches the given query.",
-            ctx.model.verbose_name()
-        ))
-    })
+            Error::NotFound(format!(
+                "No {} matches the given query.",
+                ctx.model.verbose_name()
+            ))
+        })
 }
 
 /// The object's header facts: id, display text, URLs and timestamps.

@@ -48,7 +48,9 @@ pub fn is_model_list(field: &FieldSchema) -> bool {
 /// Whether the field's value is a list of ids or labels chosen in a multiple select:
 /// tags, model lists, many-to-many fields.
 pub fn is_list(model: &Model, field: &FieldSchema) -> bool {
-    matches!(field.kind, FieldKind::Tags) || is_model_list(field) || model.link(&field.name).is_some()
+    matches!(field.kind, FieldKind::Tags)
+        || is_model_list(field)
+        || model.link(&field.name).is_some()
 }
 
 /// Whether the field is a foreign key, tags or a model list: its options come from the
