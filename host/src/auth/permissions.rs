@@ -160,6 +160,36 @@ pub fn grant(
     Ok(())
 }
 
+/// Whether `identity` may perform `action` (`view`, `add`, `change`, `delete`) on objects
+/// of `model` (`dcim.location`): superusers may do anything; viewing models listed in
+/// `EXEMPT_VIEW_PERMISSIONS` (or every model but the `users` app's with `"*"`) needs only a login, or nothing
+/// when `LOGIN_REQUIRED` is off; everything else needs the permission
+/// `<app_label>.<action>_<model>` (blocking: call it off the async executor).
+pub fn can(
+    identity: &super::Identity,
+    db: &crate::db::Database,
+    settings: &crate::config::Settings,
+    model: &str,
+    action: &str,
+) -> Result<bool> {
+    // As Nautobot's EXEMPT_EXCLUDE_MODELS: `"*"` never exempts users, groups, tokens
+    // and permissions; only naming one does.
+    let everything = !model.starts_with("users.");
+    if action == "view"
+        && settings
+            .exempt_view_permissions
+            .iter()
+            .any(|m| (m == "*" && everything) || m == model)
+        && (identity.is_authenticated() || !settings.login_required)
+    {
+        return Ok(true);
+    }
+    let Some((app, name)) = model.split_once('.') else {
+        return Ok(false);
+    };
+    identity.has_perm(db, &format!("{app}.{action}_{name}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,34 +224,4 @@ mod tests {
         assert!(!set.has("garbage"));
         assert!(PermissionSet::all().has("anything.at_all"));
     }
-}
-
-/// Whether `identity` may perform `action` (`view`, `add`, `change`, `delete`) on objects
-/// of `model` (`dcim.location`): superusers may do anything; viewing models listed in
-/// `EXEMPT_VIEW_PERMISSIONS` (or every model but the `users` app's with `"*"`) needs only a login, or nothing
-/// when `LOGIN_REQUIRED` is off; everything else needs the permission
-/// `<app_label>.<action>_<model>` (blocking: call it off the async executor).
-pub fn can(
-    identity: &super::Identity,
-    db: &crate::db::Database,
-    settings: &crate::config::Settings,
-    model: &str,
-    action: &str,
-) -> Result<bool> {
-    // As Nautobot's EXEMPT_EXCLUDE_MODELS: `"*"` never exempts users, groups, tokens
-    // and permissions; only naming one does.
-    let everything = !model.starts_with("users.");
-    if action == "view"
-        && settings
-            .exempt_view_permissions
-            .iter()
-            .any(|m| (m == "*" && everything) || m == model)
-        && (identity.is_authenticated() || !settings.login_required)
-    {
-        return Ok(true);
-    }
-    let Some((app, name)) = model.split_once('.') else {
-        return Ok(false);
-    };
-    identity.has_perm(db, &format!("{app}.{action}_{name}"))
 }
