@@ -186,7 +186,10 @@ async fn list(
     let st = state.clone();
     let (page, query) = web::block(move || -> Result<_> {
         require(&st, &identity, &model, "view")?;
-        let query = ListQuery::parse(&model, &params)?;
+        let mut query = ListQuery::parse(&model, &params)?;
+        if let Some(owner) = crate::auth::models::owner_scope(&identity, &model) {
+            query = query.filter("user", &owner);
+        }
         let mut conn = st.db.conn()?;
         let registry = &st.catalog.registry;
         if depth(&params) == 0 {
@@ -275,7 +278,9 @@ pub(crate) async fn detail(
                 return found.ok_or_else(not_found);
             }
         }
-        let row = objects::get(&mut conn, &model, &id)?.ok_or_else(not_found)?;
+        let row = objects::get(&mut conn, &model, &id)?
+            .filter(|row| crate::auth::models::may_see(&identity, &model, row))
+            .ok_or_else(not_found)?;
         let mut out = serialize::serialize_rows_visible(
             &mut conn,
             registry,

@@ -2,8 +2,8 @@
 //! API tokens, Nautobot-style object permissions, and CSRF tokens.
 
 pub mod csrf;
-pub mod groups;
 pub mod identity;
+pub mod models;
 pub mod passwords;
 pub mod permissions;
 pub mod sessions;

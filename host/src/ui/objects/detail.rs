@@ -46,12 +46,14 @@ pub async fn changelog(
 
 /// The object of the path, or a 404.
 pub fn load(ctx: &Ctx, conn: &mut crate::db::DbConnection) -> Result<Row> {
-    objects::get(conn, &ctx.model, &ctx.id)?.ok_or_else(|| {
-        Error::NotFound(format!(
-            "No {} matches the given query.",
-            ctx.model.verbose_name()
-        ))
-    })
+    objects::get(conn, &ctx.model, &ctx.id)?
+        .filter(|row| crate::auth::models::may_see(&ctx.identity, &ctx.model, row))
+        .ok_or_else(|| {
+            Error::NotFound(format!(
+                "No {} matches the given query.",
+                ctx.model.verbose_name()
+            ))
+        })
 }
 
 /// The object's header facts: id, display text, URLs and timestamps.
@@ -87,7 +89,7 @@ fn page(ctx: &Ctx) -> Result<Outcome> {
             referring.push((other, field));
         }
     }
-    let fields: Vec<_> = model.schema.fields.iter().collect();
+    let fields: Vec<_> = model.readable_fields().collect();
     let mut conn = ctx.state.db.conn()?;
     let present = registry.referencing_present(&mut conn, &label)?;
     referring.retain(|(other, field)| {
@@ -96,7 +98,8 @@ fn page(ctx: &Ctx) -> Result<Outcome> {
             .any(|(m, f)| m.label() == other.label() && f.name == field.name)
     });
     let row = load(ctx, &mut conn)?;
-    let related = Related::fetch(&mut conn, registry, &fields, std::slice::from_ref(&row))?;
+    let mut related = Related::fetch(&mut conn, registry, &fields, std::slice::from_ref(&row))?;
+    related.fetch_links(&mut conn, registry, model, std::slice::from_ref(&row))?;
     let rest = serialize::serialize_rows(
         &mut conn,
         registry,

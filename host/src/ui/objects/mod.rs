@@ -404,6 +404,10 @@ pub fn select_options(
             continue;
         }
         let target = match &field.kind {
+            _ if model.link(&field.name).is_some() => model
+                .link(&field.name)
+                .map(|l| l.to.as_str())
+                .unwrap_or_default(),
             FieldKind::ForeignKey { to, .. } => to.as_str(),
             FieldKind::Tags => "extras.tag",
             _ => continue,
