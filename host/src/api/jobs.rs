@@ -3,12 +3,19 @@
 //! (`POST /api/extras/jobs/<id>/run/ {"data": {…}, "dryrun": false}` → 201 with the
 //! queued `job_result`), as Nautobot's API has them.
 
-use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use actix_web::{
+    http::{Method, StatusCode},
+    web, HttpRequest, HttpResponse,
+};
 use serde_json::{json, Map, Value};
 
 use super::objects::{self as api_objects, ModelRoute};
 use crate::{
-    app::{request, AppState},
+    app::{
+        request,
+        routes::{Access, Routes},
+        AppState,
+    },
     db::dynamic::{self, Sql, SqlType, SqlValue},
     error::{Error, Result},
     jobs,
@@ -16,35 +23,35 @@ use crate::{
 };
 
 /// Registers the jobs' own routes (before the generic model routes, which they extend).
-pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
+pub fn routes(routes: &mut Routes<'_>, state: &AppState) {
     let Some(model) = state.catalog.registry.get("extras.job") else {
         return;
     };
     let route = web::Data::new(ModelRoute(model.clone()));
-    cfg.service(
-        web::resource("/api/extras/job-results/{id}/revoke/")
-            .route(web::post().to(revoke))
-            .default_service(web::to(method_not_allowed)),
-    );
-    cfg.service(
-        web::resource("/api/extras/jobs/{id}/run/")
-            .route(web::post().to(run))
-            .default_service(web::to(method_not_allowed)),
-    );
-    cfg.service(
-        web::resource("/api/extras/jobs/{id}/")
-            .app_data(route)
-            .route(web::get().to(api_objects::detail))
-            .route(web::head().to(api_objects::detail))
-            .route(web::patch().to(patch))
-            .route(web::put().to(patch))
-            .route(web::method(actix_web::http::Method::OPTIONS).to(api_objects::options))
-            .default_service(web::to(method_not_allowed)),
-    );
-}
-
-async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse> {
-    Err(Error::MethodNotAllowed(req.method().to_string()))
+    let label = model.label();
+    routes
+        .at("/api/extras/job-results/{id}/revoke/")
+        .post(Access::Permission("extras.run_job".into()), revoke)
+        .register();
+    routes
+        .at("/api/extras/jobs/{id}/run/")
+        .post(
+            Access::Permissions(vec!["extras.view_job".into(), "extras.run_job".into()]),
+            run,
+        )
+        .register();
+    routes
+        .at("/api/extras/jobs/{id}/")
+        .data(route)
+        .read(Access::model(&label, "view"), api_objects::detail)
+        .method(Method::PATCH, Access::model(&label, "change"), patch)
+        .method(Method::PUT, Access::model(&label, "change"), patch)
+        .method(
+            Method::OPTIONS,
+            Access::model(&label, "view"),
+            api_objects::options,
+        )
+        .register();
 }
 
 fn parse(body: &[u8]) -> Result<Map<String, Value>> {

@@ -5,12 +5,19 @@
 
 use std::sync::Arc;
 
-use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use actix_web::{
+    http::{Method, StatusCode},
+    web, HttpRequest, HttpResponse,
+};
 use serde_json::{json, Map, Value};
 
 use crate::objects::capitalise;
 use crate::{
-    app::{request, AppState},
+    app::{
+        request,
+        routes::{Access, Routes},
+        AppState,
+    },
     auth::{permissions::can, Identity},
     error::{Error, Result},
     objects::{
@@ -28,60 +35,42 @@ use crate::{
 pub struct ModelRoute(pub Arc<Model>);
 
 /// Registers the list and detail routes of every served model.
-pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
+pub fn routes(routes: &mut Routes<'_>, state: &AppState) {
     for model in state.catalog.registry.iter() {
-        if crate::schema::core::is_hidden(&model.label()) {
+        let label = model.label();
+        if crate::schema::core::is_hidden(&label) {
             continue;
         }
         let route = web::Data::new(ModelRoute(model.clone()));
-        if model.read_only {
-            // The change log: reading only; other methods answer 405.
-            cfg.service(
-                web::resource(model.api_path.clone())
-                    .app_data(route.clone())
-                    .route(web::get().to(list))
-                    .route(web::head().to(list))
-                    .route(web::method(actix_web::http::Method::OPTIONS).to(options))
-                    .default_service(web::to(method_not_allowed)),
-            );
-            cfg.service(
-                web::resource(format!("{}{{id}}/", model.api_path))
-                    .app_data(route)
-                    .route(web::get().to(detail))
-                    .route(web::head().to(detail))
-                    .route(web::method(actix_web::http::Method::OPTIONS).to(options))
-                    .default_service(web::to(method_not_allowed)),
-            );
-            continue;
+        let may = |action: &str| Access::model(&label, action);
+        let owner = model.plugin.clone().unwrap_or_else(|| "core".into());
+        // The change log is read only: other methods answer 405.
+        let mut list_route = routes
+            .owned_by(owner.clone(), model.api_path.clone())
+            .data(route.clone())
+            .read(may("view"), list)
+            .method(Method::OPTIONS, may("view"), options);
+        if !model.read_only {
+            list_route = list_route
+                .post(may("add"), create)
+                .method(Method::PUT, may("change"), bulk_update)
+                .method(Method::PATCH, may("change"), bulk_update)
+                .method(Method::DELETE, may("delete"), bulk_delete);
         }
-        cfg.service(
-            web::resource(model.api_path.clone())
-                .app_data(route.clone())
-                .route(web::get().to(list))
-                .route(web::head().to(list))
-                .route(web::post().to(create))
-                .route(web::put().to(bulk_update))
-                .route(web::patch().to(bulk_update))
-                .route(web::delete().to(bulk_delete))
-                .route(web::method(actix_web::http::Method::OPTIONS).to(options))
-                .default_service(web::to(method_not_allowed)),
-        );
-        cfg.service(
-            web::resource(format!("{}{{id}}/", model.api_path))
-                .app_data(route)
-                .route(web::get().to(detail))
-                .route(web::head().to(detail))
-                .route(web::put().to(update))
-                .route(web::patch().to(update))
-                .route(web::delete().to(delete))
-                .route(web::method(actix_web::http::Method::OPTIONS).to(options))
-                .default_service(web::to(method_not_allowed)),
-        );
+        list_route.register();
+        let mut detail_route = routes
+            .owned_by(owner, format!("{}{{id}}/", model.api_path))
+            .data(route)
+            .read(may("view"), detail)
+            .method(Method::OPTIONS, may("view"), options);
+        if !model.read_only {
+            detail_route = detail_route
+                .method(Method::PUT, may("change"), update)
+                .method(Method::PATCH, may("change"), update)
+                .method(Method::DELETE, may("delete"), delete);
+        }
+        detail_route.register();
     }
-}
-
-async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse> {
-    Err(Error::MethodNotAllowed(req.method().to_string()))
 }
 
 /// The `scheme://host` every URL in a response starts with.
@@ -363,14 +352,15 @@ async fn create(
     body: web::Bytes,
 ) -> Result<HttpResponse> {
     let model = route.0.clone();
-    let data = parse_body(&body)?;
-    let many = data.is_array();
-    let items: Vec<Value> = match data {
-        Value::Array(items) => items,
-        other => vec![other],
-    };
+    // The body is read after the permission check: a requester who may not write
+    // learns nothing from it.
+    let many = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
     let m = model.clone();
     let results = write_then_serialize(state, &req, model, "add", move |writer, conn| {
+        let items: Vec<Value> = match parse_body(&body)? {
+            Value::Array(items) => items,
+            other => vec![other],
+        };
         if items.len() < 2 {
             return each(&items, |item| writer.create(conn, &m, item));
         }
@@ -396,11 +386,11 @@ async fn update(
     body: web::Bytes,
 ) -> Result<HttpResponse> {
     let model = route.0.clone();
-    let data = parse_body(&body)?;
     let partial = req.method() == actix_web::http::Method::PATCH;
     let id = id.into_inner();
     let m = model.clone();
     let mut results = write_then_serialize(state, &req, model, "change", move |writer, conn| {
+        let data = parse_body(&body)?;
         Ok(vec![writer.update(conn, &m, &id, &data, partial)?])
     })
     .await?;
@@ -439,10 +429,10 @@ async fn bulk_update(
     body: web::Bytes,
 ) -> Result<HttpResponse> {
     let model = route.0.clone();
-    let (items, ids) = bulk_items(&body)?;
     let partial = req.method() == actix_web::http::Method::PATCH;
     let m = model.clone();
     let results = write_then_serialize(state, &req, model, "change", move |writer, conn| {
+        let (items, ids) = bulk_items(&body)?;
         let mut n = 0;
         each(&items, |item| {
             let id = &ids[n];
@@ -482,9 +472,9 @@ async fn bulk_delete(
     body: web::Bytes,
 ) -> Result<HttpResponse> {
     let model = route.0.clone();
-    let (_, ids) = bulk_items(&body)?;
     let m = model.clone();
     write_then_serialize(state, &req, model, "delete", move |writer, conn| {
+        let (_, ids) = bulk_items(&body)?;
         for id in &ids {
             writer.delete(conn, &m, id)?;
         }

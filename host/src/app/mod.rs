@@ -5,6 +5,7 @@
 //! into the server.
 
 pub mod request;
+pub mod routes;
 mod state;
 
 use std::time::Duration;

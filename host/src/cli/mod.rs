@@ -53,6 +53,14 @@ enum Command {
     },
     /// List migrations and whether they are applied.
     Showmigrations,
+    /// List every route: method, path, owner (core or a plugin) and the permission it
+    /// needs.
+    #[command(alias = "show_urls")]
+    ShowUrls {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Create a superuser (non-interactive when every flag is given).
     Createsuperuser {
         /// Login name.
@@ -261,6 +269,7 @@ fn run(cli: Cli) -> Result<()> {
                     database::migrate(&settings, app.as_deref(), target.as_deref())
                 }
                 Command::Showmigrations => database::showmigrations(&settings),
+                Command::ShowUrls { json } => server::show_urls(settings, json),
                 Command::Createsuperuser {
                     username,
                     email,

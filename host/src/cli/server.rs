@@ -1,6 +1,11 @@
 //! `start` (alias `runserver`).
 
-use crate::{app, config::Settings, error::Result, web};
+use crate::{
+    app::{self, routes::Access},
+    config::Settings,
+    error::Result,
+    web,
+};
 
 /// Runs every start-up check, then serves until interrupted.
 pub fn start(settings: Settings, bind: Option<String>, workers: Option<usize>) -> Result<()> {
@@ -32,4 +37,32 @@ pub fn start(settings: Settings, bind: Option<String>, workers: Option<usize>) -
         crate::version::VERSION
     );
     web::serve(state, listener, handed_over, workers)
+}
+
+/// `show-urls`: every route the server would answer — path, methods, owner (`core` or
+/// a plugin) and who may use each method — as text, or JSON with `--json`.
+pub fn show_urls(settings: Settings, as_json: bool) -> Result<()> {
+    let state = app::boot(settings)?;
+    let table = web::route_table(&state);
+    if as_json {
+        let text = serde_json::to_string_pretty(&table)
+            .map_err(|e| crate::error::Error::Internal(e.to_string()))?;
+        return super::out(text);
+    }
+    for route in &table {
+        for method in &route.methods {
+            let access = match &method.access {
+                Access::Public => "public".to_string(),
+                Access::Login => "login".to_string(),
+                Access::Staff => "staff".to_string(),
+                Access::Permission(p) => p.clone(),
+                Access::Permissions(ps) => ps.join(" + "),
+            };
+            super::out(format!(
+                "{:<7} {:<60} {:<20} {access}",
+                method.method, route.path, route.owner
+            ))?;
+        }
+    }
+    Ok(())
 }

@@ -15,7 +15,11 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::{
-    app::{request, AppState},
+    app::{
+        request,
+        routes::{Access, Routes},
+        AppState,
+    },
     auth::{permissions::can, Identity},
     db::{
         dynamic::{self, Sql, SqlType, SqlValue},
@@ -65,37 +69,31 @@ const DRYRUN: &str = "dryrun";
 const LIST_URL: &str = "/extras/jobs/";
 
 /// Registers the jobs pages (before the generic model pages, whose paths they take).
-pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
+pub fn routes(routes: &mut Routes<'_>, state: &AppState) {
     let registry = &state.catalog.registry;
     if registry.get("extras.job").is_none() || registry.get("extras.jobresult").is_none() {
         return;
     }
-    let resource = |path: &str| web::resource(path).default_service(web::to(method_not_allowed));
-    cfg.service(
-        resource(LIST_URL)
-            .route(web::get().to(list))
-            .route(web::head().to(list)),
-    )
-    .service(
-        resource("/extras/jobs/{id}/run/")
-            .route(web::get().to(run_form))
-            .route(web::head().to(run_form))
-            .route(web::post().to(run_submit)),
-    )
-    .service(
-        resource("/extras/jobs/{id}/enable/")
-            .route(web::get().to(back_to_list))
-            .route(web::post().to(enable)),
-    )
-    .service(
-        resource("/extras/job-results/{id}/")
-            .route(web::get().to(result))
-            .route(web::head().to(result)),
-    );
-}
-
-async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse> {
-    Err(Error::MethodNotAllowed(req.method().to_string()))
+    let view_jobs = Access::Permission("extras.view_job".into());
+    routes.at(LIST_URL).read(view_jobs.clone(), list).register();
+    routes
+        .at("/extras/jobs/{id}/run/")
+        .read(view_jobs, run_form)
+        .post(
+            Access::Permissions(vec!["extras.view_job".into(), "extras.run_job".into()]),
+            run_submit,
+        )
+        .register();
+    // GET of an action only leads back to the list, which checks.
+    routes
+        .at("/extras/jobs/{id}/enable/")
+        .get(Access::Public, back_to_list)
+        .post(Access::Permission("extras.change_job".into()), enable)
+        .register();
+    routes
+        .at("/extras/job-results/{id}/")
+        .read(Access::Permission("extras.view_jobresult".into()), result)
+        .register();
 }
 
 async fn back_to_list() -> HttpResponse {

@@ -4,7 +4,9 @@
 //! server used to have — `/admin/users/<model>/…`, `/user/api-tokens/` — as redirects
 //! to them.
 
-use actix_web::{http::header, web, HttpRequest, HttpResponse};
+use actix_web::{http::header, HttpRequest, HttpResponse};
+
+use crate::app::routes::{Access, Routes};
 
 /// The generic list path of the `users` model named as Django's admin names it.
 fn list_path(model: &str) -> Option<&'static str> {
@@ -38,15 +40,15 @@ pub fn new_path(old: &str) -> Option<String> {
     }
 }
 
-/// Registers the redirects.
-pub fn routes(cfg: &mut web::ServiceConfig) {
+/// Registers the redirects (anyone may follow them; the pages they lead to check).
+pub fn routes(routes: &mut Routes<'_>) {
     for path in [
         "/admin/",
         "/admin/users/",
         "/admin/users/{tail:.*}",
         "/user/api-tokens/",
     ] {
-        cfg.service(web::resource(path).route(web::get().to(redirect)));
+        routes.at(path).get(Access::Public, redirect).register();
     }
 }
 

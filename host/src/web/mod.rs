@@ -13,65 +13,106 @@ use actix_web::{
 
 use crate::{
     api,
-    app::{request, AppState},
+    app::{
+        request,
+        routes::{Access, Route, RouteMethod, Routes},
+        AppState,
+    },
     error::{Error, Result},
     ui,
 };
 
 /// Registers every route: core pages, the core API, plugin views, static files.
 pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
-    cfg.service(resource("/health/").route(web::get().to(health)))
-        .service(resource("/").route(web::get().to(ui::pages::home)))
-        .service(
-            resource("/login/")
-                .route(web::get().to(ui::login::show))
-                .route(web::post().to(ui::login::submit)),
-        )
-        .service(
-            resource("/logout/")
-                .route(web::get().to(ui::login::logout))
-                .route(web::post().to(ui::login::logout)),
-        )
-        .service(resource("/plugins/installed-plugins/").route(web::get().to(ui::pages::installed)))
-        .service(
-            resource("/plugins/installed-plugins/{name}/").route(web::get().to(ui::pages::detail)),
-        )
-        .service(resource("/apps/installed-apps/").route(web::get().to(ui::pages::installed)))
-        .service(resource("/apps/installed-apps/{name}/").route(web::get().to(ui::pages::detail)))
-        .service(resource("/api/").route(web::get().to(api::root)))
-        .service(resource("/api/status/").route(web::get().to(api::status)))
-        .service(resource("/api/docs/").route(web::get().to(api::openapi::docs)))
-        .service(resource("/api/plugins/").route(web::get().to(api::plugins_root)))
-        .service(
-            resource("/api/plugins/installed-plugins/")
-                .route(web::get().to(api::installed_plugins)),
-        )
-        .service(resource("/api/extras/content-types/").route(web::get().to(api::content_types)));
-    // The admin pages' old addresses, now the `users` models' pages.
-    ui::users::routes(cfg);
-    for app in crate::schema::core::CORE_APPS {
-        cfg.service(resource(&format!("/api/{app}/")).route(web::get().to(api::app_root)));
+    let mut table = Vec::new();
+    mount(&mut Routes::new(cfg, &mut table), state);
+}
+
+/// The route table of the server `state` describes: every path, method and who may use
+/// it (`nautobot-server show-urls`).
+pub fn route_table(state: &AppState) -> Vec<Route> {
+    let mut table = Vec::new();
+    let _ = App::new().configure(|cfg| mount(&mut Routes::new(cfg, &mut table), state));
+    table
+}
+
+fn mount(routes: &mut Routes<'_>, state: &AppState) {
+    routes.at("/health/").get(Access::Public, health).register();
+    routes
+        .at("/")
+        .get(Access::Login, ui::pages::home)
+        .register();
+    routes
+        .at("/login/")
+        .get(Access::Public, ui::login::show)
+        .post(Access::Public, ui::login::submit)
+        .register();
+    routes
+        .at("/logout/")
+        .get(Access::Public, ui::login::logout)
+        .post(Access::Public, ui::login::logout)
+        .register();
+    for prefix in ["/plugins/installed-plugins/", "/apps/installed-apps/"] {
+        routes
+            .at(prefix)
+            .get(Access::Login, ui::pages::installed)
+            .register();
+        routes
+            .at(format!("{prefix}{{name}}/"))
+            .get(Access::Login, ui::pages::detail)
+            .register();
     }
-    api::jobs::routes(cfg, state);
-    api::objects::routes(cfg, state);
-    ui::jobs::routes(cfg, state);
-    ui::objects::routes(cfg, state);
-    plugin_views::mount(cfg, &state.registry);
+    routes.at("/api/").get(Access::Login, api::root).register();
+    routes
+        .at("/api/status/")
+        .get(Access::Login, api::status)
+        .register();
+    routes
+        .at("/api/docs/")
+        .get(Access::Login, api::openapi::docs)
+        .register();
+    routes
+        .at("/api/plugins/")
+        .get(Access::Login, api::plugins_root)
+        .register();
+    routes
+        .at("/api/plugins/installed-plugins/")
+        .get(Access::Staff, api::installed_plugins)
+        .register();
+    routes
+        .at("/api/extras/content-types/")
+        .get(Access::Login, api::content_types)
+        .register();
+    // The admin pages' old addresses, now the `users` models' pages.
+    ui::users::routes(routes);
+    for app in crate::schema::core::CORE_APPS {
+        routes
+            .at(format!("/api/{app}/"))
+            .get(Access::Login, api::app_root)
+            .register();
+    }
+    api::jobs::routes(routes, state);
+    api::objects::routes(routes, state);
+    ui::jobs::routes(routes, state);
+    ui::objects::routes(routes, state);
+    plugin_views::mount(routes, &state.registry);
     // Static files come from STATIC_ROOT as collectstatic left it; actix-files refuses
     // paths that climb out of it and does not list directories.
     if state.settings.static_root.is_dir() {
         let mount = state.settings.static_url.trim_end_matches('/').to_string();
-        cfg.service(actix_files::Files::new(&mount, &state.settings.static_root));
+        let route = Route {
+            path: format!("{mount}/{{file:.*}}"),
+            owner: "core".into(),
+            methods: vec![RouteMethod {
+                method: "GET".into(),
+                access: Access::Public,
+            }],
+        };
+        routes.service(
+            route,
+            actix_files::Files::new(&mount, &state.settings.static_root),
+        );
     }
-}
-
-/// A resource that answers 405 to methods it has no route for.
-fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
-}
-
-async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse> {
-    Err(Error::MethodNotAllowed(req.method().to_string()))
 }
 
 /// Builds the application around `state`.

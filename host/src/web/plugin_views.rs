@@ -9,7 +9,11 @@ use nautobot_plugin_abi::{kinds, Request, Response, ViewDef};
 
 use super::plugin_response::{bad_answer, prepare};
 use crate::{
-    app::{request, AppState},
+    app::{
+        request,
+        routes::{Access, Routes},
+        AppState,
+    },
     auth::csrf,
     error::{Error, Result},
     plugins::{LoadedPlugin, PluginRegistry},
@@ -32,8 +36,9 @@ impl Surface {
     }
 }
 
-/// Registers every plugin view on the application.
-pub fn mount(cfg: &mut web::ServiceConfig, registry: &PluginRegistry) {
+/// Registers every plugin view on the application: a view with `permissions` needs
+/// them all, one without needs a login (unless `LOGIN_REQUIRED` is off).
+pub fn mount(routes: &mut Routes<'_>, registry: &PluginRegistry) {
     for plugin in registry.iter() {
         for (surface, views, base) in [
             (Surface::Ui, &plugin.manifest.views, plugin.ui_base()),
@@ -43,13 +48,24 @@ pub fn mount(cfg: &mut web::ServiceConfig, registry: &PluginRegistry) {
                 let plugin = plugin.clone();
                 let view = Arc::new(view.clone());
                 let path = format!("{base}{}", view.path);
-                cfg.service(web::resource(path).to(
-                    move |state: web::Data<AppState>, req: HttpRequest, body: web::Bytes| {
-                        let plugin = plugin.clone();
-                        let view = view.clone();
-                        async move { dispatch(state, req, body, plugin, view, surface).await }
-                    },
-                ));
+                let access = if view.permissions.is_empty() {
+                    Access::Login
+                } else {
+                    Access::Permissions(view.permissions.clone())
+                };
+                let methods = view.methods.clone();
+                routes
+                    .owned_by(plugin.name(), path)
+                    .methods_of(
+                        &methods,
+                        access,
+                        move |state: web::Data<AppState>, req: HttpRequest, body: web::Bytes| {
+                            let plugin = plugin.clone();
+                            let view = view.clone();
+                            async move { dispatch(state, req, body, plugin, view, surface).await }
+                        },
+                    )
+                    .register();
             }
         }
     }

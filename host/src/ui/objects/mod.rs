@@ -29,7 +29,11 @@ use nautobot_plugin_abi::{FieldKind, FieldSchema};
 use serde_json::{json, Value};
 
 use crate::{
-    app::{request, AppState},
+    app::{
+        request,
+        routes::{Access, RouteBuilder, Routes},
+        AppState,
+    },
     auth::{csrf, permissions::can, Identity},
     db::DbConnection,
     error::{Error, Result, ValidationErrors},
@@ -58,77 +62,81 @@ pub struct Route {
 }
 
 /// Registers the pages of every served model.
-pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
+pub fn routes(routes: &mut Routes<'_>, state: &AppState) {
     let templates = state.templates.clone();
     for model in state.catalog.registry.iter() {
-        if is_hidden(&model.label()) {
+        let label = model.label();
+        if is_hidden(&label) {
             continue;
         }
         let route = web::Data::new(Route {
             model: model.clone(),
             templates: templates.clone(),
         });
-        let resource = |path: String| {
-            web::resource(path)
-                .app_data(route.clone())
-                .app_data(web::PayloadConfig::new(MAX_BODY))
-                .default_service(web::to(method_not_allowed))
-        };
+        let may = |action: &str| Access::model(&label, action);
         let base = &model.ui_path;
-        cfg.service(
-            resource(base.clone())
-                .route(web::get().to(list::list))
-                .route(web::head().to(list::list)),
-        );
+        page_route(routes, base.clone(), &route)
+            .read(may("view"), list::list)
+            .register();
         if !model.read_only {
-            cfg.service(
-                resource(format!("{base}add/"))
-                    .route(web::get().to(edit::add))
-                    .route(web::post().to(edit::add_submit)),
-            )
-            .service(
-                resource(format!("{base}import/"))
-                    .route(web::get().to(bulk::import))
-                    .route(web::post().to(bulk::import_submit)),
-            )
-            .service(
-                resource(format!("{base}edit/"))
-                    .route(web::get().to(back_to_list))
-                    .route(web::post().to(bulk::bulk_edit)),
-            )
-            .service(
-                resource(format!("{base}delete/"))
-                    .route(web::get().to(back_to_list))
-                    .route(web::post().to(bulk::bulk_delete)),
-            );
+            page_route(routes, format!("{base}add/"), &route)
+                .get(may("add"), edit::add)
+                .post(may("add"), edit::add_submit)
+                .register();
+            page_route(routes, format!("{base}import/"), &route)
+                .get(may("add"), bulk::import)
+                .post(may("add"), bulk::import_submit)
+                .register();
+            // GET of a bulk action only leads back to the list, which checks.
+            page_route(routes, format!("{base}edit/"), &route)
+                .get(Access::Public, back_to_list)
+                .post(may("change"), bulk::bulk_edit)
+                .register();
+            page_route(routes, format!("{base}delete/"), &route)
+                .get(Access::Public, back_to_list)
+                .post(may("delete"), bulk::bulk_delete)
+                .register();
         }
-        cfg.service(
-            resource(format!("{base}{{id}}/"))
-                .route(web::get().to(detail::detail))
-                .route(web::head().to(detail::detail)),
-        )
-        .service(
-            resource(format!("{base}{{id}}/changelog/"))
-                .route(web::get().to(detail::changelog))
-                .route(web::head().to(detail::changelog)),
-        );
+        page_route(routes, format!("{base}{{id}}/"), &route)
+            .read(may("view"), detail::detail)
+            .register();
+        // The change log also needs extras.view_objectchange, as its API does.
+        let mut changelog: Vec<String> =
+            [may("view"), Access::model("extras.objectchange", "view")]
+                .into_iter()
+                .filter_map(|a| match a {
+                    Access::Permission(p) => Some(p),
+                    _ => None,
+                })
+                .collect();
+        changelog.dedup();
+        page_route(routes, format!("{base}{{id}}/changelog/"), &route)
+            .read(Access::Permissions(changelog), detail::changelog)
+            .register();
         if !model.read_only {
-            cfg.service(
-                resource(format!("{base}{{id}}/edit/"))
-                    .route(web::get().to(edit::edit))
-                    .route(web::post().to(edit::edit_submit)),
-            )
-            .service(
-                resource(format!("{base}{{id}}/delete/"))
-                    .route(web::get().to(edit::delete))
-                    .route(web::post().to(edit::delete_submit)),
-            );
+            page_route(routes, format!("{base}{{id}}/edit/"), &route)
+                .get(may("change"), edit::edit)
+                .post(may("change"), edit::edit_submit)
+                .register();
+            page_route(routes, format!("{base}{{id}}/delete/"), &route)
+                .get(may("delete"), edit::delete)
+                .post(may("delete"), edit::delete_submit)
+                .register();
         }
     }
 }
 
-async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse> {
-    Err(Error::MethodNotAllowed(req.method().to_string()))
+/// A route of a model's pages at `path`, with the model and the body limit attached.
+fn page_route<'r, 'a>(
+    routes: &'r mut Routes<'a>,
+    path: String,
+    route: &web::Data<Route>,
+) -> RouteBuilder<'r, 'a> {
+    let owner = route.model.plugin.clone().unwrap_or_else(|| "core".into());
+    routes
+        .owned_by(owner, path)
+        .data(route.clone())
+        .data(web::PayloadConfig::new(MAX_BODY))
 }
 
 /// `GET` of a bulk action: back to the list.
