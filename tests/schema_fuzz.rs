@@ -31,7 +31,7 @@ both_backends!(
 );
 
 /// Examples generated per operation and phase unless `SCHEMA_FUZZ_EXAMPLES` says.
-const EXAMPLES: u32 = 8;
+const EXAMPLES: u32 = 6;
 
 /// How long one schemathesis run may take before it is stopped (and the test fails).
 const RUN_TIMEOUT: Duration = Duration::from_secs(420);
