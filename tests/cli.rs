@@ -21,6 +21,7 @@ fn migrate_says_what_it_applied_and_is_idempotent(backend: Backend) {
         ("core", "0003_jobs"),
         ("core", "0004_rowcount"),
         ("core", "0005_plugin_set"),
+        ("core", "0006_users_models"),
         ("extras", "0001_initial"),
         ("dcim", "0001_initial"),
         ("dcim", "0002_device_primary_ip4"),

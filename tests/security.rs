@@ -11,6 +11,12 @@ use support::{both_backends, data, Backend, Client, Root, Server, ADMIN_TOKEN};
 both_backends!(
     null_characters_are_refused_everywhere,
     offsets_beyond_any_table_are_refused,
+    failed_logins_are_throttled_per_account_and_address,
+    a_failed_login_leaves_the_live_session_alone,
+    pages_carry_a_content_security_policy,
+    a_viewer_of_one_model_sees_no_more_than_it,
+    csv_exports_do_not_run_as_formulas,
+    csrf_tokens_are_bound_to_the_session,
 );
 
 fn start(backend: Backend) -> (Root, Server) {
@@ -130,4 +136,451 @@ fn offsets_beyond_any_table_are_refused(backend: Backend) {
     let page: Value = res.json();
     assert_eq!(page["results"], json!([]));
     assert_eq!(page["count"], json!(1));
+}
+
+/// Posts the login form with a fresh CSRF cookie.
+fn try_login(client: &Client, username: &str, password: &str) -> support::Response {
+    if client.cookie("csrftoken").is_none() {
+        client.get("/login/");
+    }
+    let csrf = client.cookie("csrftoken").unwrap();
+    client.post_form(
+        "/login/",
+        &[
+            ("csrfmiddlewaretoken", &csrf),
+            ("username", username),
+            ("password", password),
+        ],
+    )
+}
+
+fn failed_logins_are_throttled_per_account_and_address(backend: Backend) {
+    let mut root = Root::new(backend);
+    root.set("LOGIN_FAILURE_LIMIT", "3")
+        .set("LOGIN_FAILURE_LIMIT_PER_ADDRESS", "6")
+        .set("LOGIN_FAILURE_WINDOW", "120");
+    root.install();
+    root.run(&["createuser", "--username", "erin", "--password", "erin-pw"])
+        .success();
+    let server = root.start();
+    let guesser = server.client();
+    for guess in ["a", "b", "c"] {
+        let res = try_login(&guesser, "admin", guess);
+        assert_eq!(res.status, 200, "a wrong password shows the form again");
+        assert!(res
+            .body
+            .contains("Please enter a correct username and password"));
+    }
+    // The account's failures are used up: even the right password waits.
+    let res = try_login(&guesser, "admin", "admin");
+    assert_eq!(res.status, 429, "{}", res.body);
+    let wait: u64 = res
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .unwrap();
+    assert!((1..=120).contains(&wait), "Retry-After: {wait}");
+    assert!(
+        res.body.contains("Too many failed login attempts"),
+        "{}",
+        res.body
+    );
+    assert!(guesser.cookie("sessionid").is_none());
+
+    // Another account from the same address still logs in, until the address has
+    // used up its own failures.
+    let erin = server.client();
+    let res = try_login(&erin, "erin", "erin-pw");
+    assert_eq!(res.status, 302, "{}", res.body);
+    for user in ["x", "y", "z"] {
+        assert_eq!(try_login(&guesser, user, "nope").status, 200);
+    }
+    let res = try_login(&server.client(), "erin", "erin-pw");
+    assert_eq!(res.status, 429, "the address is throttled: {}", res.body);
+
+    // API tokens are not throttled, and a session already open stays open.
+    let api = api(&server);
+    assert_eq!(api.get("/api/status/").status, 200);
+    assert_eq!(erin.get("/").status, 200, "erin is still logged in");
+}
+
+fn a_failed_login_leaves_the_live_session_alone(backend: Backend) {
+    let (_root, server) = start(backend);
+    let browser = server.client();
+    browser.login("admin", "admin");
+    let session = browser.cookie("sessionid").expect("a session");
+    assert_eq!(browser.get("/dcim/locations/").status, 200);
+    let res = try_login(&browser, "admin", "wrong");
+    assert_eq!(res.status, 200);
+    assert_eq!(
+        browser.cookie("sessionid").as_deref(),
+        Some(session.as_str())
+    );
+    assert_eq!(
+        browser.get("/dcim/locations/").status,
+        200,
+        "still logged in"
+    );
+    // A successful login replaces the session (no fixation).
+    let res = try_login(&browser, "admin", "admin");
+    assert_eq!(res.status, 302);
+    let renewed = browser.cookie("sessionid").unwrap();
+    assert_ne!(renewed, session);
+    let old = server.client();
+    let res = old.request(
+        "GET",
+        "/dcim/locations/",
+        &[("Cookie", &format!("sessionid={session}"))],
+        None,
+    );
+    assert_eq!(res.status, 302, "the replaced session is gone");
+}
+
+fn pages_carry_a_content_security_policy(backend: Backend) {
+    let (mut root, server) = start(backend);
+    let visitor = server.client();
+    let res = visitor.get("/login/");
+    let policy = res
+        .header("content-security-policy")
+        .expect("a CSP header")
+        .to_string();
+    for directive in [
+        "default-src 'self'",
+        "script-src 'self'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+    ] {
+        assert!(policy.contains(directive), "{policy}");
+    }
+    // The core pages satisfy it: no inline script and nothing from another site.
+    let browser = server.client();
+    browser.login("admin", "admin");
+    for path in [
+        "/",
+        "/login/",
+        "/dcim/locations/",
+        "/dcim/locations/add/",
+        "/extras/jobs/",
+    ] {
+        let res = browser.get(path);
+        let body = &res.body;
+        let inline_script = body.match_indices("<script").any(|(i, _)| {
+            let tag = &body[i..body[i..].find('>').map_or(body.len(), |e| i + e)];
+            !tag.contains(" src=")
+        });
+        assert!(!inline_script, "{path} has an inline script");
+        assert!(
+            !body.contains(" onclick=") && !body.contains("javascript:"),
+            "{path}"
+        );
+        assert!(
+            !body.contains("src=\"http") && !body.contains("href=\"http"),
+            "{path}"
+        );
+    }
+    drop(server);
+    // Configurable, and "" turns it off.
+    root.set("CONTENT_SECURITY_POLICY", "\"default-src 'none'\"");
+    let server = root.start();
+    let res = server.client().get("/login/");
+    assert_eq!(
+        res.header("content-security-policy"),
+        Some("default-src 'none'")
+    );
+    drop(server);
+    root.set("CONTENT_SECURITY_POLICY", "\"\"");
+    let server = root.start();
+    assert_eq!(
+        server
+            .client()
+            .get("/login/")
+            .header("content-security-policy"),
+        None
+    );
+}
+
+const VIEWER_TOKEN: &str = "7777777777777777777777777777777777777777";
+
+fn a_viewer_of_one_model_sees_no_more_than_it(backend: Backend) {
+    let (root, server) = start(backend);
+    root.run(&[
+        "createuser",
+        "--username",
+        "viewer",
+        "--password",
+        "viewer-pw",
+        "--permission",
+        "dcim.view_location",
+        "--token",
+        VIEWER_TOKEN,
+    ])
+    .success();
+    let admin = api(&server);
+    let site = data::location_type(&admin, "Site");
+    let tag = admin.send_json(
+        "POST",
+        "/api/extras/tags/",
+        &json!({"name": "Core", "content_types": ["dcim.location"]}),
+    );
+    assert_eq!(tag.status, 201, "{}", tag.body);
+    let res = admin.send_json(
+        "POST",
+        "/api/dcim/locations/",
+        &json!({"name": "hq", "location_type": site, "status": "Active",
+                "tags": [tag.json()["id"]]}),
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    let id = res.json()["id"].as_str().unwrap().to_string();
+
+    let viewer = server.client().with_token(VIEWER_TOKEN);
+    assert_eq!(viewer.get("/api/dcim/location-types/").status, 403);
+    assert_eq!(viewer.get("/api/extras/tags/").status, 403);
+    assert_eq!(viewer.get("/api/extras/object-changes/").status, 403);
+    // ?depth=1 expands only what the viewer may view: the rest stay brief references.
+    for path in [
+        format!("/api/dcim/locations/{id}/?depth=1"),
+        "/api/dcim/locations/?depth=1".to_string(),
+    ] {
+        let res = viewer.get(&path);
+        assert_eq!(res.status, 200, "{}", res.body);
+        let body = res.json();
+        let location = if body["results"].is_array() {
+            body["results"][0].clone()
+        } else {
+            body
+        };
+        let reference = &location["location_type"];
+        assert_eq!(reference["id"], site, "{path}");
+        assert!(
+            reference.get("name").is_none(),
+            "{path} leaks the location type: {reference}"
+        );
+        let tag = &location["tags"][0];
+        assert!(
+            tag["id"].is_string() && tag.get("name").is_none(),
+            "{path} leaks the tag: {tag}"
+        );
+    }
+    // The admin still gets them expanded.
+    let full = admin
+        .get(&format!("/api/dcim/locations/{id}/?depth=1"))
+        .json();
+    assert_eq!(full["location_type"]["name"], json!("Site"));
+    assert_eq!(full["tags"][0]["name"], json!("Core"));
+
+    // The change log follows the API's rule in the UI too, tab included.
+    let browser = server.client();
+    browser.login("viewer", "viewer-pw");
+    let page = browser.get(&format!("/dcim/locations/{id}/"));
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("tab-changelog"), "no Change Log tab");
+    let res = browser.get(&format!("/dcim/locations/{id}/changelog/"));
+    assert_eq!(res.status, 403, "{}", res.body);
+    let admin_browser = server.client();
+    admin_browser.login("admin", "admin");
+    assert!(admin_browser
+        .get(&format!("/dcim/locations/{id}/"))
+        .body
+        .contains("tab-changelog"));
+    assert_eq!(
+        admin_browser
+            .get(&format!("/dcim/locations/{id}/changelog/"))
+            .status,
+        200
+    );
+}
+
+fn csv_exports_do_not_run_as_formulas(backend: Backend) {
+    let (_root, server) = start(backend);
+    let api = api(&server);
+    let site = data::location_type(&api, "Site");
+    let formula = "=HYPERLINK(\"http://evil.example.com\",\"click\")";
+    let res = api.send_json(
+        "POST",
+        "/api/dcim/locations/",
+        &json!({"name": "hq", "location_type": site, "status": "Active",
+                "description": formula}),
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    assert_eq!(res.json()["description"], json!(formula), "stored as given");
+    let browser = server.client();
+    browser.login("admin", "admin");
+    let csv = browser.get("/dcim/locations/?export=csv").body;
+    assert!(
+        csv.contains("\"'=HYPERLINK(\"\"http://evil.example.com\"\",\"\"click\"\")\""),
+        "{csv}"
+    );
+    assert!(!csv.contains(",=") && !csv.contains(",\"="), "{csv}");
+
+    // Importing the export back gives the value as it was.
+    api.send_json(
+        "DELETE",
+        "/api/dcim/locations/",
+        &json!([{"id": res.json()["id"]}]),
+    );
+    assert_eq!(api.get("/api/dcim/locations/").json()["count"], json!(0));
+    browser.get("/dcim/locations/import/");
+    let csrf = browser.cookie("csrftoken").unwrap();
+    let res = browser.post_form(
+        "/dcim/locations/import/",
+        &[("csrfmiddlewaretoken", &csrf), ("csv_data", &csv)],
+    );
+    assert!(res.status == 302 || res.status == 200, "{}", res.body);
+    let back = api.get("/api/dcim/locations/?name=hq").json();
+    assert_eq!(back["results"][0]["description"], json!(formula), "{back}");
+}
+
+/// File modes concern the SQLite file and the configuration; PostgreSQL keeps its data
+/// in its own server, so this one runs on SQLite only.
+#[test]
+fn init_and_migrate_leave_secrets_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let root = Root::new(Backend::Sqlite);
+    let target = dir.path().join("nb");
+    let env = [("NAUTOBOT_ROOT", target.to_str().unwrap())];
+    root.run_with_env(&["init"], &env).success();
+    root.run_with_env(&["migrate"], &env).success();
+    root.run_with_env(
+        &[
+            "createsuperuser",
+            "--username",
+            "a",
+            "--email",
+            "a@example.com",
+            "--password",
+            "pw",
+        ],
+        &env,
+    )
+    .success();
+    assert_eq!(mode(&target), 0o700, "the root");
+    assert_eq!(mode(&target.join("plugins")), 0o700);
+    assert_eq!(
+        mode(&target.join("nautobot_config.toml")),
+        0o600,
+        "SECRET_KEY"
+    );
+    let mut databases = 0;
+    for entry in std::fs::read_dir(&target).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.contains(".sqlite3") {
+            databases += 1;
+            assert_eq!(mode(&path), 0o600, "{name}");
+        }
+    }
+    assert!(databases >= 2, "the database and its job log");
+}
+
+fn csrf_tokens_are_bound_to_the_session(backend: Backend) {
+    let (_root, server) = start(backend);
+    let api = api(&server);
+    let site = data::location_type(&api, "Site");
+    let site = site.as_str().unwrap();
+    let victim = server.client();
+    victim.login("admin", "admin");
+    let session = victim.cookie("sessionid").unwrap();
+    let bound = victim.cookie("csrftoken").unwrap();
+
+    // An attacker who plants a csrftoken cookie of their choosing (a sibling subdomain
+    // can) and submits the same value is refused: the session has its own token.
+    let planted = "ab".repeat(32);
+    let cookies = format!("sessionid={session}; csrftoken={planted}");
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("csrfmiddlewaretoken", planted.as_str()),
+            ("name", "planted"),
+            ("location_type", site),
+            ("status", "Active"),
+        ])
+        .finish();
+    let res = server.client().request(
+        "POST",
+        "/dcim/locations/add/",
+        &[
+            ("Cookie", &cookies),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        Some(&form),
+    );
+    assert_eq!(res.status, 403, "{}", res.body);
+    let res = server.client().request(
+        "POST",
+        "/api/dcim/locations/",
+        &[
+            ("Cookie", &cookies),
+            ("X-CSRFToken", &planted),
+            ("Content-Type", "application/json"),
+        ],
+        Some(&json!({"name": "planted", "location_type": site, "status": "Active"}).to_string()),
+    );
+    assert_eq!(res.status, 403, "{}", res.body);
+    // The page the victim gets puts its own token back in the cookie and the form.
+    let page =
+        server
+            .client()
+            .request("GET", "/dcim/locations/add/", &[("Cookie", &cookies)], None);
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains(&bound),
+        "the form carries the session's token"
+    );
+    assert!(
+        page.headers_named("set-cookie")
+            .iter()
+            .any(|c| c.starts_with(&format!("csrftoken={bound}"))),
+        "the planted cookie is replaced"
+    );
+
+    // The session's own token works, in a form and from a script.
+    let res = victim.post_form(
+        "/dcim/locations/add/",
+        &[
+            ("csrfmiddlewaretoken", bound.as_str()),
+            ("name", "real"),
+            ("location_type", site),
+            ("status", "Active"),
+        ],
+    );
+    assert_eq!(res.status, 302, "{}", res.body);
+    let res = victim.request(
+        "POST",
+        "/api/dcim/locations/",
+        &[
+            ("X-CSRFToken", &bound),
+            ("Content-Type", "application/json"),
+        ],
+        Some(&json!({"name": "scripted", "location_type": site, "status": "Active"}).to_string()),
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    let names: Vec<Value> = api.get("/api/dcim/locations/?sort=name").json()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].clone())
+        .collect();
+    assert_eq!(names, vec![json!("real"), json!("scripted")]);
+    // Another session's token is no good either.
+    let other = server.client();
+    other.login("admin", "admin");
+    let theirs = other.cookie("csrftoken").unwrap();
+    assert_ne!(theirs, bound);
+    let res = victim.post_form(
+        "/dcim/locations/add/",
+        &[
+            ("csrfmiddlewaretoken", theirs.as_str()),
+            ("name", "x"),
+            ("location_type", site),
+            ("status", "Active"),
+        ],
+    );
+    assert_eq!(res.status, 403);
 }

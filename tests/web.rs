@@ -122,7 +122,10 @@ fn logging_in_and_out_through_the_form(backend: Backend) {
     assert_eq!(home.header("x-content-type-options"), Some("nosniff"));
     assert!(home.header("x-request-id").is_some());
 
-    // Logging in again replaces the session instead of adding to it.
+    // Logging in again replaces the session instead of adding to it. The CSRF token
+    // changed at login (it is the session's now), as Django rotates it.
+    assert_ne!(client.cookie("csrftoken").unwrap(), csrf);
+    let csrf = client.cookie("csrftoken").unwrap();
     let first_session = client.cookie("sessionid").unwrap();
     let res = client.post_form(
         "/login/",
@@ -541,12 +544,13 @@ fn no_redirect_leads_to_another_site(backend: Backend) {
     }
     let client = server.client();
     client.get("/login/");
-    let token = client.cookie("csrftoken").unwrap();
     for next in [
         "/\t/evil.example.com",
         "/\n/evil.example.com",
         "/\\evil.example.com",
     ] {
+        // Each login rotates the token: the form repeats the current one.
+        let token = client.cookie("csrftoken").unwrap();
         let res = client.post_form(
             "/login/",
             &[

@@ -17,6 +17,7 @@ pub mod error;
 pub mod jobs;
 pub mod objects;
 pub mod plugins;
+pub mod private_files;
 pub mod sample;
 pub mod scaffold;
 pub mod schema;

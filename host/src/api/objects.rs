@@ -124,6 +124,11 @@ pub(crate) fn require(
     }
 }
 
+/// Whether `identity` may view objects of `model` (what `?depth=1` expands).
+fn may_view(state: &AppState, identity: &Identity, model: &Model) -> Result<bool> {
+    can(identity, &state.db, &state.settings, &model.label(), "view")
+}
+
 /// The actor of a request: its user and request id.
 pub fn actor(req: &HttpRequest) -> Actor {
     Actor {
@@ -181,7 +186,10 @@ async fn list(
     let st = state.clone();
     let (page, query) = web::block(move || -> Result<_> {
         require(&st, &identity, &model, "view")?;
-        let query = ListQuery::parse(&model, &params)?;
+        let mut query = ListQuery::parse(&model, &params)?;
+        if let Some(owner) = crate::auth::models::owner_scope(&identity, &model) {
+            query = query.filter("user", &owner);
+        }
         let mut conn = st.db.conn()?;
         let registry = &st.catalog.registry;
         if depth(&params) == 0 {
@@ -191,8 +199,15 @@ async fn list(
             }
         }
         let (count, rows, cursor) = query::list_page(&mut conn, registry, &model, &query)?;
-        let results =
-            serialize::serialize_rows(&mut conn, registry, &model, &rows, &base, depth(&params))?;
+        let results = serialize::serialize_rows_visible(
+            &mut conn,
+            registry,
+            &model,
+            &rows,
+            &base,
+            depth(&params),
+            &|m| may_view(&st, &identity, m),
+        )?;
         let rows = results.iter().map(Value::to_string).collect();
         Ok((
             query::Page {
@@ -263,9 +278,18 @@ pub(crate) async fn detail(
                 return found.ok_or_else(not_found);
             }
         }
-        let row = objects::get(&mut conn, &model, &id)?.ok_or_else(not_found)?;
-        let mut out =
-            serialize::serialize_rows(&mut conn, registry, &model, &[row], &base, depth(&params))?;
+        let row = objects::get(&mut conn, &model, &id)?
+            .filter(|row| crate::auth::models::may_see(&identity, &model, row))
+            .ok_or_else(not_found)?;
+        let mut out = serialize::serialize_rows_visible(
+            &mut conn,
+            registry,
+            &model,
+            &[row],
+            &base,
+            depth(&params),
+            &|m| may_view(&state, &identity, m),
+        )?;
         Ok(out.pop().unwrap_or(Value::Null).to_string())
     })
     .await??;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use nautobot_plugin_abi::MiddlewareDef;
 
 use crate::{
+    auth::throttle::{Limits, LoginThrottle},
     config::Settings,
     db::{migrations, Database},
     error::{Error, Result},
@@ -30,6 +31,8 @@ pub struct AppState {
     pub middleware: Vec<(Arc<LoadedPlugin>, MiddlewareDef)>,
     /// Every model and migration, core and plugins.
     pub catalog: Catalog,
+    /// Failed logins per username and address (`LOGIN_FAILURE_LIMIT` …).
+    pub login_throttle: LoginThrottle,
 }
 
 impl AppState {
@@ -198,6 +201,11 @@ pub fn boot(settings: Settings) -> Result<AppState> {
     }
     let menu = Menu::build(&registry);
     let middleware = registry.middleware();
+    let login_throttle = LoginThrottle::new(Limits {
+        per_username: settings.login_failure_limit,
+        per_address: settings.login_failure_limit_per_address,
+        window: settings.login_failure_window,
+    });
     Ok(AppState {
         settings,
         db,
@@ -206,6 +214,7 @@ pub fn boot(settings: Settings) -> Result<AppState> {
         menu,
         middleware,
         catalog,
+        login_throttle,
     })
 }
 

@@ -1,5 +1,10 @@
 //! CSRF protection in Django's double-submit form: a `csrftoken` cookie whose value
 //! every unsafe form post repeats in `csrfmiddlewaretoken` (or the `X-CSRFToken` header).
+//!
+//! Once there is a session, the token is bound to it: the only token accepted is an HMAC
+//! of the session cookie under `SECRET_KEY` ([`session_token`]), which the middleware
+//! puts in the `csrftoken` cookie and the forms. A token planted in the cookie by
+//! another site (through a sibling subdomain, say) is then worth nothing.
 
 use rand::RngCore;
 
@@ -15,6 +20,22 @@ pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The CSRF token of the session whose cookie is `session_cookie`.
+pub fn session_token(secret: &str, session_cookie: &str) -> String {
+    super::sessions::keyed_hash(secret, "csrftoken:", session_cookie)
+}
+
+/// The `csrftoken` cookie carrying `token` (readable by scripts, which send it back in
+/// `X-CSRFToken`; a year long, as Django's).
+pub fn cookie(token: String, secure: bool) -> actix_web::cookie::Cookie<'static> {
+    actix_web::cookie::Cookie::build(COOKIE, token)
+        .path("/")
+        .same_site(actix_web::cookie::SameSite::Lax)
+        .secure(secure)
+        .max_age(actix_web::cookie::time::Duration::days(365))
+        .finish()
 }
 
 /// Whether a cookie value has the form of a token we issued.
@@ -36,14 +57,15 @@ pub fn matches(cookie: Option<&str>, submitted: Option<&str>) -> bool {
 }
 
 /// The check every form post passes: the `X-CSRFToken` header, else the form's
-/// `csrfmiddlewaretoken` (`form_token`), must repeat the request's `csrftoken` cookie.
+/// `csrfmiddlewaretoken` (`form_token`), must repeat the request's token — the
+/// session's when there is one, else the `csrftoken` cookie (the middleware decides).
 pub fn check_form(
     req: &actix_web::HttpRequest,
     form_token: Option<&str>,
 ) -> crate::error::Result<()> {
-    let cookie = req.cookie(COOKIE).map(|c| c.value().to_string());
+    let expected = crate::app::request::csrf_token(req);
     let header = req.headers().get(HEADER).and_then(|v| v.to_str().ok());
-    if matches(cookie.as_deref(), header.or(form_token)) {
+    if matches(Some(&expected), header.or(form_token)) {
         Ok(())
     } else {
         Err(crate::error::Error::Csrf(
@@ -72,5 +94,14 @@ mod tests {
         assert!(!matches(None, Some(&t)));
         assert!(!matches(Some("short"), Some("short")));
         assert!(is_unsafe_method("POST") && !is_unsafe_method("GET"));
+    }
+
+    #[test]
+    fn a_session_token_depends_on_the_session_and_the_secret() {
+        let t = session_token("secret", "session-a");
+        assert!(is_well_formed(&t));
+        assert_eq!(t, session_token("secret", "session-a"));
+        assert_ne!(t, session_token("secret", "session-b"));
+        assert_ne!(t, session_token("other", "session-a"));
     }
 }

@@ -2,11 +2,12 @@
 //! API tokens, Nautobot-style object permissions, and CSRF tokens.
 
 pub mod csrf;
-pub mod groups;
 pub mod identity;
+pub mod models;
 pub mod passwords;
 pub mod permissions;
 pub mod sessions;
+pub mod throttle;
 pub mod tokens;
 pub mod users;
 

@@ -1,4 +1,8 @@
 //! Password hashing with argon2 (PHC strings in `users_user.password`).
+//!
+//! Hashing is made slow on purpose, so it runs on a bounded number of threads at once
+//! (half the machine's cores, at least one): however many logins arrive together, the
+//! other requests keep the rest of the processor.
 
 use argon2::{
     password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
@@ -7,8 +11,41 @@ use argon2::{
 
 use crate::error::{Error, Result};
 
+/// How many hashes may be computed at once.
+fn hashing_slots() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| (n.get() / 2).max(1))
+        .unwrap_or(1)
+}
+
+/// A slot to hash in: waits while every slot is taken.
+struct Slot;
+
+static BUSY: parking_lot::Mutex<usize> = parking_lot::Mutex::new(0);
+static FREED: parking_lot::Condvar = parking_lot::Condvar::new();
+
+impl Slot {
+    fn take() -> Slot {
+        let limit = hashing_slots();
+        let mut busy = BUSY.lock();
+        while *busy >= limit {
+            FREED.wait(&mut busy);
+        }
+        *busy += 1;
+        Slot
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        *BUSY.lock() -= 1;
+        FREED.notify_one();
+    }
+}
+
 /// Hashes `password` with a fresh salt.
 pub fn hash(password: &str) -> Result<String> {
+    let _slot = Slot::take();
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
@@ -18,6 +55,7 @@ pub fn hash(password: &str) -> Result<String> {
 
 /// Whether `password` matches the stored `hash`. A malformed hash never matches.
 pub fn verify(password: &str, hash: &str) -> bool {
+    let _slot = Slot::take();
     PasswordHash::new(hash)
         .map(|parsed| {
             Argon2::default()

@@ -22,8 +22,15 @@ use crate::{
 pub const COOKIE: &str = "sessionid";
 
 fn stored_key(secret: &str, cookie_value: &str) -> String {
+    keyed_hash(secret, "", cookie_value)
+}
+
+/// Hex HMAC-SHA256 under `secret` of `purpose` then `cookie_value`: what the session
+/// table stores (no purpose) and what a session's CSRF token is (`csrftoken:`).
+pub(crate) fn keyed_hash(secret: &str, purpose: &str, cookie_value: &str) -> String {
     let mut mac =
         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC accepts keys of any length");
+    mac.update(purpose.as_bytes());
     mac.update(cookie_value.as_bytes());
     mac.finalize()
         .into_bytes()

@@ -7,6 +7,7 @@ use rand::{distributions::Alphanumeric, Rng};
 use crate::{
     config::Locator,
     error::{Error, Result},
+    private_files,
 };
 
 /// The documented example configuration, from `config/` in the repository.
@@ -28,11 +29,12 @@ pub fn init(locator: &Locator, root: Option<PathBuf>) -> Result<()> {
             path.display()
         )));
     }
+    // The root holds the configuration and the SQLite database: 0700 folders.
     for dir in [root.clone(), root.join("plugins")] {
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        private_files::create_dir(&dir)?;
     }
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        private_files::create_dir(parent)?;
     }
     let key: String = rand::thread_rng()
         .sample_iter(&Alphanumeric)
@@ -45,7 +47,8 @@ pub fn init(locator: &Locator, root: Option<PathBuf>) -> Result<()> {
         ));
     }
     let text = TEMPLATE.replacen(SECRET_KEY_LINE, &format!("SECRET_KEY = \"{key}\""), 1);
-    std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+    // SECRET_KEY: readable by the server's user only.
+    private_files::write_new(&path, &text)?;
     println!("Configuration file created at {}", path.display());
     println!(
         "NAUTOBOT_ROOT is {}; plugins go in {}",

@@ -38,7 +38,18 @@ pub const KEYS: &[(&str, Kind)] = &[
     ("EXEMPT_VIEW_PERMISSIONS", Kind::StrList),
     ("JOBS_AUTO_ENABLE", Kind::Bool),
     ("PLUGIN_CALL_TIMEOUT", Kind::UInt),
+    ("LOGIN_FAILURE_LIMIT", Kind::UInt),
+    ("LOGIN_FAILURE_LIMIT_PER_ADDRESS", Kind::UInt),
+    ("LOGIN_FAILURE_WINDOW", Kind::UInt),
+    ("CONTENT_SECURITY_POLICY", Kind::Str),
 ];
+
+/// The `Content-Security-Policy` every page gets unless `CONTENT_SECURITY_POLICY` says
+/// otherwise: scripts, styles, images, fonts and forms from this site only (the core
+/// templates' inline styles allowed, inline scripts not), no plugins, no framing.
+pub const DEFAULT_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; \
+object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
 /// How the database is used: connections per process, and SQLite's memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,6 +179,15 @@ pub struct Settings {
     /// `PLUGIN_CALL_TIMEOUT`: how long a request waits for a plugin call (views, API
     /// views, middleware, template content, banners, validators); `None` (0) for ever.
     pub plugin_call_timeout: Option<std::time::Duration>,
+    /// `LOGIN_FAILURE_LIMIT`: failed logins per username within `LOGIN_FAILURE_WINDOW`
+    /// before further attempts get 429 (0: no limit).
+    pub login_failure_limit: u64,
+    /// `LOGIN_FAILURE_LIMIT_PER_ADDRESS`: the same per client address (0: no limit).
+    pub login_failure_limit_per_address: u64,
+    /// `LOGIN_FAILURE_WINDOW`: how long, in seconds, failed logins count.
+    pub login_failure_window: std::time::Duration,
+    /// `CONTENT_SECURITY_POLICY`: the header every response gets; `None` when set to "".
+    pub content_security_policy: Option<String>,
     /// Warnings found while loading (unknown keys …), logged once logging is set up.
     pub warnings: Vec<String>,
 }
@@ -398,6 +418,29 @@ impl Settings {
             )));
         }
 
+        let uint_or = |v: Option<Typed>, default: u64| match v {
+            Some(Typed::UInt(n)) => n,
+            _ => default,
+        };
+        let login_failure_limit = uint_or(take("LOGIN_FAILURE_LIMIT"), 10);
+        let login_failure_limit_per_address = uint_or(take("LOGIN_FAILURE_LIMIT_PER_ADDRESS"), 100);
+        let login_failure_window = uint_or(take("LOGIN_FAILURE_WINDOW"), 300);
+        if login_failure_window == 0 || login_failure_window > 86_400 {
+            return Err(Error::Config(format!(
+                "{file}: LOGIN_FAILURE_WINDOW must be between 1 and 86400 seconds, found {login_failure_window}"
+            )));
+        }
+        let content_security_policy = match string(take("CONTENT_SECURITY_POLICY")) {
+            None => Some(DEFAULT_CONTENT_SECURITY_POLICY.to_string()),
+            Some(p) if p.trim().is_empty() => None,
+            Some(p) if p.chars().any(|c| c.is_control()) => {
+                return Err(Error::Config(format!(
+                    "{file}: CONTENT_SECURITY_POLICY must be one line of text, found {p:?}"
+                )));
+            }
+            Some(p) => Some(p.trim().to_string()),
+        };
+
         let defaults = DatabaseTuning::default();
         let uint = |v: Option<Typed>| match v {
             Some(Typed::UInt(n)) => Some(n),
@@ -455,6 +498,10 @@ impl Settings {
                     crate::plugins::deadline::DEFAULT_TIMEOUT_SECONDS,
                 )),
             },
+            login_failure_limit,
+            login_failure_limit_per_address,
+            login_failure_window: std::time::Duration::from_secs(login_failure_window),
+            content_security_policy,
             warnings,
             root,
         })

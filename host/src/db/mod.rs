@@ -162,9 +162,13 @@ impl Database {
         configure_sqlite();
         let (conn_url, backend, max_size, joblog) = match url {
             DatabaseUrl::Sqlite(path) => {
-                if let Some(parent) = path.parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+                // Tokens and sessions live in it: a new database is 0600 (SQLite gives
+                // its -wal and -shm files the same mode), in a 0700 folder if new.
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    crate::private_files::create_dir(parent)?;
                 }
+                crate::private_files::touch(path)?;
+                crate::private_files::touch(&sqlite_joblog_path(path))?;
                 let joblog = sqlite_joblog_path(path).display().to_string();
                 (path.display().to_string(), Backend::Sqlite, 8, Some(joblog))
             }

@@ -84,8 +84,31 @@ pub fn content_type(model: &Model) -> String {
 pub fn select_row(model: &Model, backend: Backend) -> String {
     let mut args = vec![format!("'id', {}", ident("id"))];
     for field in model.stored_fields() {
+        if model.is_write_only(&field.name) {
+            continue;
+        }
         let col = column(field);
         args.push(format!("'{}', {}", field.name, ident(&col)));
+    }
+    let table = ident(&model.table());
+    for link in &model.links {
+        let (link_table, own, other) = (
+            ident(&link.table),
+            ident(&link.own_column),
+            ident(&link.other_column),
+        );
+        args.push(match backend {
+            Backend::Sqlite => format!(
+                "'{}', (SELECT json_group_array({other}) FROM {link_table} \
+                 WHERE {own} = {table}.\"id\")",
+                link.field
+            ),
+            Backend::Postgres => format!(
+                "'{}', (SELECT COALESCE(json_agg({other} ORDER BY {other}), '[]'::json) \
+                 FROM {link_table} WHERE {own} = {table}.\"id\")",
+                link.field
+            ),
+        });
     }
     args.push(format!("'created', {}", ident("created")));
     args.push(format!("'last_updated', {}", ident("last_updated")));
@@ -116,9 +139,14 @@ pub fn normalise(model: &Model, raw: Value) -> Row {
     };
     let mut row = Row::new();
     row.insert("id".into(), raw.remove("id").unwrap_or(Value::Null));
-    for field in &model.schema.fields {
+    for field in model.readable_fields() {
         let value = raw.remove(&field.name).unwrap_or(Value::Null);
+        let listed = matches!(field.kind, FieldKind::Tags) || model.link(&field.name).is_some();
         let value = match (&field.kind, value) {
+            (_, Value::String(s)) if listed => {
+                serde_json::from_str(&s).unwrap_or(Value::Array(Vec::new()))
+            }
+            (_, Value::Null) if listed => Value::Array(Vec::new()),
             (FieldKind::Tags, Value::String(s)) => {
                 serde_json::from_str(&s).unwrap_or(Value::Array(Vec::new()))
             }

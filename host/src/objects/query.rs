@@ -187,14 +187,21 @@ impl ListQuery {
 }
 
 fn is_filterable(model: &Model, name: &str) -> bool {
-    matches!(name, "id" | "created" | "last_updated") || model.field(name).is_some()
+    matches!(name, "id" | "created" | "last_updated")
+        || (model.field(name).is_some() && is_readable_column(model, name))
 }
 
 fn is_sortable(model: &Model, name: &str) -> bool {
     matches!(name, "id" | "created" | "last_updated")
-        || model
-            .field(name)
-            .is_some_and(|f| !matches!(f.kind, FieldKind::Tags | FieldKind::Json))
+        || (is_readable_column(model, name)
+            && model
+                .field(name)
+                .is_some_and(|f| !matches!(f.kind, FieldKind::Tags | FieldKind::Json)))
+}
+
+/// Neither write-only (no filtering on a password hash) nor kept in a link table.
+fn is_readable_column(model: &Model, name: &str) -> bool {
+    !model.is_write_only(name) && model.link(name).is_none()
 }
 
 /// The WHERE clause (possibly empty) of a list query.

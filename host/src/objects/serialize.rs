@@ -59,10 +59,30 @@ pub fn serialize_rows(
     base: &str,
     depth: u8,
 ) -> Result<Vec<Value>> {
+    serialize_rows_visible(conn, registry, model, rows, base, depth, &|_| Ok(true))
+}
+
+/// [`serialize_rows`] for a requester: at `depth` 1 only references to models
+/// `may_view` allows are expanded; the others stay brief references (id, object type,
+/// URL), as at depth 0.
+pub fn serialize_rows_visible(
+    conn: &mut DbConnection,
+    registry: &Registry,
+    model: &Model,
+    rows: &[Row],
+    base: &str,
+    depth: u8,
+    may_view: &dyn Fn(&Model) -> Result<bool>,
+) -> Result<Vec<Value>> {
     let mut expanded: HashMap<String, HashMap<String, Value>> = HashMap::new();
     if depth > 0 {
+        let mut visible: HashMap<String, bool> = HashMap::new();
         for field in &model.schema.fields {
             let target = match &field.kind {
+                _ if model.link(&field.name).is_some() => model
+                    .link(&field.name)
+                    .map(|l| l.to.as_str())
+                    .unwrap_or_default(),
                 FieldKind::ForeignKey { to, .. } => to.as_str(),
                 FieldKind::Tags => "extras.tag",
                 _ => continue,
@@ -70,6 +90,17 @@ pub fn serialize_rows(
             let Some(target_model) = registry.get(target) else {
                 continue;
             };
+            let allowed = match visible.get(target) {
+                Some(allowed) => *allowed,
+                None => {
+                    let allowed = may_view(target_model)?;
+                    visible.insert(target.to_string(), allowed);
+                    allowed
+                }
+            };
+            if !allowed {
+                continue;
+            }
             let mut ids: Vec<String> = Vec::new();
             for row in rows {
                 match row.get(&field.name) {
@@ -131,8 +162,39 @@ pub fn serialize_row(
         Value::String(natural_slug(model, row)),
     );
     for field in &model.schema.fields {
+        if model.is_write_only(&field.name) && !row.contains_key(&field.name) {
+            // Never shown; a new token's key is in the row only when it is created.
+            continue;
+        }
         let value = row.get(&field.name).cloned().unwrap_or(Value::Null);
+        let links_to = model
+            .link(&field.name)
+            .map(|l| l.to.as_str())
+            .or(match field.kind {
+                FieldKind::Tags => Some("extras.tag"),
+                _ => None,
+            });
         let value = match &field.kind {
+            _ if links_to.is_some() => {
+                let target = links_to.and_then(|t| registry.get(t));
+                Value::Array(
+                    value
+                        .as_array()
+                        .map(|ids| {
+                            ids.iter()
+                                .filter_map(Value::as_str)
+                                .filter_map(|ref_id| {
+                                    expanded
+                                        .and_then(|e| e.get(&field.name))
+                                        .and_then(|m| m.get(ref_id))
+                                        .cloned()
+                                        .or_else(|| target.map(|t| reference(base, t, ref_id)))
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                )
+            }
             FieldKind::ForeignKey { to, .. } => match value {
                 Value::String(ref_id) => expanded
                     .and_then(|e| e.get(&field.name))
@@ -142,26 +204,6 @@ pub fn serialize_row(
                     .unwrap_or(Value::String(ref_id)),
                 _ => Value::Null,
             },
-            FieldKind::Tags => {
-                let tags = registry.get("extras.tag");
-                Value::Array(
-                    value
-                        .as_array()
-                        .map(|ids| {
-                            ids.iter()
-                                .filter_map(Value::as_str)
-                                .filter_map(|tag_id| {
-                                    expanded
-                                        .and_then(|e| e.get(&field.name))
-                                        .and_then(|m| m.get(tag_id))
-                                        .cloned()
-                                        .or_else(|| tags.map(|t| reference(base, t, tag_id)))
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                )
-            }
             FieldKind::Choice { choices } => match value {
                 // Nautobot shows choices as {value, label}.
                 Value::String(v) if !v.is_empty() => {

@@ -337,10 +337,14 @@ pub fn from_db(field: &FieldSchema, value: Value) -> Value {
 pub fn timestamp(stored: &str) -> String {
     DateTime::parse_from_rfc3339(stored)
         .or_else(|_| DateTime::parse_from_str(stored, "%Y-%m-%dT%H:%M:%S%.f%#z"))
-        .map(|d| {
-            d.with_timezone(&Utc)
-                .to_rfc3339_opts(SecondsFormat::Micros, true)
+        .map(|d| d.with_timezone(&Utc))
+        // Columns without a time zone (the users tables' diesel-written times) are UTC.
+        .or_else(|_| {
+            chrono::NaiveDateTime::parse_from_str(stored, "%Y-%m-%dT%H:%M:%S%.f")
+                .or_else(|_| chrono::NaiveDateTime::parse_from_str(stored, "%Y-%m-%d %H:%M:%S%.f"))
+                .map(|n| n.and_utc())
         })
+        .map(|d| d.to_rfc3339_opts(SecondsFormat::Micros, true))
         .unwrap_or_else(|_| stored.to_string())
 }
 

@@ -76,6 +76,7 @@ impl Writer<'_> {
         let input = as_object(input)?;
         let id = uuid::Uuid::new_v4().to_string();
         let (mut row, tags) = self.clean(conn, model, input, None, false)?;
+        crate::auth::models::prepare(self.registry, self.actor, model, &mut row, None)?;
         row.insert("id".into(), Value::String(id.clone()));
         self.check_content_types(conn, model, &row)?;
         self.check_unique(conn, model, &row, None)?;
@@ -110,7 +111,8 @@ impl Writer<'_> {
         if let Some(tags) = tags.as_ref().filter(|t| !t.is_empty()) {
             add_tags(conn, model, &id, tags)?;
         }
-        let saved = get(conn, model, &id)?
+        set_links(conn, model, &id, &row, false)?;
+        let mut saved = get(conn, model, &id)?
             .ok_or_else(|| Error::Internal(format!("{} {id} vanished", model.label())))?;
         changelog::record(
             conn,
@@ -124,6 +126,7 @@ impl Writer<'_> {
                 after: Some(&saved),
             },
         )?;
+        reveal_once(model, &row, &mut saved);
         Ok(saved)
     }
 
@@ -145,6 +148,7 @@ impl Writer<'_> {
         for (i, input) in inputs.iter().enumerate() {
             let attempt = as_object(input).and_then(|input| {
                 let (mut row, tags) = self.clean(conn, model, input, None, false)?;
+                crate::auth::models::prepare(self.registry, self.actor, model, &mut row, None)?;
                 row.insert("id".into(), Value::String(uuid::Uuid::new_v4().to_string()));
                 self.check_content_types(conn, model, &row)?;
                 Ok((row, tags))
@@ -288,10 +292,11 @@ impl Writer<'_> {
             .iter()
             .filter_map(|(r, _)| r.get("id").and_then(Value::as_str).map(str::to_string))
             .collect();
-        for ((_, tags), id) in rows.iter().zip(&ids) {
+        for ((row, tags), id) in rows.iter().zip(&ids) {
             if let Some(tags) = tags.as_ref().filter(|t| !t.is_empty()) {
                 add_tags(conn, model, id, tags)?;
             }
+            set_links(conn, model, id, row, false)?;
         }
         let mut by_id: std::collections::HashMap<String, Row> = std::collections::HashMap::new();
         for chunk in ids.chunks(500) {
@@ -301,7 +306,7 @@ impl Writer<'_> {
                 }
             }
         }
-        let saved: Vec<Row> = ids
+        let mut saved: Vec<Row> = ids
             .iter()
             .map(|id| {
                 by_id
@@ -323,6 +328,10 @@ impl Writer<'_> {
             })
             .collect();
         changelog::record_many(conn, self.actor, model, &changes)?;
+        drop(changes);
+        for ((row, _), out) in rows.iter().zip(saved.iter_mut()) {
+            reveal_once(model, row, out);
+        }
         Ok(saved)
     }
 
@@ -339,13 +348,19 @@ impl Writer<'_> {
         self.refuse_read_only(model)?;
         let input = as_object(input)?;
         let original = get(conn, model, id)?.ok_or_else(not_found)?;
-        let (row, tags) = self.clean(conn, model, input, Some(&original), partial)?;
+        crate::auth::models::check_owner(self.actor, model, &original)?;
+        let (mut row, tags) = self.clean(conn, model, input, Some(&original), partial)?;
+        crate::auth::models::prepare(self.registry, self.actor, model, &mut row, Some(&original))?;
         self.check_content_types(conn, model, &row)?;
         self.check_unique(conn, model, &row, Some(id))?;
         self.validate(conn, model, "update", &row, Some(&original))?;
         let backend = dynamic::backend_of(conn);
         let mut sql = Sql::from(format!("UPDATE {} SET ", ident(&model.table())));
         for field in model.stored_fields() {
+            if model.is_write_only(&field.name) && !row.contains_key(&field.name) {
+                // Not given: the stored value stays (it was never read).
+                continue;
+            }
             let value = row.get(&field.name).cloned().unwrap_or(Value::Null);
             sql.push(format!("{} = ", ident(&column(field))))
                 .bind(bind(field, &value, backend)?)
@@ -360,6 +375,7 @@ impl Writer<'_> {
         if let Some(tags) = &tags {
             set_tags(conn, model, id, tags)?;
         }
+        set_links(conn, model, id, &row, true)?;
         let saved = get(conn, model, id)?.ok_or_else(not_found)?;
         changelog::record(
             conn,
@@ -382,6 +398,7 @@ impl Writer<'_> {
     pub fn delete(&self, conn: &mut DbConnection, model: &Model, id: &str) -> Result<()> {
         self.refuse_read_only(model)?;
         let row = get(conn, model, id)?.ok_or_else(not_found)?;
+        crate::auth::models::check_owner(self.actor, model, &row)?;
         let referring = self.registry.referencing_present(conn, &model.label())?;
         // Protected references first, so nothing is touched when the delete is refused.
         let mut blockers = Vec::new();
@@ -411,6 +428,20 @@ impl Writer<'_> {
                 .filter(|r| r != id)
                 .collect();
             if ids.is_empty() {
+                continue;
+            }
+            if other.read_only && on_delete == Some(OnDelete::SetNull) {
+                // The change log and job results keep their rows (and the user's name)
+                // without the reference; read-only models are never written through
+                // the model layer, so no change record.
+                let mut sql = Sql::from(format!(
+                    "UPDATE {} SET {} = NULL WHERE {} = ",
+                    ident(&other.table()),
+                    ident(&column(field)),
+                    ident(&column(field))
+                ));
+                sql.bind(SqlValue::text(id));
+                dynamic::execute(conn, &sql)?;
                 continue;
             }
             if crate::schema::core::is_hidden(&other.label()) {
@@ -511,6 +542,18 @@ impl Writer<'_> {
                 },
                 Some(v) => v.clone(),
             };
+            if let Some(link) = model.link(&field.name) {
+                match self.clean_link(conn, &link.to, &value) {
+                    Ok(ids) => {
+                        row.insert(
+                            field.name.clone(),
+                            Value::Array(ids.into_iter().map(Value::String).collect()),
+                        );
+                    }
+                    Err(message) => errors.entry(field.name.clone()).or_default().push(message),
+                }
+                continue;
+            }
             match self.clean_value(conn, field, value) {
                 Ok(Cleaned::Value(v)) => {
                     row.insert(field.name.clone(), v);
@@ -578,6 +621,35 @@ impl Writer<'_> {
             }
             _ => values::clean(field, &value).map(Cleaned::Value),
         }
+    }
+
+    /// The ids of a many-to-many field's objects, given as a list of what a foreign key
+    /// accepts (ids, objects with `id`, lookups, display names); `null` is no objects.
+    fn clean_link(
+        &self,
+        conn: &mut DbConnection,
+        to: &str,
+        value: &Value,
+    ) -> std::result::Result<Vec<String>, String> {
+        let items = match value {
+            Value::Null => return Ok(Vec::new()),
+            Value::Array(items) => items,
+            other => {
+                return Err(format!(
+                    "Expected a list of items but got type \"{}\".",
+                    json_type(other)
+                ))
+            }
+        };
+        let mut ids = Vec::new();
+        for item in items {
+            if let Value::String(id) = self.resolve_fk(conn, to, item)? {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+        }
+        Ok(ids)
     }
 
     /// A foreign key given as an id, an object with `id`, an object of lookups on the
@@ -938,6 +1010,56 @@ pub fn default_for(field: &FieldSchema) -> Option<Value> {
             Some(Value::String(String::new()))
         }
         _ => None,
+    }
+}
+
+/// Writes the link-table rows of `row`'s many-to-many fields (`replace`: removing the
+/// object's rows first, on update).
+fn set_links(
+    conn: &mut DbConnection,
+    model: &Model,
+    id: &str,
+    row: &Row,
+    replace: bool,
+) -> Result<()> {
+    for link in &model.links {
+        let Some(Value::Array(ids)) = row.get(&link.field) else {
+            continue;
+        };
+        let (table, own, other) = (
+            ident(&link.table),
+            ident(&link.own_column),
+            ident(&link.other_column),
+        );
+        if replace {
+            let mut sql = Sql::from(format!("DELETE FROM {table} WHERE {own} = "));
+            sql.bind(SqlValue::text(id));
+            dynamic::execute(conn, &sql)?;
+        }
+        for other_id in ids.iter().filter_map(Value::as_str) {
+            let mut sql = Sql::from(format!("INSERT INTO {table} ({own}, {other}) VALUES ("));
+            sql.bind(SqlValue::text(id))
+                .push(", ")
+                .bind(SqlValue::text(other_id))
+                .push(")");
+            dynamic::execute(conn, &sql)?;
+        }
+    }
+    Ok(())
+}
+
+/// Puts the write-only values shown once (a new token's key, `auth::models::SHOWN_ONCE`)
+/// from the row written into the row returned — after the change record, which never
+/// holds them.
+fn reveal_once(model: &Model, written: &Row, saved: &mut Row) {
+    let label = model.label();
+    for (_, field) in crate::auth::models::SHOWN_ONCE
+        .iter()
+        .filter(|(l, _)| *l == label)
+    {
+        if let Some(value) = written.get(*field) {
+            saved.insert(field.to_string(), value.clone());
+        }
     }
 }
 

@@ -27,6 +27,7 @@ pub fn core_labels() -> Result<HashSet<String>> {
     let mut labels: HashSet<String> = final_state(&plan)?.models().map(|m| m.label()).collect();
     labels.insert(core::objectchange_model().label());
     labels.extend(crate::jobs::models::models().iter().map(|m| m.label()));
+    labels.extend(crate::auth::models::labels());
     Ok(labels)
 }
 
@@ -57,6 +58,7 @@ impl Catalog {
         for schema in crate::jobs::models::models() {
             models.push(Model::new(schema, None, true));
         }
+        models.extend(crate::auth::models::models());
         for p in plugins {
             for schema in &p.models {
                 let mut schema = schema.clone();

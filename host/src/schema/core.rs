@@ -10,8 +10,12 @@ use serde_json::{json, Value};
 
 use super::migrate::AppMigrations;
 
-/// The core apps in migration order.
-pub const CORE_APPS: &[&str] = &["extras", "dcim", "ipam"];
+/// The core apps: those with declarative migrations, in migration order, then `users`,
+/// whose tables come with the host's diesel migrations (`auth::models`).
+pub const CORE_APPS: &[&str] = &["extras", "dcim", "ipam", "users"];
+
+/// The core apps whose models [`core_apps`] declares as migrations.
+pub const MIGRATED_APPS: &[&str] = &["extras", "dcim", "ipam"];
 
 /// Models whose objects may be given only to objects of the models their
 /// `content_types` list (Nautobot's statuses and roles).
@@ -648,7 +652,7 @@ mod tests {
     #[test]
     fn apps_and_flags() {
         let apps: Vec<String> = core_apps().into_iter().map(|a| a.app).collect();
-        assert_eq!(apps, CORE_APPS);
+        assert_eq!(apps, MIGRATED_APPS);
         assert!(core_apps().iter().all(|a| a.plugin.is_none()));
         assert!(is_read_only("extras.objectchange"));
         assert!(!is_read_only("dcim.device"));
@@ -672,7 +676,7 @@ mod tests {
                 "dcim.0002_device_primary_ip4",
             ]
         );
-        assert_eq!(plan().apps(), CORE_APPS);
+        assert_eq!(plan().apps(), MIGRATED_APPS);
     }
 
     #[test]

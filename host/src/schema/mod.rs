@@ -52,6 +52,12 @@ pub struct Model {
     pub ordering: Vec<String>,
     /// Served read-only (the change log): no add, change or delete.
     pub read_only: bool,
+    /// Many-to-many fields kept in link tables (the `users` models' groups, users):
+    /// declared as JSON fields holding lists of ids, never stored in the model's table.
+    pub links: Vec<Link>,
+    /// Fields written but never read back: not in rows, the API, the UI, exports or
+    /// the change log (a user's password hash, a token's key).
+    pub write_only: Vec<String>,
     /// The SQL building the REST representation (see `objects::fastjson`), made once.
     api_select: std::sync::OnceLock<Option<String>>,
 }
@@ -119,14 +125,50 @@ impl Model {
             search_fields,
             ordering,
             read_only,
+            links: Vec::new(),
+            write_only: Vec::new(),
             schema,
             api_select: std::sync::OnceLock::new(),
         }
     }
 
+    /// The model with many-to-many fields in link tables.
+    pub fn with_links(mut self, links: Vec<Link>) -> Model {
+        self.links = links;
+        self
+    }
+
+    /// The model with fields that are written but never read back.
+    pub fn with_write_only(mut self, fields: &[&str]) -> Model {
+        self.write_only = fields.iter().map(|f| f.to_string()).collect();
+        self
+    }
+
+    /// The many-to-many field named `name`, if it is one.
+    pub fn link(&self, name: &str) -> Option<&Link> {
+        self.links.iter().find(|l| l.field == name)
+    }
+
+    /// Whether the field `name` is written but never read back.
+    pub fn is_write_only(&self, name: &str) -> bool {
+        self.write_only.iter().any(|f| f == name)
+    }
+
+    /// Fields that rows, pages and exports show: all but the write-only ones.
+    pub fn readable_fields(&self) -> impl Iterator<Item = &FieldSchema> {
+        self.schema
+            .fields
+            .iter()
+            .filter(|f| !self.is_write_only(&f.name))
+    }
+
     /// The expression selecting an object's REST representation as JSON text, built on
     /// first use (`None` when the model has too many fields for one JSON call).
     pub fn api_select(&self, registry: &Registry, backend: crate::db::Backend) -> Option<&str> {
+        if !self.links.is_empty() || !self.write_only.is_empty() {
+            // Link tables and write-only fields are the full serializer's business.
+            return None;
+        }
         self.api_select
             .get_or_init(|| crate::objects::fastjson::select_expr(registry, self, backend))
             .as_deref()
@@ -147,12 +189,12 @@ impl Model {
         self.schema.get_field(name)
     }
 
-    /// Fields stored in the table (everything but tags).
+    /// Fields stored in the table (everything but tags and links).
     pub fn stored_fields(&self) -> impl Iterator<Item = &FieldSchema> {
         self.schema
             .fields
             .iter()
-            .filter(|f| !matches!(f.kind, FieldKind::Tags))
+            .filter(|f| !matches!(f.kind, FieldKind::Tags) && self.link(&f.name).is_none())
     }
 
     /// Whether the model has tags.
@@ -177,6 +219,21 @@ impl Model {
     pub fn verbose_name_plural(&self) -> &str {
         &self.schema.verbose_name_plural
     }
+}
+
+/// A many-to-many field kept in a link table of `(own_column, other_column)` rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    /// The field (a JSON field of the schema, a list of ids in rows).
+    pub field: String,
+    /// The model linked to (`users.group`).
+    pub to: String,
+    /// The link table (`users_user_groups`).
+    pub table: String,
+    /// Its column holding this model's id (`user_id`).
+    pub own_column: String,
+    /// Its column holding the linked object's id (`group_id`).
+    pub other_column: String,
 }
 
 /// The column a field is stored in: `<name>_id` for foreign keys.

@@ -83,34 +83,43 @@ pub async fn submit(
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse> {
     let form = form.into_inner();
-    let cookie = req.cookie(csrf::COOKIE).map(|c| c.value().to_string());
-    if !csrf::matches(cookie.as_deref(), form.csrfmiddlewaretoken.as_deref()) {
-        return Err(Error::Csrf(
-            "the form's CSRF token is missing or does not match the csrftoken cookie; reload the login page and try again".to_string(),
-        ));
-    }
+    csrf::check_form(&req, form.csrfmiddlewaretoken.as_deref())?;
     let next = safe_next(form.next.as_deref());
     let username = form.username.unwrap_or_default();
     let password = form.password.unwrap_or_default();
+    let address = req.peer_addr().map(|a| a.ip());
+    if let Err(wait) = state.login_throttle.check(&username, address) {
+        tracing::warn!(username = %username, address = ?address, "login throttled");
+        let seconds = wait.as_secs();
+        let message = format!("Too many failed login attempts. Try again in {seconds} seconds.");
+        let mut response = login_page(state, &req, next, username, Some(message)).await?;
+        *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        return Ok(response);
+    }
     let db = state.db.clone();
     let secret = state.settings.secret_key.clone();
     let age = state.settings.session_cookie_age;
     let name = username.clone();
     let previous = req.cookie(sessions::COOKIE).map(|c| c.value().to_string());
     let session = web::block(move || -> Result<Option<String>> {
+        let Some(user) = users::authenticate(&db, &name, &password)? else {
+            // A failed attempt leaves the session it came with alone.
+            return Ok(None);
+        };
         let mut conn = db.conn()?;
         // A new login always gets a new session (no session fixation).
         if let Some(previous) = previous {
             sessions::delete(&mut conn, &secret, &previous)?;
         }
-        match users::authenticate(&mut conn, &name, &password)? {
-            Some(user) => Ok(Some(sessions::create(&mut conn, &secret, &user.id, age)?)),
-            None => Ok(None),
-        }
+        Ok(Some(sessions::create(&mut conn, &secret, &user.id, age)?))
     })
     .await??;
     let Some(session) = session else {
-        tracing::info!(username = %username, "failed login");
+        tracing::info!(username = %username, address = ?address, "failed login");
+        state.login_throttle.failed(&username, address);
         return login_page(
             state,
             &req,
@@ -120,7 +129,13 @@ pub async fn submit(
         )
         .await;
     };
+    state.login_throttle.succeeded(&username);
     tracing::info!(username = %username, "login");
+    // As Django rotates the CSRF token at login: the new one is the session's.
+    let csrf_cookie = csrf::cookie(
+        csrf::session_token(&state.settings.secret_key, &session),
+        state.settings.session_cookie_secure,
+    );
     let cookie = Cookie::build(sessions::COOKIE, session)
         .path("/")
         .http_only(true)
@@ -131,9 +146,11 @@ pub async fn submit(
         ))
         .finish();
     let mut response = redirect(&next);
-    response
-        .add_cookie(&cookie)
-        .map_err(|e| Error::Internal(e.to_string()))?;
+    for cookie in [&cookie, &csrf_cookie] {
+        response
+            .add_cookie(cookie)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+    }
     Ok(response)
 }
 

@@ -1,7 +1,6 @@
 //! The HTML user interface: page rendering, the login page, the core pages, the
 //! navigation menu and the templates.
 
-pub mod admin;
 pub mod banners;
 pub mod context;
 pub mod jobs;
@@ -10,6 +9,7 @@ pub mod nav;
 pub mod objects;
 pub mod pages;
 pub mod templates;
+pub mod users;
 
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 

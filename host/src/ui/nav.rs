@@ -169,6 +169,22 @@ const CORE_MENU: &[(&str, u32, &str, u32, &[CoreLink])] = &[
             "/extras/object-changes/",
         )],
     ),
+    (
+        "Admin",
+        1000,
+        "Users",
+        100,
+        &[
+            ("users.user", "Users", "/users/users/"),
+            ("users.group", "Groups", "/users/groups/"),
+            ("users.token", "API Tokens", "/users/tokens/"),
+            (
+                "users.objectpermission",
+                "Permissions",
+                "/users/permissions/",
+            ),
+        ],
+    ),
 ];
 
 /// A core menu link to the list of `model`, shown to those who may view it, with Add
@@ -395,6 +411,7 @@ mod tests {
                 "IPAM",
                 "Jobs",
                 "Extras",
+                "Admin",
                 "Plugins"
             ]
         );

@@ -80,7 +80,6 @@ impl Templates {
         let core = CORE_TEMPLATES
             .iter()
             .chain(crate::ui::objects::render::TEMPLATES)
-            .chain(crate::ui::admin::TEMPLATES)
             .chain(crate::ui::jobs::TEMPLATES)
             .copied();
         tera.add_raw_templates(core).map_err(|e| {

@@ -7,7 +7,6 @@ use std::{sync::Arc, time::Instant};
 
 use actix_web::{
     body::BoxBody,
-    cookie::{Cookie, SameSite},
     dev::{ServiceRequest, ServiceResponse},
     http::header::{self, HeaderName, HeaderValue},
     middleware::Next,
@@ -79,7 +78,8 @@ fn strip_port(host: &str) -> &str {
 }
 
 /// Gives each request an id (`X-Request-ID`), logs it at debug level, and adds Django's
-/// default security headers where a response has not set its own.
+/// default security headers and the `CONTENT_SECURITY_POLICY` where a response has not
+/// set its own.
 pub async fn request_id(
     req: ServiceRequest,
     next: Next<BoxBody>,
@@ -89,6 +89,10 @@ pub async fn request_id(
     let method = req.method().to_string();
     let path = req.path().to_string();
     req.extensions_mut().insert(RequestId(id.clone()));
+    let policy = req
+        .app_data::<web::Data<AppState>>()
+        .and_then(|s| s.settings.content_security_policy.as_deref())
+        .and_then(|p| HeaderValue::from_str(p).ok());
     let mut res = next.call(req).await?;
     tracing::debug!(
         request_id = %id, %method, %path, status = res.status().as_u16(),
@@ -106,6 +110,11 @@ pub async fn request_id(
         let name = HeaderName::from_static(name);
         if !headers.contains_key(&name) {
             headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    if let Some(policy) = policy {
+        if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, policy);
         }
     }
     Ok(res)
@@ -134,9 +143,27 @@ pub async fn identity(
         .map(|c| c.value().to_string())
         .filter(|v| csrf::is_well_formed(v));
 
-    let identity = match authenticate(&state, is_api, authorization, session).await {
+    let identity = match authenticate(&state, is_api, authorization, session.clone()).await {
         Ok(identity) => identity,
         Err(err) => return Ok(finish_error(&state, req.error_response(err)).await),
+    };
+
+    // With a session, the CSRF token is the session's; without, the cookie's (or a new
+    // one, which no form can repeat yet).
+    let bound = match (&identity.method, &session) {
+        (AuthMethod::Session, Some(session)) => {
+            Some(csrf::session_token(&state.settings.secret_key, session))
+        }
+        _ => None,
+    };
+    let (token, set_cookie) = match (bound, csrf_cookie) {
+        (Some(bound), Some(cookie)) => {
+            let differs = bound != cookie;
+            (bound, differs)
+        }
+        (Some(bound), None) => (bound, true),
+        (None, Some(cookie)) => (cookie, false),
+        (None, None) => (csrf::new_token(), !is_api),
     };
 
     if is_api && unsafe_method {
@@ -145,27 +172,16 @@ pub async fn identity(
             .get(csrf::HEADER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        if let Err(err) =
-            check_unsafe_api_call(&identity, csrf_cookie.as_deref(), submitted.as_deref())
-        {
+        if let Err(err) = check_unsafe_api_call(&identity, &token, submitted.as_deref()) {
             return Ok(req.error_response(err));
         }
     }
 
-    let (token, fresh) = match csrf_cookie {
-        Some(token) => (token, false),
-        None => (csrf::new_token(), true),
-    };
     req.extensions_mut().insert(Arc::new(identity));
     req.extensions_mut().insert(CsrfToken(token.clone()));
     let mut res = next.call(req).await?;
-    if fresh && !is_api {
-        let cookie = Cookie::build(csrf::COOKIE, token)
-            .path("/")
-            .same_site(SameSite::Lax)
-            .secure(state.settings.session_cookie_secure)
-            .max_age(actix_web::cookie::time::Duration::days(365))
-            .finish();
+    if set_cookie {
+        let cookie = csrf::cookie(token, state.settings.session_cookie_secure);
         res.response_mut().add_cookie(&cookie)?;
     }
     Ok(res)
@@ -214,7 +230,7 @@ async fn authenticate(
 /// Unsafe API calls need a write-enabled token, or a session plus the CSRF header.
 fn check_unsafe_api_call(
     identity: &Identity,
-    csrf_cookie: Option<&str>,
+    csrf_token: &str,
     submitted: Option<&str>,
 ) -> Result<(), Error> {
     match identity.method {
@@ -223,7 +239,7 @@ fn check_unsafe_api_call(
         } => Err(Error::PermissionDenied(
             "This token does not have write permissions.".to_string(),
         )),
-        AuthMethod::Session if !csrf::matches(csrf_cookie, submitted) => {
+        AuthMethod::Session if !csrf::matches(Some(csrf_token), submitted) => {
             Err(Error::Csrf("CSRF token missing or incorrect.".to_string()))
         }
         _ => Ok(()),

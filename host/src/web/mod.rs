@@ -47,8 +47,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
                 .route(web::get().to(api::installed_plugins)),
         )
         .service(resource("/api/extras/content-types/").route(web::get().to(api::content_types)));
-    // Before the object pages, whose `/{app}/{model}/…` patterns would also match.
-    ui::admin::routes(cfg);
+    // The admin pages' old addresses, now the `users` models' pages.
+    ui::users::routes(cfg);
     for app in crate::schema::core::CORE_APPS {
         cfg.service(resource(&format!("/api/{app}/")).route(web::get().to(api::app_root)));
     }

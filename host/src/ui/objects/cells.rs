@@ -108,9 +108,51 @@ impl Related {
         Ok(Related { links })
     }
 
+    /// Adds the objects the many-to-many fields of `model` (`auth::models`' links) of
+    /// `rows` refer to: one query per field.
+    pub fn fetch_links(
+        &mut self,
+        conn: &mut DbConnection,
+        registry: &Registry,
+        model: &crate::schema::Model,
+        rows: &[Row],
+    ) -> Result<()> {
+        for link in &model.links {
+            let Some(target) = registry.get(&link.to) else {
+                continue;
+            };
+            let mut ids: Vec<String> = rows
+                .iter()
+                .filter_map(|r| r.get(&link.field).and_then(Value::as_array))
+                .flatten()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect();
+            ids.sort();
+            ids.dedup();
+            let found = get_many(conn, target, &ids)?
+                .into_iter()
+                .filter_map(|r| {
+                    let id = r.get("id")?.as_str()?.to_string();
+                    let link = Link {
+                        text: display(target, &r),
+                        url: Some(detail_url(target, &id)),
+                    };
+                    Some((id, link))
+                })
+                .collect();
+            self.links.insert(link.field.clone(), found);
+        }
+        Ok(())
+    }
+
     /// The link to object `id` referred to by `field`.
     pub fn link(&self, field: &str, id: &str) -> Option<&Link> {
         self.links.get(field).and_then(|m| m.get(id))
+    }
+
+    /// Whether `field` shows as links to objects (tags, many-to-many fields).
+    fn is_listed(&self, field: &FieldSchema) -> bool {
+        matches!(field.kind, FieldKind::Tags) || self.links.contains_key(&field.name)
     }
 
     /// How `value` of `field` is shown.
@@ -127,22 +169,28 @@ impl Related {
                 },
                 None => Cell::new("text", id.clone()),
             },
-            (FieldKind::Tags, Value::Array(ids)) if ids.is_empty() => Cell::new("empty", ""),
-            (FieldKind::Tags, Value::Array(ids)) => Cell {
-                kind: "links",
-                text: String::new(),
-                url: None,
-                links: ids
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(|id| {
-                        self.link(&field.name, id).cloned().unwrap_or(Link {
-                            text: id.to_string(),
-                            url: None,
+            (FieldKind::Tags | FieldKind::Json, Value::Array(ids))
+                if ids.is_empty() && self.is_listed(field) =>
+            {
+                Cell::new("empty", "")
+            }
+            (FieldKind::Tags | FieldKind::Json, Value::Array(ids)) if self.is_listed(field) => {
+                Cell {
+                    kind: "links",
+                    text: String::new(),
+                    url: None,
+                    links: ids
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(|id| {
+                            self.link(&field.name, id).cloned().unwrap_or(Link {
+                                text: id.to_string(),
+                                url: None,
+                            })
                         })
-                    })
-                    .collect(),
-            },
+                        .collect(),
+                }
+            }
             (FieldKind::Boolean, Value::Bool(b)) => {
                 Cell::new("bool", if *b { "Yes" } else { "No" })
             }

@@ -1,9 +1,44 @@
 //! CSV as RFC 4180 has it: written for exports (fields quoted when they need it, quotes
 //! doubled, CRLF line ends) and read for imports (quoted fields may hold commas,
 //! quotes and line breaks; blank lines are skipped).
+//!
+//! Exports are safe to open in a spreadsheet: a cell a spreadsheet would run as a formula
+//! (starting with `=`, `+`, `-`, `@`, a tab or a carriage return, OWASP's list) gets a
+//! leading `'`, unless it is a plain number such as `-5`. Imports take that `'` off
+//! again, so an exported file imports back to the same values.
 
-/// One field, quoted if it holds a comma, a quote, a line break or edge spaces.
+/// Characters that make a spreadsheet read a cell as a formula.
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+fn is_formula(value: &str) -> bool {
+    value.starts_with(FORMULA_START) && value.trim().parse::<f64>().is_err()
+}
+
+/// `value` as a spreadsheet may safely open it: formulas (and values that look like an
+/// already neutralised formula) get a leading `'`.
+fn neutralise(value: &str) -> std::borrow::Cow<'_, str> {
+    if is_formula(value) || value.strip_prefix('\'').is_some_and(is_formula) {
+        format!("'{value}").into()
+    } else {
+        value.into()
+    }
+}
+
+/// What [`neutralise`] wrote, back to the value.
+fn restore(value: String) -> String {
+    match value.strip_prefix('\'') {
+        Some(rest) if is_formula(rest) || rest.strip_prefix('\'').is_some_and(is_formula) => {
+            rest.to_string()
+        }
+        _ => value,
+    }
+}
+
+/// One field, neutralised if a spreadsheet would run it, quoted if it holds a comma, a
+/// quote, a line break or edge spaces.
 pub fn field(value: &str) -> String {
+    let value = neutralise(value);
+    let value = value.as_ref();
     let needs_quotes =
         value.contains([',', '"', '\n', '\r']) || value.starts_with(' ') || value.ends_with(' ');
     if needs_quotes {
@@ -98,12 +133,38 @@ pub fn parse(text: &str) -> Result<Vec<Vec<String>>, String> {
         record.push(field);
         finish_record(&mut record, &mut records);
     }
-    Ok(records)
+    Ok(records
+        .into_iter()
+        .map(|record| record.into_iter().map(restore).collect())
+        .collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formulas_are_neutralised_and_come_back_on_import() {
+        for (value, exported) in [
+            (
+                "=HYPERLINK(\"http://x\",\"y\")",
+                "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"",
+            ),
+            ("+1+2", "'+1+2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("-2+3", "'-2+3"),
+            ("\tx", "'\tx"),
+            ("'=x", "''=x"),
+            ("-5", "-5"),
+            ("+3.5", "+3.5"),
+            ("'plain", "'plain"),
+            ("plain", "plain"),
+        ] {
+            assert_eq!(field(value), exported, "{value:?}");
+            let back = parse(&document(&["v"], &[vec![value.to_string()]])).unwrap();
+            assert_eq!(back[1], vec![value.to_string()], "{value:?}");
+        }
+    }
 
     #[test]
     fn fields_are_quoted_only_when_needed() {

@@ -46,25 +46,32 @@ pub async fn changelog(
 
 /// The object of the path, or a 404.
 pub fn load(ctx: &Ctx, conn: &mut crate::db::DbConnection) -> Result<Row> {
-    objects::get(conn, &ctx.model, &ctx.id)?.ok_or_else(|| {
-        Error::NotFound(format!(
-            "No {} matches the given query.",
-            ctx.model.verbose_name()
-        ))
-    })
+    objects::get(conn, &ctx.model, &ctx.id)?
+        .filter(|row| crate::auth::models::may_see(&ctx.identity, &ctx.model, row))
+        .ok_or_else(|| {
+            Error::NotFound(format!(
+                "No {} matches the given query.",
+                ctx.model.verbose_name()
+            ))
+        })
 }
 
 /// The object's header facts: id, display text, URLs and timestamps.
 pub fn object_json(ctx: &Ctx, row: &Row) -> Value {
     let id = row.get("id").and_then(Value::as_str).unwrap_or_default();
     let url = detail_url(&ctx.model, id);
+    // The Change Log tab shows only to those who may read the change log.
+    let changelog_url = ctx
+        .may_view_changes()
+        .unwrap_or(false)
+        .then(|| format!("{url}changelog/"));
     json!({
         "id": id,
         "display": display(&ctx.model, row),
         "url": url,
         "edit_url": format!("{url}edit/"),
         "delete_url": format!("{url}delete/"),
-        "changelog_url": format!("{url}changelog/"),
+        "changelog_url": changelog_url,
         "created": row.get("created"),
         "last_updated": row.get("last_updated"),
     })
@@ -82,7 +89,7 @@ fn page(ctx: &Ctx) -> Result<Outcome> {
             referring.push((other, field));
         }
     }
-    let fields: Vec<_> = model.schema.fields.iter().collect();
+    let fields: Vec<_> = model.readable_fields().collect();
     let mut conn = ctx.state.db.conn()?;
     let present = registry.referencing_present(&mut conn, &label)?;
     referring.retain(|(other, field)| {
@@ -91,7 +98,8 @@ fn page(ctx: &Ctx) -> Result<Outcome> {
             .any(|(m, f)| m.label() == other.label() && f.name == field.name)
     });
     let row = load(ctx, &mut conn)?;
-    let related = Related::fetch(&mut conn, registry, &fields, std::slice::from_ref(&row))?;
+    let mut related = Related::fetch(&mut conn, registry, &fields, std::slice::from_ref(&row))?;
+    related.fetch_links(&mut conn, registry, model, std::slice::from_ref(&row))?;
     let rest = serialize::serialize_rows(
         &mut conn,
         registry,
@@ -195,6 +203,13 @@ fn changed_object(
 
 fn changelog_page(ctx: &Ctx) -> Result<Outcome> {
     ctx.require("view")?;
+    // The same rule as /api/extras/object-changes/: the change log holds users and
+    // object data of its own.
+    if !ctx.may_view_changes()? {
+        return Err(Error::PermissionDenied(
+            "You do not have permission to view object changes.".into(),
+        ));
+    }
     let registry = ctx.registry();
     let changes_model = registry
         .get("extras.objectchange")

@@ -148,6 +148,24 @@ fn save(ctx: &Ctx, row: Option<&Row>, form: &FormValues) -> Result<Outcome> {
     match saved {
         Ok(saved) => {
             let id = saved.get("id").and_then(Value::as_str).unwrap_or_default();
+            let secrets: Vec<Value> = model
+                .write_only
+                .iter()
+                .filter_map(|name| {
+                    let value = saved.get(name)?.as_str()?;
+                    let label = model.field(name).map(|f| f.label()).unwrap_or_default();
+                    Some(json!({"name": name, "label": forms::capfirst(&label), "value": value}))
+                })
+                .collect();
+            if !secrets.is_empty() {
+                // A new token's key: shown on this page once, never again.
+                return ctx.render(
+                    "generic/object_secret.html",
+                    &format!("{} created", forms::capfirst(model.verbose_name())),
+                    StatusCode::OK,
+                    json!({"object": object_json(ctx, &saved), "secrets": secrets}),
+                );
+            }
             Ok(Outcome::Redirect(
                 ctx.return_url(Some(form))
                     .unwrap_or_else(|| detail_url(model, id)),
@@ -173,7 +191,7 @@ fn form_page(
     let option_fields: Vec<_> = fields
         .iter()
         .copied()
-        .filter(|f| forms::needs_options(f))
+        .filter(|f| forms::needs_options(f) || model.link(&f.name).is_some())
         .collect();
     let options = select_options(
         &mut *ctx.state.db.conn()?,
@@ -182,7 +200,12 @@ fn form_page(
         &option_fields,
     )?;
     let (field_errors, form_errors) = split_errors(errors, &fields);
-    let inputs = forms::build(&fields, values, &field_errors, &options, false);
+    let mut inputs = forms::build(&fields, values, &field_errors, &options, false);
+    for input in inputs.iter_mut().filter(|i| model.is_write_only(&i.name)) {
+        // A password (or token key) is typed, never shown back.
+        input.input_type = "password";
+        input.value.clear();
+    }
     let object = row.map(|r| object_json(ctx, r));
     let (title, action_url, cancel_url) = match row {
         Some(r) => {

@@ -41,7 +41,16 @@ pub fn first<'a>(form: &'a FormValues, key: &str) -> Option<&'a str> {
 /// Whether a JSON field holds a list of model labels (`content_types`), shown as a
 /// multiple select of the models.
 pub fn is_model_list(field: &FieldSchema) -> bool {
-    matches!(field.kind, FieldKind::Json) && field.name == "content_types"
+    matches!(field.kind, FieldKind::Json)
+        && (field.name == "content_types" || field.name == "object_types")
+}
+
+/// Whether the field's value is a list of ids or labels chosen in a multiple select:
+/// tags, model lists, many-to-many fields.
+pub fn is_list(model: &Model, field: &FieldSchema) -> bool {
+    matches!(field.kind, FieldKind::Tags)
+        || is_model_list(field)
+        || model.link(&field.name).is_some()
 }
 
 /// Whether the field is a foreign key, tags or a model list: its options come from the
@@ -217,7 +226,7 @@ fn widget_of(field: &FieldSchema, has_options: bool, bulk: bool) -> (&'static st
         FieldKind::Boolean if bulk => ("tristate", "text"),
         FieldKind::Boolean => ("checkbox", "checkbox"),
         FieldKind::Text => ("textarea", "text"),
-        FieldKind::Json if is_model_list(field) => ("multiselect", "text"),
+        FieldKind::Json if is_model_list(field) || has_options => ("multiselect", "text"),
         FieldKind::Json => ("textarea", "text"),
         FieldKind::Integer { .. } | FieldKind::PositiveInteger => ("number", "number"),
         FieldKind::Date => ("text", "date"),
@@ -256,10 +265,15 @@ pub fn initial_from_row(model: &Model, row: &Row) -> FormValues {
         .fields
         .iter()
         .map(|f| {
-            (
-                f.name.clone(),
-                value_strings(f, row.get(&f.name).unwrap_or(&Value::Null)),
-            )
+            let value = row.get(&f.name).unwrap_or(&Value::Null);
+            let strings = match value {
+                Value::Array(items) if model.link(&f.name).is_some() => items
+                    .iter()
+                    .filter_map(|i| i.as_str().map(str::to_string))
+                    .collect(),
+                _ => value_strings(f, value),
+            };
+            (f.name.clone(), strings)
         })
         .collect()
 }
@@ -301,7 +315,7 @@ pub fn to_json(model: &Model, form: &FormValues) -> Result<Map<String, Value>, V
                 Value::Bool(given.is_some_and(|v| v.iter().any(|s| parse_bool(s) == Some(true))))
             }
             FieldKind::Tags => list(given),
-            FieldKind::Json if is_model_list(field) => list(given),
+            FieldKind::Json if is_list(model, field) => list(given),
             FieldKind::Json => {
                 let Some(text) = given.and_then(|v| v.first()) else {
                     continue;

@@ -42,9 +42,7 @@ pub async fn list(
 /// not long text or JSON.
 pub fn columns(model: &Model) -> Vec<&FieldSchema> {
     model
-        .schema
-        .fields
-        .iter()
+        .readable_fields()
         .filter(|f| {
             Some(&f.name) != model.display_field.as_ref()
                 && !matches!(f.kind, FieldKind::Text | FieldKind::Json)
@@ -55,9 +53,7 @@ pub fn columns(model: &Model) -> Vec<&FieldSchema> {
 /// The fields the filter form offers.
 pub fn filter_fields(model: &Model) -> Vec<&FieldSchema> {
     model
-        .schema
-        .fields
-        .iter()
+        .readable_fields()
         .filter(|f| {
             matches!(
                 f.kind,
@@ -99,6 +95,9 @@ fn query_page(
     let mut request = request;
     for _ in 0..4 {
         let attempt = ListQuery::parse(&ctx.model, params).and_then(|mut query| {
+            if let Some(owner) = crate::auth::models::owner_scope(&ctx.identity, &ctx.model) {
+                query = query.filter("user", &owner);
+            }
             query.limit = request.per_page;
             query.offset = request.offset();
             let (count, rows) = query::list(conn, registry, &ctx.model, &query)?;
@@ -319,8 +318,11 @@ pub fn pagination_json(ctx: &Ctx, params: &[(String, String)], p: Pagination) ->
 fn export(ctx: &Ctx, params: &[(String, String)]) -> Result<Outcome> {
     let model = &ctx.model;
     let registry = ctx.registry();
-    let query = ListQuery::parse(model, params)?;
-    let fields: Vec<&FieldSchema> = model.schema.fields.iter().collect();
+    let mut query = ListQuery::parse(model, params)?;
+    if let Some(owner) = crate::auth::models::owner_scope(&ctx.identity, model) {
+        query = query.filter("user", &owner);
+    }
+    let fields: Vec<&FieldSchema> = model.readable_fields().collect();
     let mut conn = ctx.state.db.conn()?;
     let rows = query::all(&mut conn, registry, model, &query)?;
     let related = Related::fetch(&mut conn, registry, &fields, &rows)?;

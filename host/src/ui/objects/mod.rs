@@ -257,6 +257,17 @@ impl Ctx {
         }
     }
 
+    /// Whether the user may read the change log (`extras.view_objectchange`).
+    pub fn may_view_changes(&self) -> Result<bool> {
+        can(
+            &self.identity,
+            &self.state.db,
+            &self.state.settings,
+            "extras.objectchange",
+            "view",
+        )
+    }
+
     /// What the user may do with the model, for buttons.
     pub fn perms(&self) -> Result<Value> {
         Ok(json!({
@@ -393,6 +404,10 @@ pub fn select_options(
             continue;
         }
         let target = match &field.kind {
+            _ if model.link(&field.name).is_some() => model
+                .link(&field.name)
+                .map(|l| l.to.as_str())
+                .unwrap_or_default(),
             FieldKind::ForeignKey { to, .. } => to.as_str(),
             FieldKind::Tags => "extras.tag",
             _ => continue,

@@ -36,6 +36,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../../templates/generic/object_changelog.html"),
     ),
     (
+        "generic/object_secret.html",
+        include_str!("../../../../templates/generic/object_secret.html"),
+    ),
+    (
         "generic/_macros.html",
         include_str!("../../../../templates/generic/_macros.html"),
     ),

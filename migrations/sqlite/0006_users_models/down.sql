@@ -1,0 +1,11 @@
+DROP TRIGGER users_token_timestamps;
+DROP TRIGGER users_objectpermission_timestamps;
+DROP TRIGGER users_group_timestamps;
+DROP TRIGGER users_user_timestamps;
+ALTER TABLE users_token DROP COLUMN last_updated;
+ALTER TABLE users_objectpermission DROP COLUMN last_updated;
+ALTER TABLE users_objectpermission DROP COLUMN created;
+ALTER TABLE users_group DROP COLUMN last_updated;
+ALTER TABLE users_group DROP COLUMN created;
+ALTER TABLE users_user DROP COLUMN last_updated;
+ALTER TABLE users_user DROP COLUMN created;
