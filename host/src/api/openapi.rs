@@ -370,7 +370,13 @@ fn read_schema(registry: &Registry, model: &Model) -> Value {
         "custom_fields".into(),
         json!({"type": "object", "additionalProperties": {}}),
     );
-    let required: Vec<Value> = props.keys().cloned().map(Value::String).collect();
+    // Write-only fields (a token's key) are shown only in the answer to a create.
+    let required: Vec<Value> = props
+        .keys()
+        .filter(|k| !model.is_write_only(k))
+        .cloned()
+        .map(Value::String)
+        .collect();
     let mut schema = json!({
         "type": "object",
         "properties": Value::Object(props),
@@ -1355,11 +1361,28 @@ mod tests {
         assert!(doc["components"]["schemas"]
             .get("WritableObjectChange")
             .is_none());
-        // Its user is a row of `users_user`, no model: the serialisers show the bare id.
+        // Its user is a user model now: a reference. A foreign key to a model the
+        // registry lacks is shown as the bare id, as the serialisers show it.
         assert_eq!(
-            doc["components"]["schemas"]["ObjectChange"]["properties"]["user"],
-            json!({"type": "string", "format": "uuid", "nullable": true,
-                   "description": "The user who made the change"})
+            doc["components"]["schemas"]["ObjectChange"]["properties"]["user"]["allOf"][0],
+            schema_ref("NestedReference")
+        );
+        let registry = &Catalog::build(&[]).unwrap().registry;
+        let orphan =
+            FieldSchema::foreign_key("owner", "nowhere.thing", OnDelete::SetNull).optional();
+        assert_eq!(
+            read_field(registry, &orphan),
+            json!({"type": "string", "format": "uuid", "nullable": true})
+        );
+        // Write-only fields (a token's key) are described, not required.
+        let token = &doc["components"]["schemas"]["Token"];
+        assert!(token["properties"]["key"].is_object(), "{token}");
+        assert!(
+            !token["required"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("key")),
+            "{token}"
         );
         assert_eq!(
             doc["components"]["schemas"]["ObjectChange"]["properties"]["changed_object_type"]
