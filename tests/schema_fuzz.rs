@@ -316,6 +316,20 @@ fn json_filters_look_into_lists_only(backend: Backend) {
         ["Core"]
     );
 
+    // Permissions keep their object types as JSON text (a diesel-made table): the
+    // filter was a 500 on PostgreSQL.
+    let res = api.send_json(
+        "POST",
+        "/api/users/permissions/",
+        &json!({"name": "devices", "object_types": ["dcim.device"], "actions": ["view"]}),
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    assert_eq!(
+        names("/api/users/permissions/?object_types=dcim.device"),
+        ["devices"]
+    );
+    assert!(names("/api/users/permissions/?object_types=dcim.location").is_empty());
+
     // The change log's object_data is an object: no list holds "Campus".
     for query in ["object_data=Campus", "object_data__n=Campus"] {
         let res = api.get(&format!("/api/extras/object-changes/?{query}"));

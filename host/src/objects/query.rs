@@ -409,10 +409,12 @@ fn one_condition(
                     "EXISTS (SELECT 1 FROM json_each(CASE WHEN json_type({c}) = 'array' \
                      THEN {c} ELSE '[]' END) AS e WHERE e.value = "
                 ),
+                // Cast: the diesel-made tables keep JSON lists in TEXT columns
+                // (users_objectpermission.object_types).
                 Backend::Postgres => format!(
                     "EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN \
-                     jsonb_typeof({c}) = 'array' THEN {c} ELSE '[]'::jsonb END) AS e(value) \
-                     WHERE e.value = "
+                     jsonb_typeof({c}::jsonb) = 'array' THEN {c}::jsonb ELSE '[]'::jsonb END) \
+                     AS e(value) WHERE e.value = "
                 ),
             });
             s.bind(SqlValue::text(value)).push(")");
