@@ -10,6 +10,7 @@ pub mod data;
 pub mod db;
 pub mod http;
 pub mod paths;
+pub mod python;
 pub mod root;
 pub mod server;
 pub mod webdriver;

@@ -94,7 +94,7 @@ pub fn document(registry: &Registry, plugins: &[&PluginManifest], server_url: &s
         let Some(name) = names.get(&model.label()) else {
             continue;
         };
-        doc.add_model(model, name);
+        doc.add_model(registry, model, name);
     }
     doc.add_core_endpoints();
     for plugin in plugins {
@@ -267,8 +267,10 @@ fn scalar_schema(field: &FieldSchema) -> Value {
     }
 }
 
-/// How the API shows a field.
-fn read_field(field: &FieldSchema) -> Value {
+/// How the API shows a field. A foreign key to a model the registry does not hold (the
+/// change log's `user`, a row of the host's `users_user`) is shown as the bare id, as
+/// the serialisers show it.
+fn read_field(registry: &Registry, field: &FieldSchema) -> Value {
     let schema = match &field.kind {
         FieldKind::Choice { choices } => {
             let object = json!({
@@ -292,7 +294,9 @@ fn read_field(field: &FieldSchema) -> Value {
                 object
             }
         }
-        FieldKind::ForeignKey { .. } => schema_ref("NestedReference"),
+        FieldKind::ForeignKey { to, .. } if registry.get(to).is_some() => {
+            schema_ref("NestedReference")
+        }
         FieldKind::Tags => json!({"type": "array", "items": schema_ref("NestedReference")}),
         _ => scalar_schema(field),
     };
@@ -327,7 +331,7 @@ fn write_field(field: &FieldSchema) -> Value {
 }
 
 /// The read representation of `model`.
-fn read_schema(model: &Model) -> Value {
+fn read_schema(registry: &Registry, model: &Model) -> Value {
     let mut props = Map::new();
     let read_only = |mut s: Value| {
         s["readOnly"] = Value::Bool(true);
@@ -348,7 +352,7 @@ fn read_schema(model: &Model) -> Value {
     );
     props.insert("natural_slug".into(), read_only(json!({"type": "string"})));
     for field in &model.schema.fields {
-        props.insert(field.name.clone(), read_field(field));
+        props.insert(field.name.clone(), read_field(registry, field));
     }
     props.insert(
         "created".into(),
@@ -366,7 +370,13 @@ fn read_schema(model: &Model) -> Value {
         "custom_fields".into(),
         json!({"type": "object", "additionalProperties": {}}),
     );
-    let required: Vec<Value> = props.keys().cloned().map(Value::String).collect();
+    // Write-only fields (a token's key) are shown only in the answer to a create.
+    let required: Vec<Value> = props
+        .keys()
+        .filter(|k| !model.is_write_only(k))
+        .cloned()
+        .map(Value::String)
+        .collect();
     let mut schema = json!({
         "type": "object",
         "properties": Value::Object(props),
@@ -565,7 +575,7 @@ impl Document {
         body
     }
 
-    fn add_model(&mut self, model: &Model, name: &str) {
+    fn add_model(&mut self, registry: &Registry, model: &Model, name: &str) {
         let tag = if model.plugin.is_some() {
             "plugins".to_string()
         } else {
@@ -579,7 +589,8 @@ impl Document {
         let writable = format!("Writable{name}");
         let paginated = format!("Paginated{name}List");
 
-        self.schemas.insert(name.to_string(), read_schema(model));
+        self.schemas
+            .insert(name.to_string(), read_schema(registry, model));
         self.schemas.insert(
             paginated.clone(),
             json!({
@@ -886,10 +897,12 @@ impl Document {
                     "delete" => "destroy",
                     _ => continue,
                 };
+                // The plugin chooses the status of a success (201 for a create, 204…).
                 let mut op = json!({
                     "description": format!("The {} plugin's `{}` view.", plugin.name, view.name),
                     "responses": {
                         "200": {"description": "The view's answer.", "content": json_content(json!({}))},
+                        "2XX": {"description": "The view's answer, with the status it chose.", "content": json_content(json!({}))},
                         "400": response_ref("BadRequest"),
                         "403": response_ref("Forbidden"),
                         "404": response_ref("NotFound"),
@@ -1348,6 +1361,34 @@ mod tests {
         assert!(doc["components"]["schemas"]
             .get("WritableObjectChange")
             .is_none());
+        // Its user is a user model now: a reference. A foreign key to a model the
+        // registry lacks is shown as the bare id, as the serialisers show it.
+        assert_eq!(
+            doc["components"]["schemas"]["ObjectChange"]["properties"]["user"]["allOf"][0],
+            schema_ref("NestedReference")
+        );
+        let registry = &Catalog::build(&[]).unwrap().registry;
+        let orphan =
+            FieldSchema::foreign_key("owner", "nowhere.thing", OnDelete::SetNull).optional();
+        assert_eq!(
+            read_field(registry, &orphan),
+            json!({"type": "string", "format": "uuid", "nullable": true})
+        );
+        // Write-only fields (a token's key) are described, not required.
+        let token = &doc["components"]["schemas"]["Token"];
+        assert!(token["properties"]["key"].is_object(), "{token}");
+        assert!(
+            !token["required"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("key")),
+            "{token}"
+        );
+        assert_eq!(
+            doc["components"]["schemas"]["ObjectChange"]["properties"]["changed_object_type"]
+                ["type"],
+            "string"
+        );
         // Hidden models are not described.
         assert!(!doc["paths"]
             .as_object()
@@ -1419,6 +1460,9 @@ mod tests {
             paths["/api/plugins/example-plugin/things/{pk}/"]["parameters"][0]["name"],
             "pk"
         );
+        // A view chooses the status of its success (201 for a create).
+        let echo = &paths["/api/plugins/example-plugin/echo/"]["post"]["responses"];
+        assert!(echo["200"].is_object() && echo["2XX"].is_object(), "{echo}");
         assert!(doc["tags"]
             .as_array()
             .unwrap()

@@ -13,6 +13,9 @@ pub mod serialize;
 pub mod values;
 pub mod write;
 
+#[cfg(test)]
+mod query_props;
+
 use nautobot_plugin_abi::{FieldKind, User, ValidationRequest};
 use serde_json::{Map, Value};
 

@@ -401,13 +401,20 @@ fn one_condition(
             if !matches!(lookup, "exact" | "n") {
                 return Err(format!("Lookup '{lookup}' is not supported on this field"));
             }
-            // A JSON list contains the value (content_types=dcim.device).
+            // A JSON list contains the value (content_types=dcim.device). Any other JSON
+            // (an object, a number) contains nothing: PostgreSQL cannot take the elements
+            // of those, and SQLite would look into an object's values.
             let mut s = Sql::from(match backend {
-                Backend::Sqlite => {
-                    format!("EXISTS (SELECT 1 FROM json_each({c}) AS e WHERE e.value = ")
-                }
+                Backend::Sqlite => format!(
+                    "EXISTS (SELECT 1 FROM json_each(CASE WHEN json_type({c}) = 'array' \
+                     THEN {c} ELSE '[]' END) AS e WHERE e.value = "
+                ),
+                // Cast: the diesel-made tables keep JSON lists in TEXT columns
+                // (users_objectpermission.object_types).
                 Backend::Postgres => format!(
-                    "EXISTS (SELECT 1 FROM jsonb_array_elements_text({c}) AS e(value) WHERE e.value = "
+                    "EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN \
+                     jsonb_typeof({c}::jsonb) = 'array' THEN {c}::jsonb ELSE '[]'::jsonb END) \
+                     AS e(value) WHERE e.value = "
                 ),
             });
             s.bind(SqlValue::text(value)).push(")");

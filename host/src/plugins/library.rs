@@ -248,13 +248,7 @@ pub fn open(plugin: &str, path: &Path, pin: Option<&str>) -> Result<OpenedLibrar
             ))
         }
     };
-    let manifest: PluginManifest = serde_json::from_str(&manifest_json).map_err(|err| {
-        fail(
-            "invalid manifest",
-            "a JSON plugin manifest",
-            format!("{err}"),
-        )
-    })?;
+    let manifest = parse_manifest(plugin, path, &manifest_json)?;
 
     Ok(OpenedLibrary {
         path: path.to_path_buf(),
@@ -267,6 +261,21 @@ pub fn open(plugin: &str, path: &Path, pin: Option<&str>) -> Result<OpenedLibrar
     })
 }
 
+/// Reads the manifest plugin `plugin`'s library at `path` returned (`manifest_json`):
+/// what is not a manifest is refused in one line naming serde's complaint. The checks of
+/// what it says come after (`checks::check_manifest`).
+pub fn parse_manifest(plugin: &str, path: &Path, json: &str) -> Result<PluginManifest, LoadError> {
+    serde_json::from_str(json).map_err(|err| {
+        LoadError::new(
+            plugin,
+            Some(path),
+            "invalid manifest",
+            "a JSON plugin manifest",
+            format!("{err}"),
+        )
+    })
+}
+
 /// Starts the host process of an isolated plugin (`PLUGINS_ISOLATED`) for the library at
 /// `path`, which loads and checks it there (pin included): nothing of the library runs in
 /// this process.
@@ -276,15 +285,7 @@ pub fn open_isolated(
     pin: Option<&str>,
 ) -> Result<OpenedLibrary, LoadError> {
     let (isolated, hello) = super::isolated::IsolatedPlugin::start(plugin, path, pin)?;
-    let manifest: PluginManifest = serde_json::from_str(&hello.manifest_json).map_err(|err| {
-        LoadError::new(
-            plugin,
-            Some(path),
-            "invalid manifest",
-            "a JSON plugin manifest",
-            format!("{err}"),
-        )
-    })?;
+    let manifest = parse_manifest(plugin, path, &hello.manifest_json)?;
     Ok(OpenedLibrary {
         path: path.to_path_buf(),
         module: None,

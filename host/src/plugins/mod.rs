@@ -12,6 +12,8 @@ mod hooks;
 pub mod isolated;
 mod library;
 mod loader;
+#[cfg(test)]
+mod manifest_props;
 mod registry;
 mod services;
 
