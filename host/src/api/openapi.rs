@@ -97,6 +97,10 @@ pub fn document(registry: &Registry, plugins: &[&PluginManifest], server_url: &s
         doc.add_model(registry, model, name);
     }
     doc.add_core_endpoints();
+    doc.add_app_roots();
+    if registry.get("extras.job").is_some() {
+        doc.add_job_actions(names.get("extras.job").map(String::as_str));
+    }
     for plugin in plugins {
         doc.add_plugin_views(plugin);
     }
@@ -863,6 +867,135 @@ impl Document {
             );
             self.paths.insert(path.to_string(), json!({"get": op}));
         }
+    }
+
+    /// The API root, the plugins' root and each core app's root: the URLs under them.
+    fn add_app_roots(&mut self) {
+        let urls =
+            json!({"type": "object", "additionalProperties": {"type": "string", "format": "uri"}});
+        let mut roots = vec![
+            ("/api/".to_string(), "api".to_string()),
+            ("/api/plugins/".to_string(), "plugins".to_string()),
+        ];
+        for app in crate::schema::core::CORE_APPS {
+            roots.push((format!("/api/{app}/"), app.to_string()));
+        }
+        for (path, tag) in roots {
+            if self.paths.contains_key(&path) {
+                continue;
+            }
+            self.tag(&tag);
+            let id = if tag == "api" {
+                "api_root".to_string()
+            } else {
+                format!("{tag}_root")
+            };
+            let op = self.operation(
+                &tag,
+                id,
+                format!("The URLs under {path}"),
+                json!({
+                    "responses": {
+                        "200": {"description": "Each endpoint's URL.", "content": json_content(urls.clone())},
+                        "403": response_ref("Forbidden"),
+                    },
+                }),
+            );
+            self.paths.insert(path, json!({"get": op}));
+        }
+    }
+
+    /// The jobs' actions beyond reading: enabling (`PATCH`/`PUT` of a job), running and
+    /// revoking a queued run, as Nautobot's API has them.
+    fn add_job_actions(&mut self, job_component: Option<&str>) {
+        let free = json!({"type": "object", "additionalProperties": {}});
+        let job = job_component
+            .map(|name| json!({"$ref": format!("#/components/schemas/{name}")}))
+            .unwrap_or_else(|| free.clone());
+        let id_param = json!([{
+            "name": "id", "in": "path", "required": true,
+            "schema": {"type": "string", "format": "uuid"},
+        }]);
+        let enable_body = json!({
+            "required": true,
+            "content": json_content(json!({
+                "type": "object",
+                "properties": {"enabled": {"type": "boolean"}},
+            })),
+        });
+        if let Some(Value::Object(mut item)) = self.paths.get("/api/extras/jobs/{id}/").cloned() {
+            for (method, id, summary) in [
+                (
+                    "patch",
+                    "extras_jobs_partial_update",
+                    "Enable or disable a job",
+                ),
+                ("put", "extras_jobs_update", "Enable or disable a job"),
+            ] {
+                let op = self.operation(
+                    "extras",
+                    id.to_string(),
+                    summary.to_string(),
+                    json!({
+                        "requestBody": enable_body.clone(),
+                        "responses": {
+                            "200": {"description": "The job.", "content": json_content(job.clone())},
+                            "400": response_ref("BadRequest"),
+                            "403": response_ref("Forbidden"),
+                            "404": response_ref("NotFound"),
+                        },
+                    }),
+                );
+                item.insert(method.into(), op);
+            }
+            self.paths
+                .insert("/api/extras/jobs/{id}/".into(), Value::Object(item));
+        }
+        let run = self.operation(
+            "extras",
+            "extras_jobs_run_create".into(),
+            "Run a job".into(),
+            json!({
+                "requestBody": {
+                    "required": false,
+                    "content": json_content(json!({
+                        "type": "object",
+                        "properties": {
+                            "data": {"type": "object", "additionalProperties": {}},
+                            "dryrun": {"type": "boolean"},
+                            "schedule": {"type": "object", "additionalProperties": {}},
+                        },
+                    })),
+                },
+                "responses": {
+                    "201": {"description": "The queued run and its job result.", "content": json_content(free.clone())},
+                    "400": response_ref("BadRequest"),
+                    "403": response_ref("Forbidden"),
+                    "404": response_ref("NotFound"),
+                },
+            }),
+        );
+        self.paths.insert(
+            "/api/extras/jobs/{id}/run/".into(),
+            json!({"parameters": id_param.clone(), "post": run}),
+        );
+        let revoke = self.operation(
+            "extras",
+            "extras_job_results_revoke_create".into(),
+            "Revoke a queued run".into(),
+            json!({
+                "responses": {
+                    "200": {"description": "The revoked job result.", "content": json_content(free)},
+                    "403": response_ref("Forbidden"),
+                    "404": response_ref("NotFound"),
+                    "409": response_ref("Conflict"),
+                },
+            }),
+        );
+        self.paths.insert(
+            "/api/extras/job-results/{id}/revoke/".into(),
+            json!({"parameters": id_param, "post": revoke}),
+        );
     }
 
     /// A plugin's own API views: free-form JSON in and out.
