@@ -9,6 +9,8 @@ pub mod migrations;
 pub mod plugin_set;
 pub mod rowcount;
 pub mod schema;
+#[cfg(test)]
+pub(crate) mod scratch;
 
 use std::time::Duration;
 

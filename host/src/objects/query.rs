@@ -1043,35 +1043,17 @@ mod plan_tests {
     /// `CI=true`.
     #[test]
     fn every_filter_and_sort_is_an_index_walk_on_postgresql() {
-        use diesel::Connection;
-        let admin = std::env::var("NAUTOBOT_TEST_POSTGRES")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
-        let mut conn = match diesel::PgConnection::establish(&admin) {
-            Ok(c) => c,
-            Err(e) => {
-                assert!(
-                    std::env::var("CI").as_deref() != Ok("true"),
-                    "PostgreSQL is required under CI=true: {e}"
-                );
-                println!("SKIPPED every_filter_and_sort_is_an_index_walk_on_postgresql: {e}");
-                return;
-            }
-        };
-        let name = format!("nautobot_plans_{}", std::process::id());
-        conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-            .unwrap();
-        conn.batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap();
-        let url = match admin.rsplit_once('/') {
-            Some((server, _)) => format!("{server}/{name}"),
-            None => panic!("NAUTOBOT_TEST_POSTGRES has no database part: {admin}"),
+        let Some(scratch) = crate::db::scratch::ScratchPostgres::create(
+            "every_filter_and_sort_is_an_index_walk_on_postgresql",
+            "nautobot_plans",
+        ) else {
+            return;
         };
         let plans = {
-            let db = Database::connect(&DatabaseUrl::Postgres(url)).unwrap();
+            let db = Database::connect(&DatabaseUrl::Postgres(scratch.url.clone())).unwrap();
             plans(&db)
         };
-        conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .unwrap();
+        drop(scratch);
         assert_all_index_walks(plans);
     }
 }

@@ -28,7 +28,7 @@ use super::{
 };
 use crate::{
     config::DatabaseUrl,
-    db::{Backend, Database},
+    db::{scratch::ScratchPostgres, Backend, Database},
     error::Error,
     sample::{self, plan::Sizes, progress::Recorded},
     schema::{catalog::Catalog, ordering, Model},
@@ -115,25 +115,7 @@ struct Env {
     catalog: Catalog,
     db: Database,
     _dir: Option<tempfile::TempDir>,
-    pg: Option<PgScratch>,
-}
-
-/// A PostgreSQL database of its own, dropped at the end.
-struct PgScratch {
-    admin: String,
-    name: String,
-}
-
-impl Drop for PgScratch {
-    fn drop(&mut self) {
-        use diesel::{connection::SimpleConnection, Connection};
-        if let Ok(mut conn) = diesel::PgConnection::establish(&self.admin) {
-            let _ = conn.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
-    }
+    pg: Option<ScratchPostgres>,
 }
 
 impl Env {
@@ -147,43 +129,13 @@ impl Env {
     /// On PostgreSQL (`NAUTOBOT_TEST_POSTGRES`, default the local server); `None`
     /// (after printing why) when none is reachable, except under `CI=true`.
     fn postgres(test: &str) -> Option<Env> {
-        use diesel::{connection::SimpleConnection, Connection};
-        let admin = std::env::var("NAUTOBOT_TEST_POSTGRES")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
-        let mut conn = match diesel::PgConnection::establish(&admin) {
-            Ok(c) => c,
-            Err(e) => {
-                assert!(
-                    std::env::var("CI").as_deref() != Ok("true"),
-                    "PostgreSQL is required under CI=true: {e}"
-                );
-                println!("SKIPPED {test} on PostgreSQL: {e}");
-                return None;
-            }
-        };
-        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let name = format!(
-            "nautobot_props_{}_{}",
-            std::process::id(),
-            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        );
-        conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-            .expect("drop an old scratch database");
-        conn.batch_execute(&format!("CREATE DATABASE {name}"))
-            .expect("create a scratch database");
-        let scratch = PgScratch {
-            admin: admin.clone(),
-            name: name.clone(),
-        };
-        let url = match admin.rsplit_once('/') {
-            Some((server, _)) => format!("{server}/{name}"),
-            None => panic!("NAUTOBOT_TEST_POSTGRES has no database part: {admin}"),
-        };
-        let db = Database::connect(&DatabaseUrl::Postgres(url)).expect("the scratch database");
+        let scratch = ScratchPostgres::create(test, "nautobot_props")?;
+        let db = Database::connect(&DatabaseUrl::Postgres(scratch.url.clone()))
+            .expect("the scratch database");
         Some(Env::fill(db, None, Some(scratch)))
     }
 
-    fn fill(db: Database, dir: Option<tempfile::TempDir>, pg: Option<PgScratch>) -> Env {
+    fn fill(db: Database, dir: Option<tempfile::TempDir>, pg: Option<ScratchPostgres>) -> Env {
         crate::db::migrations::migrate(&db).expect("host migrations");
         let manifest = every_kind();
         let catalog = Catalog::build(&[&manifest]).expect("the catalog");
