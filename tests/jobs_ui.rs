@@ -145,6 +145,13 @@ fn a_job_is_listed_run_from_its_form_and_followed_to_its_result(backend: Backend
         .body
         .contains("<meta http-equiv=\"refresh\" content=\"2\">"));
     assert!(pending.body.contains("id=\"job-log\""));
+    // No worker is alive: the page says why the run waits and how to start one.
+    assert!(
+        pending.body.contains("id=\"no-worker\""),
+        "{}",
+        pending.body
+    );
+    assert!(pending.body.contains("<code>nautobot-server worker</code>"));
     assert!(pending
         .body
         .contains(&format!("href=\"/extras/jobs/{create}/run/\"")));
@@ -163,6 +170,7 @@ fn a_job_is_listed_run_from_its_form_and_followed_to_its_result(backend: Backend
         done.body
     );
     assert!(!done.body.contains("http-equiv=\"refresh\""));
+    assert!(!done.body.contains("id=\"no-worker\""));
     assert!(done.body.contains("class=\"log-row\""));
     for message in ["Created ui-1", "Created ui-2"] {
         assert!(

@@ -262,7 +262,9 @@ pub(crate) async fn detail(
         require(&state, &identity, &model, "view")?;
         let mut conn = state.db.conn()?;
         let registry = &state.catalog.registry;
-        if depth(&params) == 0 {
+        // Objects visible to their owner only (tokens) always go through `may_see`.
+        let scoped = crate::auth::models::owner_scope(&identity, &model).is_some();
+        if depth(&params) == 0 && !scoped {
             if let Some(found) = fastjson::get(&mut conn, registry, &model, &id, &base)? {
                 return found.ok_or_else(not_found);
             }

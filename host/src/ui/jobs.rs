@@ -740,6 +740,9 @@ async fn result(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResp
             .collect();
         let running =
             status == jobs::queue::status::PENDING || status == jobs::queue::status::RUNNING;
+        // A pending run waits for a worker: say so when none is alive.
+        let no_worker =
+            status == jobs::queue::status::PENDING && jobs::worker::alive(&page.state)? == 0;
         let name = text(&row, "name");
         page.render(
             "jobs/job_result.html",
@@ -764,6 +767,7 @@ async fn result(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResp
                 },
                 "log": log,
                 "refresh": running,
+                "no_worker": no_worker,
             }),
         )
     })
