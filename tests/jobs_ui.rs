@@ -52,6 +52,13 @@ fn job_row<'a>(html: &'a str, id: &str) -> &'a str {
 }
 
 /// The opening tag of the input, select or textarea named `name`.
+/// The job log's table of a result page.
+fn log_table(html: &str) -> &str {
+    let start = html.find("id=\"job-log\"").expect("the job log");
+    let end = html[start..].find("</table>").map_or(html.len(), |e| start + e);
+    &html[start..end]
+}
+
 fn input<'a>(html: &'a str, name: &str) -> &'a str {
     let marker = format!("name=\"{name}\"");
     let at = html
@@ -180,15 +187,42 @@ fn a_job_is_listed_run_from_its_form_and_followed_to_its_result(backend: Backend
         );
     }
     assert!(done.body.contains("&quot;created&quot;: 2"), "the result");
-    assert!(done
-        .body
-        .contains("href=\"/plugins/example-plugin/example-models/"));
+    // Log links lead to the objects' pages, never to the API.
+    let log = log_table(&done.body);
+    assert_eq!(
+        log.matches("href=\"/plugins/example-plugin/example-models/").count(),
+        2,
+        "{log}"
+    );
+    assert!(!log.contains("href=\"/api/"), "{log}");
 
     let api = server.client().with_token(ADMIN_TOKEN);
     let made = api
         .get("/api/plugins/example-plugin/example-models/?name__isw=ui-")
         .json();
     assert_eq!(made["count"], 2, "{made}");
+
+    // A dry run rolls its objects back: their log lines name them without a link
+    // (which would lead to a 404).
+    let token = csrf(&admin);
+    let res = admin.post_form(
+        &run_url,
+        &[
+            ("csrfmiddlewaretoken", &token),
+            ("prefix", "dry"),
+            ("count", "1"),
+            ("number", ""),
+            ("dryrun", "true"),
+        ],
+    );
+    assert_eq!(res.status, 302, "{}", res.body);
+    let dry = res.header("location").expect("a Location").to_string();
+    root.run(&["worker", "--burst"]).success();
+    let dry = admin.get(&dry);
+    assert!(dry.body.contains(">Created dry-1</td>"), "{}", dry.body);
+    let log = log_table(&dry.body);
+    assert!(log.contains(">Created dry-1</td>"), "{log}");
+    assert!(!log.contains("href="), "{log}");
 
     // The generic list of results stays.
     assert_eq!(admin.get("/extras/job-results/").status, 200);

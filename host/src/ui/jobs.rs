@@ -698,6 +698,63 @@ fn pretty(value: Option<&Value>) -> String {
     }
 }
 
+/// The page each logged object URL should lead to: an object's REST URL
+/// (`/api/dcim/locations/<id>/`, as plugins' jobs log what the host hands them) or UI
+/// URL becomes its UI page, and a link to an object that does not exist (the job rolled
+/// back, or it was deleted since) is dropped — one query per model. Other URLs stay as
+/// logged.
+fn object_pages(
+    conn: &mut crate::db::DbConnection,
+    registry: &crate::schema::Registry,
+    urls: &[String],
+) -> Result<Vec<Option<String>>> {
+    let mut found: Vec<Option<(Arc<crate::schema::Model>, String)>> = Vec::new();
+    let mut wanted: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for url in urls {
+        // Absolute URLs (`http://host/api/…`) count by their path.
+        let path = match url.split_once("://") {
+            Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+            None => url.as_str(),
+        };
+        let hit = registry.iter().find_map(|m| {
+            let id = path
+                .strip_prefix(m.api_path.as_str())
+                .or_else(|| path.strip_prefix(m.ui_path.as_str()))?
+                .strip_suffix('/')?;
+            uuid::Uuid::parse_str(id).ok()?;
+            Some((m.clone(), id.to_string()))
+        });
+        if let Some((model, id)) = &hit {
+            wanted.entry(model.label()).or_default().push(id.clone());
+        }
+        found.push(hit);
+    }
+    let mut existing: std::collections::HashSet<(String, String)> = Default::default();
+    for (label, ids) in &mut wanted {
+        let Some(model) = registry.get(label) else {
+            continue;
+        };
+        ids.sort();
+        ids.dedup();
+        for row in objects::get_many(conn, model, ids)? {
+            if let Some(id) = row.get("id").and_then(Value::as_str) {
+                existing.insert((label.clone(), id.to_string()));
+            }
+        }
+    }
+    Ok(urls
+        .iter()
+        .zip(found)
+        .map(|(url, hit)| match hit {
+            Some((model, id)) => existing
+                .contains(&(model.label(), id.clone()))
+                .then(|| format!("{}{id}/", model.ui_path)),
+            None if url.is_empty() => None,
+            None => Some(url.clone()),
+        })
+        .collect())
+}
+
 /// `GET /extras/job-results/<id>/`: the result and its log; refreshes itself every two
 /// seconds while the job is pending or running.
 async fn result(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
@@ -724,17 +781,20 @@ async fn result(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResp
         }
         .filter("job_result", &page.id);
         let entries = query::all(&mut conn, page.registry(), log_model, &query)?;
+        let urls: Vec<String> = entries.iter().map(|e| text(e, "absolute_url")).collect();
+        let links = object_pages(&mut conn, page.registry(), &urls)?;
         drop(conn);
         let log: Vec<Value> = entries
             .iter()
-            .map(|e| {
+            .zip(links)
+            .map(|(e, url)| {
                 json!({
                     "time": text(e, "created"),
                     "level": text(e, "log_level"),
                     "grouping": text(e, "grouping"),
                     "message": text(e, "message"),
                     "object": text(e, "log_object"),
-                    "url": text(e, "absolute_url"),
+                    "url": url,
                 })
             })
             .collect();
