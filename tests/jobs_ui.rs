@@ -55,7 +55,9 @@ fn job_row<'a>(html: &'a str, id: &str) -> &'a str {
 /// The job log's table of a result page.
 fn log_table(html: &str) -> &str {
     let start = html.find("id=\"job-log\"").expect("the job log");
-    let end = html[start..].find("</table>").map_or(html.len(), |e| start + e);
+    let end = html[start..]
+        .find("</table>")
+        .map_or(html.len(), |e| start + e);
     &html[start..end]
 }
 
@@ -94,6 +96,14 @@ fn a_job_is_listed_run_from_its_form_and_followed_to_its_result(backend: Backend
     let run_url = format!("/extras/jobs/{create}/run/");
     let form = admin.get(&run_url);
     assert_eq!(form.status, 200, "{}", form.body);
+    // A variable without a label is shown by its capitalised name, as Django does.
+    assert!(
+        form.body
+            .contains("for=\"id_prefix\">Prefix <span class=\"required\">")
+            || form.body.contains("for=\"id_prefix\">Prefix</label>"),
+        "{}",
+        form.body
+    );
     let prefix = input(&form.body, "prefix");
     assert!(prefix.contains("type=\"text\""), "{prefix}");
     assert!(prefix.contains("maxlength=\"10\""), "{prefix}");
@@ -190,7 +200,8 @@ fn a_job_is_listed_run_from_its_form_and_followed_to_its_result(backend: Backend
     // Log links lead to the objects' pages, never to the API.
     let log = log_table(&done.body);
     assert_eq!(
-        log.matches("href=\"/plugins/example-plugin/example-models/").count(),
+        log.matches("href=\"/plugins/example-plugin/example-models/")
+            .count(),
         2,
         "{log}"
     );

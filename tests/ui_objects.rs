@@ -188,6 +188,12 @@ fn locations_are_added_listed_filtered_exported_edited_and_deleted(backend: Back
     let hq = created_id(&res, "/dcim/locations/");
     let detail_url = format!("/dcim/locations/{hq}/");
 
+    // An empty list offers no bulk buttons (there is nothing to select).
+    let empty = admin.get("/dcim/locations/?name=Nowhere");
+    assert_eq!(rows(&empty), 0);
+    assert!(!empty.body.contains("id=\"bulk-edit-button\""));
+    assert!(!empty.body.contains("id=\"bulk-delete-button\""));
+
     // The list: the location linked, its type and status linked, every button.
     let list = admin.get("/dcim/locations/");
     assert_eq!(rows(&list), 1);
@@ -346,6 +352,25 @@ fn locations_are_added_listed_filtered_exported_edited_and_deleted(backend: Back
     assert!(!changes.body.contains("id=\"add-button\""));
     assert!(!changes.body.contains("id=\"bulk-delete-button\""));
     assert_eq!(admin.get("/extras/object-changes/add/").status, 404);
+
+    // Content types show by name, leading to their lists.
+    let tag = server.client().with_token(ADMIN_TOKEN).send_json(
+        "POST",
+        "/api/extras/tags/",
+        &serde_json::json!({"name": "Core", "content_types": ["dcim.location", "ipam.prefix"]}),
+    );
+    assert_eq!(tag.status, 201, "{}", tag.body);
+    let tags = admin.get(&format!(
+        "/extras/tags/{}/",
+        tag.json()["id"].as_str().unwrap()
+    ));
+    assert!(
+        tags.body
+            .contains("href=\"/dcim/locations/\">DCIM | location</a>"),
+        "{}",
+        tags.body
+    );
+    assert!(tags.body.contains(">IPAM | prefix</a>"), "{}", tags.body);
 
     // A protected delete is refused on the confirmation page.
     let res = admin.post_form(

@@ -174,6 +174,21 @@ impl Model {
             .as_deref()
     }
 
+    /// How Nautobot shows the model as a content type: `DCIM | device`, `Example
+    /// Plugin | example model`.
+    pub fn content_type_name(&self) -> String {
+        let app = &self.schema.app_label;
+        let app = match app.as_str() {
+            "dcim" | "ipam" => app.to_uppercase(),
+            other => other
+                .split('_')
+                .map(crate::objects::capitalise)
+                .collect::<Vec<_>>()
+                .join(" "),
+        };
+        format!("{app} | {}", self.verbose_name())
+    }
+
     /// `app_label.name`.
     pub fn label(&self) -> String {
         self.schema.label()

@@ -477,8 +477,9 @@ fn fields(
         let first = given.first().cloned().unwrap_or_default();
         let mut field = VarField {
             name: var.name.clone(),
+            // Django's pretty_name when the job gives no label: `string_var` → `String var`.
             label: if var.label.is_empty() {
-                var.name.clone()
+                crate::objects::capitalise(&var.name.replace('_', " "))
             } else {
                 var.label.clone()
             },

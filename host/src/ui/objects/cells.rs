@@ -71,6 +71,21 @@ impl Related {
     ) -> Result<Related> {
         let mut links = HashMap::new();
         for field in fields {
+            if super::forms::is_model_list(field) {
+                // Content types by their names, each leading to its list.
+                let names = registry
+                    .iter()
+                    .map(|m| {
+                        let link = Link {
+                            text: m.content_type_name(),
+                            url: (!is_hidden(&m.label())).then(|| m.ui_path.clone()),
+                        };
+                        (m.label(), link)
+                    })
+                    .collect();
+                links.insert(field.name.clone(), names);
+                continue;
+            }
             let target = match &field.kind {
                 FieldKind::ForeignKey { to, .. } => to.as_str(),
                 FieldKind::Tags => "extras.tag",

@@ -401,12 +401,7 @@ pub fn select_options(
             let models = registry
                 .iter()
                 .filter(|m| !is_hidden(&m.label()))
-                .map(|m| {
-                    (
-                        m.label(),
-                        format!("{} | {}", m.schema.app_label, m.verbose_name()),
-                    )
-                })
+                .map(|m| (m.label(), m.content_type_name()))
                 .collect();
             out.insert(field.name.clone(), models);
             continue;
