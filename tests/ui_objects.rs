@@ -218,8 +218,9 @@ fn locations_are_added_listed_filtered_exported_edited_and_deleted(backend: Back
     assert!(list.body.contains(&format!(
         "<a href=\"/dcim/location-types/{site_type}/\">Site</a>"
     )));
+    // The status as a badge of its colour (Active is 4caf50: white text on it).
     assert!(list.body.contains(&format!(
-        "<a href=\"/extras/statuses/{active}/\">Active</a>"
+        "<a class=\"badge\" href=\"/extras/statuses/{active}/\" style=\"background-color: #4caf50; color: #ffffff\">Active</a>"
     )));
     assert!(list.body.contains(&format!("name=\"pk\" value=\"{hq}\"")));
     assert!(list.body.contains("href=\"/dcim/locations/?sort=name\""));

@@ -17,12 +17,44 @@ use crate::{
 };
 
 /// A link to an object (no URL when the object's model has no pages).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Link {
     /// The object's display text.
     pub text: String,
     /// Its detail page.
     pub url: Option<String>,
+    /// The badge it is shown as, when its model has a `color` (statuses, roles, tags).
+    pub color: Option<Badge>,
+}
+
+/// A coloured badge, as Nautobot shows statuses: the object's `color` as background,
+/// and black or white text, whichever reads better on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Badge {
+    /// Background, `rrggbb`.
+    pub bg: String,
+    /// Text, `000000` or `ffffff`.
+    pub fg: &'static str,
+}
+
+impl Badge {
+    /// The badge of an object whose `color` is `rrggbb`; anything else gives none (it
+    /// goes into a style attribute, so only six hex digits pass).
+    pub fn of(row: &Row) -> Option<Badge> {
+        let hex = row.get("color")?.as_str()?.trim_start_matches('#');
+        if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let channel = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map(f64::from);
+        let (r, g, b) = (channel(0).ok()?, channel(2).ok()?, channel(4).ok()?);
+        // Perceived brightness (ITU-R BT.601) over 186, as Nautobot's
+        // `foreground_color` decides.
+        let light = (0.299 * r + 0.587 * g + 0.114 * b) > 186.0;
+        Some(Badge {
+            bg: hex.to_ascii_lowercase(),
+            fg: if light { "000000" } else { "ffffff" },
+        })
+    }
 }
 
 /// A value as a page shows it.
@@ -36,6 +68,8 @@ pub struct Cell {
     pub url: Option<String>,
     /// The links of `links` (tags).
     pub links: Vec<Link>,
+    /// The badge a `link` or `text` is shown as.
+    pub color: Option<Badge>,
 }
 
 impl Cell {
@@ -45,6 +79,7 @@ impl Cell {
             text: text.into(),
             url: None,
             links: Vec::new(),
+            color: None,
         }
     }
 }
@@ -79,6 +114,7 @@ impl Related {
                         let link = Link {
                             text: m.content_type_name(),
                             url: (!is_hidden(&m.label())).then(|| m.ui_path.clone()),
+                            color: None,
                         };
                         (m.label(), link)
                     })
@@ -114,6 +150,7 @@ impl Related {
                     let link = Link {
                         text: display(target, &r),
                         url: pages.then(|| detail_url(target, &id)),
+                        color: Badge::of(&r),
                     };
                     Some((id, link))
                 })
@@ -151,6 +188,7 @@ impl Related {
                     let link = Link {
                         text: display(target, &r),
                         url: Some(detail_url(target, &id)),
+                        color: Badge::of(&r),
                     };
                     Some((id, link))
                 })
@@ -181,6 +219,7 @@ impl Related {
                     text: link.text.clone(),
                     url: link.url.clone(),
                     links: Vec::new(),
+                    color: link.color.clone(),
                 },
                 None => Cell::new("text", id.clone()),
             },
@@ -200,10 +239,11 @@ impl Related {
                         .map(|id| {
                             self.link(&field.name, id).cloned().unwrap_or(Link {
                                 text: id.to_string(),
-                                url: None,
+                                ..Default::default()
                             })
                         })
                         .collect(),
+                    color: None,
                 }
             }
             (FieldKind::Boolean, Value::Bool(b)) => {
@@ -286,6 +326,7 @@ mod tests {
                 Link {
                     text: "Active".into(),
                     url: Some("/extras/statuses/s1/".into()),
+                    color: None,
                 },
             )]),
         );
@@ -296,6 +337,7 @@ mod tests {
                 Link {
                     text: "Gold, Premium".into(),
                     url: Some("/extras/tags/t1/".into()),
+                    color: None,
                 },
             )]),
         );
@@ -326,6 +368,26 @@ mod tests {
         );
         let j = FieldSchema::new("data", FieldKind::Json);
         assert_eq!(r.cell(&j, &json!({"a": 1})).kind, "json");
+    }
+
+    #[test]
+    fn badges_take_the_colour_and_a_readable_text() {
+        let badge = |c: &str| Badge::of(&[("color".to_string(), json!(c))].into_iter().collect());
+        assert_eq!(
+            badge("4caf50"),
+            Some(Badge {
+                bg: "4caf50".into(),
+                fg: "ffffff"
+            })
+        );
+        assert_eq!(badge("ffeb3b").map(|b| b.fg), Some("000000"));
+        assert_eq!(
+            badge("#1F2D3A").map(|b| (b.bg, b.fg)),
+            Some(("1f2d3a".into(), "ffffff"))
+        );
+        for bad in ["red", "12345", "1234567", "zzzzzz", "00ff00;x:y", ""] {
+            assert_eq!(badge(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -198,6 +198,7 @@ fn changed_object(
         text: id.to_string(),
         url: Some(detail_url(target, id)),
         links: Vec::new(),
+        color: None,
     }))
 }
 
