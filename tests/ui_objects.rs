@@ -218,6 +218,7 @@ fn locations_are_added_listed_filtered_exported_edited_and_deleted(backend: Back
     assert!(list.body.contains(&format!(
         "<a href=\"/dcim/location-types/{site_type}/\">Site</a>"
     )));
+    assert!(list.body.contains("<ol class=\"breadcrumb\"><li>DCIM</li>"));
     // The status as a badge of its colour (Active is 4caf50: white text on it).
     assert!(list.body.contains(&format!(
         "<a class=\"badge\" href=\"/extras/statuses/{active}/\" style=\"background-color: #4caf50; color: #ffffff\">Active</a>"
@@ -758,6 +759,13 @@ fn plugin_models_have_pages_too(backend: Backend) {
     let list = admin.get("/plugins/example-plugin/example-models/");
     assert_eq!(rows(&list), 0);
     assert!(list.body.contains("<h1>Example models</h1>"));
+    // The breadcrumb names the plugin as its manifest does.
+    assert!(
+        list.body
+            .contains("<ol class=\"breadcrumb\"><li>Example Plugin</li>"),
+        "{}",
+        list.body
+    );
     let form = admin.get("/plugins/example-plugin/example-models/add/");
     assert_eq!(form.status, 200);
     assert!(form.body.contains("value=\"100\""), "the default number");

@@ -177,16 +177,22 @@ impl Model {
     /// How Nautobot shows the model as a content type: `DCIM | device`, `Example
     /// Plugin | example model`.
     pub fn content_type_name(&self) -> String {
+        format!("{} | {}", self.app_name(), self.verbose_name())
+    }
+
+    /// The name of the model's app as pages show it: `DCIM`, `IPAM`, `Extras`, `Users`,
+    /// or a plugin's app label in words (`Example Plugin`; pages that know the loaded
+    /// plugins use its `verbose_name`).
+    pub fn app_name(&self) -> String {
         let app = &self.schema.app_label;
-        let app = match app.as_str() {
+        match app.as_str() {
             "dcim" | "ipam" => app.to_uppercase(),
             other => other
                 .split('_')
                 .map(crate::objects::capitalise)
                 .collect::<Vec<_>>()
                 .join(" "),
-        };
-        format!("{app} | {}", self.verbose_name())
+        }
     }
 
     /// `app_label.name`.

@@ -290,9 +290,18 @@ impl Ctx {
     pub fn model_json(&self) -> Value {
         let m = &self.model;
         let base = &m.ui_path;
+        // Breadcrumbs name the app as people know it: the plugin's verbose name.
+        let app_name = m
+            .plugin
+            .as_deref()
+            .and_then(|p| self.state.registry.get(p))
+            .map(|p| p.manifest.verbose_name.clone())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| m.app_name());
         json!({
             "label": m.label(),
             "app_label": m.schema.app_label,
+            "app_name": app_name,
             "name": m.schema.name,
             "verbose_name": m.verbose_name(),
             "verbose_name_plural": m.verbose_name_plural(),
