@@ -188,6 +188,19 @@ fn a_job_is_listed_run_from_its_form_and_followed_to_its_result(backend: Backend
     );
     assert!(!done.body.contains("http-equiv=\"refresh\""));
     assert!(!done.body.contains("id=\"no-worker\""));
+    // Times show to the second, in the reader's zone once the page's script runs; the
+    // ISO value stays on hover.
+    assert!(
+        done.body
+            .contains("<time class=\"localtime\" datetime=\"20")
+            && done.body.contains(" UTC</time>"),
+        "{}",
+        done.body
+    );
+    assert!(
+        !log_table(&done.body).contains("Z</td>"),
+        "no raw ISO cells"
+    );
     assert!(done.body.contains("class=\"log-row\""));
     for message in ["Created ui-1", "Created ui-2"] {
         assert!(

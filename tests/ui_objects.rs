@@ -351,6 +351,12 @@ fn locations_are_added_listed_filtered_exported_edited_and_deleted(backend: Back
         .contains(&format!("<a href=\"{detail_url}\">{hq}</a>")));
     let changes = admin.get("/extras/object-changes/");
     assert_eq!(rows(&changes), 3);
+    // Who made a change: the username, leading to the user's page (not a UUID).
+    assert!(
+        changes.body.contains("<a href=\"/users/users/") && changes.body.contains("\">admin</a>"),
+        "{}",
+        changes.body
+    );
     assert!(!changes.body.contains("id=\"add-button\""));
     assert!(!changes.body.contains("id=\"bulk-delete-button\""));
     assert_eq!(admin.get("/extras/object-changes/add/").status, 404);

@@ -10,10 +10,16 @@ use crate::{
 };
 
 /// The core assets, from `host/static/` in the repository.
-pub const CORE_STATIC: &[(&str, &[u8])] = &[(
-    "nautobot/css/base.css",
-    include_bytes!("../static/nautobot/css/base.css"),
-)];
+pub const CORE_STATIC: &[(&str, &[u8])] = &[
+    (
+        "nautobot/css/base.css",
+        include_bytes!("../static/nautobot/css/base.css"),
+    ),
+    (
+        "nautobot/js/localtime.js",
+        include_bytes!("../static/nautobot/js/localtime.js"),
+    ),
+];
 
 /// What `collectstatic` did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

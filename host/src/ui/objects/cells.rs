@@ -60,7 +60,7 @@ impl Badge {
 /// A value as a page shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Cell {
-    /// `empty`, `text`, `link`, `links`, `bool` or `json`.
+    /// `empty`, `text`, `link`, `links`, `bool`, `json` or `datetime` (ISO 8601 text).
     pub kind: &'static str,
     /// The text shown.
     pub text: String,
@@ -267,6 +267,7 @@ impl Related {
             (FieldKind::Json, v) => {
                 Cell::new("json", serde_json::to_string_pretty(v).unwrap_or_default())
             }
+            (FieldKind::DateTime, Value::String(s)) => Cell::new("datetime", s.clone()),
             (_, Value::String(s)) => Cell::new("text", s.clone()),
             (_, other) => Cell::new("text", other.to_string()),
         }
