@@ -147,6 +147,7 @@ fn docs_page() -> String {
 <meta charset=\"utf-8\">
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">
 <title>API Documentation - Nautobot</title>
+<link rel=\"icon\" href=\"data:,\">
 <link rel=\"stylesheet\" href=\"{css}\">
 <style>body {{ margin: 0; }} .docs-fallback {{ padding: 0 20px; font-family: sans-serif; }}</style>
 </head>
