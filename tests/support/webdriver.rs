@@ -201,6 +201,8 @@ impl Browser {
             "capabilities": {
                 "alwaysMatch": {
                     "browserName": "chrome",
+                    // Keeps the console's messages for `console_log`.
+                    "goog:loggingPrefs": {"browser": "ALL"},
                     "goog:chromeOptions": {
                         "binary": chromium_path().display().to_string(),
                         "args": [
@@ -555,6 +557,26 @@ impl Browser {
             "/actions",
             Some(actions),
         );
+    }
+
+    /// The browser console's messages since the last call (`level`, `message`), or None
+    /// when the driver cannot read them (chromedriver's `/se/log`).
+    pub fn console_log(&self) -> Option<Vec<(String, String)>> {
+        let entries = self
+            .command("POST", "/se/log", Some(json!({"type": "browser"})))
+            .ok()?;
+        Some(
+            entries
+                .as_array()?
+                .iter()
+                .map(|e| {
+                    (
+                        e["level"].as_str().unwrap_or_default().to_string(),
+                        e["message"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect(),
+        )
     }
 
     /// Runs `script` (a function body; `arguments[i]` are `args`) and returns its result.

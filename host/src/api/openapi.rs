@@ -55,8 +55,8 @@ const FIXED_COMPONENTS: &[&str] = &[
     "ValidationError",
 ];
 
-/// `GET /api/docs/`: with `?format=openapi` the OpenAPI document as JSON, otherwise a
-/// small page linking to it. Login is required like the rest of the API.
+/// `GET /api/docs/`: with `?format=openapi` the OpenAPI document as JSON, otherwise the
+/// Swagger UI page reading it. Login is required like the rest of the API.
 pub async fn docs(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     super::require_auth(&state, &req)?;
     let wants_schema = url::form_urlencoded::parse(req.query_string().as_bytes())
@@ -64,7 +64,7 @@ pub async fn docs(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
     if !wants_schema {
         return Ok(HttpResponse::Ok()
             .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-            .body(DOCS_PAGE));
+            .body(docs_page()));
     }
     let manifests: Vec<&PluginManifest> = state.registry.iter().map(|p| &p.manifest).collect();
     let server_url = request::absolute_url(&req, "");
@@ -72,17 +72,103 @@ pub async fn docs(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
     Ok(HttpResponse::Ok().json(body))
 }
 
-const DOCS_PAGE: &str = "<!DOCTYPE html>
+/// The version of the npm package `swagger-ui-dist` vendored in `host/assets/swagger-ui/`
+/// (its README says how to update it). It is part of the assets' paths, so that they can
+/// be cached for good.
+pub const SWAGGER_UI_VERSION: &str = "5.35.0";
+
+/// Where the Swagger UI assets are served (`/api/docs/swagger-ui/`).
+pub const SWAGGER_UI_PREFIX: &str = "/api/docs/swagger-ui/";
+
+/// Swagger UI's script, as `swagger-ui-dist` ships it.
+const SWAGGER_UI_BUNDLE: &[u8] = include_bytes!("../../assets/swagger-ui/swagger-ui-bundle.js");
+/// Swagger UI's stylesheet, as `swagger-ui-dist` ships it.
+const SWAGGER_UI_CSS: &[u8] = include_bytes!("../../assets/swagger-ui/swagger-ui.css");
+/// The page's own script, starting Swagger UI (the CSP allows no inline script).
+const SWAGGER_UI_INIT: &[u8] = include_bytes!("../../assets/swagger-ui/init.js");
+
+/// The path of the Swagger UI bundle (versioned).
+pub fn swagger_ui_bundle_path() -> String {
+    format!("{SWAGGER_UI_PREFIX}{SWAGGER_UI_VERSION}/swagger-ui-bundle.js")
+}
+
+/// The path of the Swagger UI stylesheet (versioned).
+pub fn swagger_ui_css_path() -> String {
+    format!("{SWAGGER_UI_PREFIX}{SWAGGER_UI_VERSION}/swagger-ui.css")
+}
+
+/// The path of the page's init script (not versioned: it changes with the server, and
+/// is served with `no-cache`).
+pub fn swagger_ui_init_path() -> String {
+    format!("{SWAGGER_UI_PREFIX}init.js")
+}
+
+/// A year, immutable: the Swagger UI version is in the assets' paths.
+const CACHE_FOREVER: &str = "public, max-age=31536000, immutable";
+
+fn asset(content_type: &str, cache: &str, body: &'static [u8]) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header((header::CACHE_CONTROL, cache))
+        .body(body)
+}
+
+/// `GET /api/docs/swagger-ui/<version>/swagger-ui-bundle.js`. Public, like static files.
+pub async fn swagger_ui_bundle() -> HttpResponse {
+    asset(
+        "application/javascript; charset=utf-8",
+        CACHE_FOREVER,
+        SWAGGER_UI_BUNDLE,
+    )
+}
+
+/// `GET /api/docs/swagger-ui/<version>/swagger-ui.css`. Public, like static files.
+pub async fn swagger_ui_css() -> HttpResponse {
+    asset("text/css; charset=utf-8", CACHE_FOREVER, SWAGGER_UI_CSS)
+}
+
+/// `GET /api/docs/swagger-ui/init.js`. Public, like static files.
+pub async fn swagger_ui_init() -> HttpResponse {
+    asset(
+        "application/javascript; charset=utf-8",
+        "no-cache",
+        SWAGGER_UI_INIT,
+    )
+}
+
+/// The Swagger UI page: the stylesheet, the bundle and the init script, all served by
+/// this server (no inline script, no CDN), and a plain link to the document for
+/// browsers without JavaScript.
+fn docs_page() -> String {
+    format!(
+        "<!DOCTYPE html>
 <html lang=\"en\">
-<head><meta charset=\"utf-8\"><title>API Documentation - Nautobot</title></head>
+<head>
+<meta charset=\"utf-8\">
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">
+<title>API Documentation - Nautobot</title>
+<link rel=\"icon\" href=\"data:,\">
+<link rel=\"stylesheet\" href=\"{css}\">
+<style>body {{ margin: 0; }} .docs-fallback {{ padding: 0 20px; font-family: sans-serif; }}</style>
+</head>
 <body>
+<div id=\"swagger-ui\" data-openapi-url=\"/api/docs/?format=openapi\"></div>
+<noscript><div class=\"docs-fallback\">
 <h1>Nautobot REST API</h1>
 <p>The API is described by an OpenAPI 3 document:
 <a id=\"openapi-schema\" href=\"/api/docs/?format=openapi\">/api/docs/?format=openapi</a>.</p>
 <p>Authenticate with the header <code>Authorization: Token &lt;key&gt;</code>.</p>
+</div></noscript>
+<script src=\"{bundle}\"></script>
+<script src=\"{init}\"></script>
 </body>
 </html>
-";
+",
+        css = swagger_ui_css_path(),
+        bundle = swagger_ui_bundle_path(),
+        init = swagger_ui_init_path(),
+    )
+}
 
 /// The OpenAPI 3 document of the API: every model of `registry` (hidden ones aside), the
 /// API views of `plugins`, and the core's fixed endpoints, served from `server_url`

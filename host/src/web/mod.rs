@@ -71,6 +71,22 @@ fn mount(routes: &mut Routes<'_>, state: &AppState) {
         .at("/api/docs/")
         .get(Access::Login, api::openapi::docs)
         .register();
+    // Swagger UI's files for the docs page, embedded in the binary. Under /api/docs/
+    // rather than STATIC_URL: static files exist only when STATIC_ROOT does, and the
+    // whole of STATIC_URL belongs to collectstatic's output. Public like static files
+    // (the page itself needs a login); not API operations, so not in the document.
+    routes
+        .at(api::openapi::swagger_ui_bundle_path())
+        .get(Access::Public, api::openapi::swagger_ui_bundle)
+        .register();
+    routes
+        .at(api::openapi::swagger_ui_css_path())
+        .get(Access::Public, api::openapi::swagger_ui_css)
+        .register();
+    routes
+        .at(api::openapi::swagger_ui_init_path())
+        .get(Access::Public, api::openapi::swagger_ui_init)
+        .register();
     routes
         .at("/api/plugins/")
         .get(Access::Login, api::plugins_root)
