@@ -371,6 +371,24 @@ fn a_viewer_of_one_model_sees_no_more_than_it(backend: Backend) {
     // The change log follows the API's rule in the UI too, tab included.
     let browser = server.client();
     browser.login("viewer", "viewer-pw");
+    // The home page counts only what the viewer may view.
+    let home = browser.get("/");
+    assert!(
+        home.body.contains("data-model=\"dcim.location\""),
+        "{}",
+        home.body
+    );
+    for hidden in [
+        "dcim.locationtype",
+        "extras.tag",
+        "dcim.device",
+        "extras.job",
+    ] {
+        assert!(
+            !home.body.contains(&format!("data-model=\"{hidden}\"")),
+            "{hidden}"
+        );
+    }
     let page = browser.get(&format!("/dcim/locations/{id}/"));
     assert_eq!(page.status, 200);
     assert!(!page.body.contains("tab-changelog"), "no Change Log tab");

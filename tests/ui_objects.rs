@@ -188,6 +188,29 @@ fn locations_are_added_listed_filtered_exported_edited_and_deleted(backend: Back
     let hq = created_id(&res, "/dcim/locations/");
     let detail_url = format!("/dcim/locations/{hq}/");
 
+    // The home page: a panel per area, each model with its count and list link.
+    let home = admin.get("/");
+    let row = |model: &str| {
+        let at = home
+            .body
+            .find(&format!("data-model=\"{model}\""))
+            .unwrap_or_else(|| panic!("{model} on the home page: {}", home.body));
+        let rest = &home.body[at..];
+        rest[..rest.find("</tr>").unwrap()].to_string()
+    };
+    assert!(home.body.contains("data-panel=\"Organization\""));
+    assert!(home.body.contains("data-panel=\"IPAM\""));
+    let locations = row("dcim.location");
+    assert!(
+        locations.contains("href=\"/dcim/locations/\">Locations</a>"),
+        "{locations}"
+    );
+    assert!(
+        locations.contains("<td class=\"count\">1</td>"),
+        "{locations}"
+    );
+    assert!(row("dcim.device").contains("<td class=\"count\">0</td>"));
+
     // An empty list offers no bulk buttons (there is nothing to select).
     let empty = admin.get("/dcim/locations/?name=Nowhere");
     assert_eq!(rows(&empty), 0);

@@ -18,6 +18,7 @@ both_backends!(
     anonymous_access_when_login_is_not_required,
     unknown_pages_and_endpoints_answer_404,
     no_redirect_leads_to_another_site,
+    browsers_get_the_api_as_html_and_clients_as_json,
 );
 
 fn server_with_example(backend: Backend) -> (Root, Server) {
@@ -583,4 +584,74 @@ fn no_redirect_leads_to_another_site(backend: Backend) {
         "{:?}",
         res.header("location")
     );
+}
+
+/// The browsable API: what a browser (Accept naming text/html) gets from an /api/ page.
+fn browsers_get_the_api_as_html_and_clients_as_json(backend: Backend) {
+    let (_root, server) = server_with_example(backend);
+    let api = server.client().with_token(ADMIN_TOKEN);
+    let res = api.send_json(
+        "POST",
+        "/api/dcim/location-types/",
+        &serde_json::json!({"name": "Site <b>"}),
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    let browser = server.client();
+    browser.login("admin", "admin");
+    let html = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    let res = browser.request(
+        "GET",
+        "/api/dcim/location-types/",
+        &[("Accept", html)],
+        None,
+    );
+    assert_eq!(res.status, 200);
+    assert!(res
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("text/html")));
+    assert_eq!(res.header("api-version"), Some("2.4"));
+    assert!(
+        res.body.contains("id=\"api-status\">HTTP 200 OK"),
+        "{}",
+        res.body
+    );
+    assert!(
+        res.body.contains("id=\"current-user\">admin<"),
+        "in the site's layout"
+    );
+    // URLs are links; data is escaped.
+    assert!(
+        res.body.contains("<a href=\"http://127.0.0.1:"),
+        "{}",
+        res.body
+    );
+    assert!(res.body.contains("Site &lt;b&gt;") && !res.body.contains("Site <b>"));
+    assert!(
+        res.body
+            .contains("href=\"&#x2F;api&#x2F;dcim&#x2F;location-types&#x2F;?format=json\"")
+            || res
+                .body
+                .contains("href=\"/api/dcim/location-types/?format=json\"")
+    );
+    // ?format=json, and every client that does not ask for HTML, get JSON.
+    for (path, accept) in [
+        ("/api/dcim/location-types/?format=json", html),
+        ("/api/dcim/location-types/", "application/json"),
+        ("/api/dcim/location-types/", "*/*"),
+        ("/api/docs/?format=openapi", html),
+    ] {
+        let res = browser.request("GET", path, &[("Accept", accept)], None);
+        assert_eq!(res.status, 200, "{path} {accept}");
+        assert!(
+            res.header("content-type")
+                .is_some_and(|t| t.starts_with("application/json")),
+            "{path} {accept}: {:?}",
+            res.header("content-type")
+        );
+    }
+    // An error a browser gets is a page too, with its status.
+    let anonymous = server.client();
+    let res = anonymous.request("GET", "/api/dcim/locations/", &[("Accept", html)], None);
+    assert_eq!(res.status, 403);
+    assert!(res.body.contains("HTTP 403 Forbidden"), "{}", res.body);
 }

@@ -18,6 +18,10 @@ const CORE_TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("../../../templates/login.html")),
     ("error.html", include_str!("../../../templates/error.html")),
     (
+        "api/browsable.html",
+        include_str!("../../../templates/api/browsable.html"),
+    ),
+    (
         "plugins/installed_plugins.html",
         include_str!("../../../templates/plugins/installed_plugins.html"),
     ),

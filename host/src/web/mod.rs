@@ -1,5 +1,6 @@
 //! The actix-web application: state, middleware chain, routes, and the server.
 
+mod browsable;
 pub mod middleware;
 mod plugin_middleware;
 mod plugin_response;
@@ -152,6 +153,7 @@ pub fn app(
         // Listed innermost first: the last one wraps all the others. Plugin middleware
         // sees responses as the client will (error pages rendered, redirects made).
         .wrap(from_fn(middleware::error_pages))
+        .wrap(from_fn(browsable::render))
         .wrap(from_fn(plugin_middleware::run))
         .wrap(from_fn(middleware::api_version))
         .wrap(from_fn(middleware::identity))
