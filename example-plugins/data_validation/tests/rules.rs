@@ -628,13 +628,13 @@ fn the_audit_job_finds_existing_violations() {
             "{:?}",
             run.messages()
         );
-        // The result page links each entry to its object (the host links the object's
-        // API URL, as it does for every job log entry).
+        // The result page links each entry to its object's page (the host maps the API
+        // URL a job logs to the UI page, as for every job log entry).
         let page = admin.get_page(&format!("/extras/job-results/{}/", run.id));
         assert_eq!(page.status, 200);
         assert!(
             page.body.contains(&format!(
-                "<a href=\"/api/dcim/locations/{}/\">paris</a>",
+                "<a href=\"/dcim/locations/{}/\">paris</a>",
                 id_of(&bad)
             )),
             "{}",
