@@ -33,6 +33,8 @@ pub struct AppState {
     pub catalog: Catalog,
     /// Failed logins per username and address (`LOGIN_FAILURE_LIMIT` …).
     pub login_throttle: LoginThrottle,
+    /// `CONTENT_SECURITY_POLICY` as a header value, made once.
+    pub content_security_policy: Option<actix_web::http::header::HeaderValue>,
 }
 
 impl AppState {
@@ -206,6 +208,16 @@ pub fn boot(settings: Settings) -> Result<AppState> {
         per_address: settings.login_failure_limit_per_address,
         window: settings.login_failure_window,
     });
+    let content_security_policy = match settings.content_security_policy.as_deref() {
+        Some(policy) => Some(
+            actix_web::http::header::HeaderValue::from_str(policy).map_err(|e| {
+                Error::Config(format!(
+                    "CONTENT_SECURITY_POLICY is not a valid header value: {e}"
+                ))
+            })?,
+        ),
+        None => None,
+    };
     Ok(AppState {
         settings,
         db,
@@ -215,6 +227,7 @@ pub fn boot(settings: Settings) -> Result<AppState> {
         middleware,
         catalog,
         login_throttle,
+        content_security_policy,
     })
 }
 

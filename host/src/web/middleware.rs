@@ -91,8 +91,7 @@ pub async fn request_id(
     req.extensions_mut().insert(RequestId(id.clone()));
     let policy = req
         .app_data::<web::Data<AppState>>()
-        .and_then(|s| s.settings.content_security_policy.as_deref())
-        .and_then(|p| HeaderValue::from_str(p).ok());
+        .and_then(|s| s.content_security_policy.clone());
     let mut res = next.call(req).await?;
     tracing::debug!(
         request_id = %id, %method, %path, status = res.status().as_u16(),
