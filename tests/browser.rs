@@ -171,9 +171,9 @@ fn a_user_logs_in_uses_the_example_plugin_and_logs_out(backend: Backend) {
         "return getComputedStyle(document.querySelector('#example-greeting')).color;",
         vec![],
     );
-    if color != json!("rgb(46, 139, 87)") {
+    if color != json!("rgb(36, 119, 74)") {
         browser.fail(&format!(
-            "the greeting's colour is {color}, expected rgb(46, 139, 87) from example.css"
+            "the greeting's colour is {color}, expected rgb(36, 119, 74) from example.css"
         ));
     }
     let sheets = browser.execute_script(

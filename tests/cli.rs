@@ -182,7 +182,7 @@ fn collectstatic_copies_core_and_plugin_files_idempotently(backend: Backend) {
         .stdout
         .contains("Copying 'example_plugin/css/example.css'"));
     assert!(out.stdout.contains(&format!(
-        "3 static files copied to '{}', 0 unmodified.",
+        "4 static files copied to '{}', 0 unmodified.",
         static_root.display()
     )));
     let css = std::fs::read_to_string(static_root.join("example_plugin/css/example.css")).unwrap();
@@ -190,7 +190,7 @@ fn collectstatic_copies_core_and_plugin_files_idempotently(backend: Backend) {
     assert!(static_root.join("nautobot/css/base.css").is_file());
     let again = root.run(&["collectstatic", "--no-input"]).success();
     assert!(again.stdout.contains("0 static files copied"));
-    assert!(again.stdout.contains("3 unmodified."));
+    assert!(again.stdout.contains("4 unmodified."));
     assert!(!again.stdout.contains("Copying"));
 }
 

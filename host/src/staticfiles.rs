@@ -19,6 +19,10 @@ pub const CORE_STATIC: &[(&str, &[u8])] = &[
         "nautobot/js/localtime.js",
         include_bytes!("../static/nautobot/js/localtime.js"),
     ),
+    (
+        "nautobot/img/favicon.svg",
+        include_bytes!("../static/nautobot/img/favicon.svg"),
+    ),
 ];
 
 /// What `collectstatic` did.
@@ -86,7 +90,8 @@ mod tests {
     #[test]
     fn collect_is_idempotent() {
         let dir = tempfile::tempdir().unwrap();
-        let core = vec!["nautobot/css/base.css", "nautobot/js/localtime.js"];
+        let core: Vec<&str> = CORE_STATIC.iter().map(|(path, _)| *path).collect();
+        assert!(core.contains(&"nautobot/img/favicon.svg"), "{core:?}");
         let first = collect(dir.path(), &[]).unwrap();
         assert_eq!(first.copied, core);
         assert!(first.unmodified.is_empty());

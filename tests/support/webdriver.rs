@@ -590,6 +590,54 @@ impl Browser {
         )
     }
 
+    /// Runs `script` asynchronously: it finishes by calling its last argument (the
+    /// callback WebDriver appends to `args`) with the result, within `timeout`.
+    #[track_caller]
+    pub fn execute_async_script(&self, script: &str, args: Vec<Value>, timeout: Duration) -> Value {
+        self.must(
+            "setting the script timeout",
+            "POST",
+            "/timeouts",
+            Some(json!({"script": timeout.as_millis() as u64})),
+        );
+        let short = script.chars().take(200).collect::<String>();
+        self.must(
+            &format!("running async script {short:?}"),
+            "POST",
+            "/execute/async",
+            Some(json!({ "script": script, "args": args })),
+        )
+    }
+
+    /// Has Chromium run `source` in every document it loads from now on, before the
+    /// page's own scripts (DevTools' `Page.addScriptToEvaluateOnNewDocument`, through
+    /// chromedriver): a test tool is sent once instead of with every page.
+    #[track_caller]
+    pub fn add_script_to_new_documents(&self, source: &str) {
+        self.must(
+            "adding a script to new documents",
+            "POST",
+            "/goog/cdp/execute",
+            Some(json!({
+                "cmd": "Page.addScriptToEvaluateOnNewDocument",
+                "params": {"source": source},
+            })),
+        );
+    }
+
+    /// A PNG screenshot of the viewport.
+    #[track_caller]
+    pub fn screenshot(&self) -> Vec<u8> {
+        use base64::Engine as _;
+        let value = self.must("taking a screenshot", "GET", "/screenshot", None);
+        let text = value
+            .as_str()
+            .unwrap_or_else(|| self.fail(&format!("the screenshot is not a string: {value}")));
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .unwrap_or_else(|e| self.fail(&format!("the screenshot is not base64: {e}")))
+    }
+
     /// Waits up to [`DEFAULT_WAIT`] until `check` returns `Some`, and returns it; fails
     /// with `what` and the page source otherwise.
     #[track_caller]

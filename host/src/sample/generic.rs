@@ -57,6 +57,13 @@ pub fn object<'a>(
 pub fn value(model: &Model, field: &FieldSchema, index: usize) -> Value {
     let n = index as i64 + 1;
     match &field.kind {
+        // A char field named like a URL (the ABI has no URL kind; plugins validate them
+        // as links) gets a web address.
+        FieldKind::Char { max_length } if field.name == "url" || field.name.ends_with("_url") => {
+            let stem = "https://example.com/";
+            let room = (*max_length as usize).saturating_sub(stem.len());
+            json!(format!("{stem}{}", numbered(&model.schema.name, n, room)))
+        }
         FieldKind::Char { max_length } | FieldKind::Slug { max_length } => {
             json!(numbered(&model.schema.name, n, *max_length as usize))
         }
@@ -254,6 +261,26 @@ mod tests {
         assert!(
             err.contains("'location' needs an existing dcim.location"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn url_fields_get_web_addresses() {
+        let model = Model::new(
+            ModelSchema::new("demo", "notice")
+                .field(FieldSchema::char("documentation_url", 200))
+                .field(FieldSchema::char("curl", 20)),
+            Some(("demo", "demo")),
+            false,
+        );
+        let input = object(&model, 6, |_| Target::None).unwrap();
+        assert_eq!(
+            input["documentation_url"],
+            "https://example.com/notice-00007"
+        );
+        assert_eq!(
+            input["curl"], "notice-00007",
+            "only url and *_url are links"
         );
     }
 

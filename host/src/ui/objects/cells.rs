@@ -45,14 +45,27 @@ impl Badge {
         if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
-        let channel = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map(f64::from);
-        let (r, g, b) = (channel(0).ok()?, channel(2).ok()?, channel(4).ok()?);
-        // Perceived brightness (ITU-R BT.601) over 186, as Nautobot's
-        // `foreground_color` decides.
-        let light = (0.299 * r + 0.587 * g + 0.114 * b) > 186.0;
+        // WCAG relative luminance of the background; the text is the one of black and
+        // white with the higher contrast ratio on it (at least 4.58:1 for any colour,
+        // where Nautobot's brightness-over-186 rule leaves white on mid greens at 2.8:1).
+        let channel = |i: usize| -> Option<f64> {
+            let c = f64::from(u8::from_str_radix(&hex[i..i + 2], 16).ok()?) / 255.0;
+            Some(if c <= 0.03928 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            })
+        };
+        let luminance = 0.2126 * channel(0)? + 0.7152 * channel(2)? + 0.0722 * channel(4)?;
+        let on_black = (luminance + 0.05) / 0.05;
+        let on_white = 1.05 / (luminance + 0.05);
         Some(Badge {
             bg: hex.to_ascii_lowercase(),
-            fg: if light { "000000" } else { "ffffff" },
+            fg: if on_black >= on_white {
+                "000000"
+            } else {
+                "ffffff"
+            },
         })
     }
 }
@@ -374,13 +387,19 @@ mod tests {
     #[test]
     fn badges_take_the_colour_and_a_readable_text() {
         let badge = |c: &str| Badge::of(&[("color".to_string(), json!(c))].into_iter().collect());
+        // Nautobot's green: white on it reads at 2.8:1, black at 7.6:1.
         assert_eq!(
             badge("4caf50"),
             Some(Badge {
                 bg: "4caf50".into(),
-                fg: "ffffff"
+                fg: "000000"
             })
         );
+        assert_eq!(badge("f44336").map(|b| b.fg), Some("000000"));
+        assert_eq!(badge("9e9e9e").map(|b| b.fg), Some("000000"));
+        assert_eq!(badge("2196f3").map(|b| b.fg), Some("000000"));
+        assert_eq!(badge("3f51b5").map(|b| b.fg), Some("ffffff"));
+        assert_eq!(badge("795548").map(|b| b.fg), Some("ffffff"));
         assert_eq!(badge("ffeb3b").map(|b| b.fg), Some("000000"));
         assert_eq!(
             badge("#1F2D3A").map(|b| (b.bg, b.fg)),
