@@ -27,6 +27,7 @@ fn a_plugin_built_for_abi_1_0_0_keeps_working(backend: Backend) {
     assert_eq!(report["checks"], "passed");
     // A 1.0 manifest knows nothing of the fields added since; they default.
     assert!(report["manifest"].get("banners").is_none());
+    assert!(report["manifest"].get("homepage_layout").is_none());
 
     root.install();
     let check = root.run(&["check"]).success();
@@ -38,6 +39,12 @@ fn a_plugin_built_for_abi_1_0_0_keeps_working(backend: Backend) {
     let server = root.start();
     let client = server.client();
     assert_eq!(client.login("admin", "admin").status, 302);
+
+    // The home page shows the core panels; a 1.0 plugin adds none.
+    let page = client.get("/");
+    assert_eq!(page.status, 200, "{}", server.log());
+    assert!(page.body.contains("data-panel=\"Organization\""));
+    assert!(!page.body.contains("data-plugin="), "{}", page.body);
 
     let home = client.get("/plugins/example-plugin/");
     assert_eq!(home.status, 200, "{}", server.log());
