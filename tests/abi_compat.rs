@@ -15,9 +15,9 @@ both_backends!(a_plugin_built_for_abi_1_0_0_keeps_working);
 
 fn a_plugin_built_for_abi_1_0_0_keeps_working(backend: Backend) {
     let mut root = Root::new(backend);
-    std::fs::create_dir_all(root.plugins_dir()).unwrap();
-    std::fs::copy(fixture(), root.plugins_dir().join("libexample_plugin.so")).unwrap();
+    // `plugins` lists it and copies today's build; the 1.0.0 library replaces that copy.
     root.plugins(&["example_plugin"]);
+    std::fs::copy(fixture(), root.plugins_dir().join("libexample_plugin.so")).unwrap();
 
     let inspected = root
         .run(&["plugins", "inspect", fixture().to_str().unwrap()])
@@ -27,6 +27,7 @@ fn a_plugin_built_for_abi_1_0_0_keeps_working(backend: Backend) {
     assert_eq!(report["checks"], "passed");
     // A 1.0 manifest knows nothing of the fields added since; they default.
     assert!(report["manifest"].get("banners").is_none());
+    assert!(report["manifest"].get("homepage_layout").is_none());
 
     root.install();
     let check = root.run(&["check"]).success();
@@ -38,6 +39,12 @@ fn a_plugin_built_for_abi_1_0_0_keeps_working(backend: Backend) {
     let server = root.start();
     let client = server.client();
     assert_eq!(client.login("admin", "admin").status, 302);
+
+    // The home page shows the core panels; a 1.0 plugin adds none.
+    let page = client.get("/");
+    assert_eq!(page.status, 200, "{}", server.log());
+    assert!(page.body.contains("data-panel=\"Organization\""));
+    assert!(!page.body.contains("data-plugin="), "{}", page.body);
 
     let home = client.get("/plugins/example-plugin/");
     assert_eq!(home.status, 200, "{}", server.log());
@@ -81,4 +88,14 @@ fn a_plugin_built_for_abi_1_0_0_keeps_working(backend: Backend) {
     let plugins = client.get("/plugins/installed-plugins/");
     assert_eq!(plugins.status, 200);
     assert!(plugins.body.contains("Example Plugin"));
+    // And the library serving all this is the 1.0.0 one, not today's build.
+    let detail = client.get("/plugins/installed-plugins/example_plugin/");
+    assert_eq!(detail.status, 200);
+    assert!(
+        detail
+            .body
+            .contains("<tr><th>Plugin ABI</th><td>1.0.0</td></tr>"),
+        "{}",
+        detail.body
+    );
 }

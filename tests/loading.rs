@@ -253,6 +253,26 @@ fn a_route_outside_the_namespace_is_refused() {
 }
 
 #[test]
+fn a_home_page_item_linking_to_no_view_is_refused() {
+    let root = root_with(&["bad_home_panel_plugin"]);
+    let out = root.run(&["check"]);
+    let file = file_of(&root, "bad_home_panel_plugin");
+    let line = assert_refused(
+        &out,
+        "bad_home_panel_plugin",
+        &[
+            "home page item 'Widgets' of panel 'Widgets' links to no view",
+            "expected one of the plugin's views without path parameters (home), or <model>_list / <model>_add",
+            "found 'widgets_list'",
+        ],
+    );
+    assert_eq!(
+        line,
+        format!("Error: Plugin 'bad_home_panel_plugin' ({file}): home page item 'Widgets' of panel 'Widgets' links to no view: expected one of the plugin's views without path parameters (home), or <model>_list / <model>_add, found 'widgets_list'")
+    );
+}
+
+#[test]
 fn a_template_outside_the_namespace_is_refused() {
     let root = root_with(&["template_escape_plugin"]);
     let out = root.run(&["check"]);

@@ -17,6 +17,7 @@ use crate::{
         ValidationRequest,
     },
     error::PluginError,
+    home::HomePagePanel,
     host::Host,
     http::{
         MiddlewareAction, MiddlewareRequest, MiddlewareResponse, Request, Response, ResponseChanges,
@@ -391,6 +392,36 @@ impl PluginBuilder {
     /// Adds a navigation menu tab (merged into an existing tab of the same name).
     pub fn menu_tab(mut self, tab: NavMenuTab) -> Self {
         self.manifest.menu_items.push(tab);
+        self
+    }
+
+    /// Adds a panel to the home page (Nautobot's `homepage_layout`), since 1.1: merged
+    /// into the core panel (or another plugin's) of the same name, its items after the
+    /// ones there, or a panel of its own after the core panels. Item links name one of
+    /// the plugin's UI views or `<model>_list` / `<model>_add`, as menu links do, and an
+    /// item's `model` must be one of the plugin's own; otherwise the plugin is refused
+    /// at load.
+    ///
+    /// ```
+    /// use nautobot_plugin_abi::prelude::*;
+    ///
+    /// # let _ = PluginBuilder::new("my_plugin")
+    /// #     .model(ModelSchema::new("my_plugin", "widget"))
+    /// .home_panel(
+    ///     HomePagePanel::new("My Plugin").weight(500).item(
+    ///         HomePageItem::new("widget_list", "Widgets")
+    ///             .model("my_plugin.widget")
+    ///             .description("Widgets in stock"),
+    ///     ),
+    /// )
+    /// // An item in the core "Organization" panel.
+    /// .home_panel(
+    ///     HomePagePanel::new("Organization")
+    ///         .item(HomePageItem::new("widget_add", "Add a widget").permission("my_plugin.add_widget")),
+    /// );
+    /// ```
+    pub fn home_panel(mut self, panel: HomePagePanel) -> Self {
+        self.manifest.homepage_layout.push(panel);
         self
     }
 

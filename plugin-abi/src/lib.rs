@@ -4,7 +4,8 @@
 //! between the server and plugin libraries, and a safe authoring layer on top of it.
 //!
 //! A plugin is a Rust `cdylib`. It describes itself with a [`PluginBuilder`] — name,
-//! version, base URL, views, REST API views, navigation menu, middleware, templates,
+//! version, base URL, views, REST API views, navigation menu, home page panels,
+//! middleware, templates,
 //! static files, settings — and exports it with [`export_plugin!`]:
 //!
 //! ```
@@ -54,6 +55,7 @@ mod data;
 mod error;
 mod export;
 pub mod ffi;
+pub mod home;
 mod host;
 mod http;
 pub mod jobs;
@@ -72,6 +74,7 @@ pub use ffi::{
     AbiVersion, HostServices, HostServicesRef, HostServices_TO, LogLevel, PanicStrategy, Plugin,
     PluginBox, PluginMod, PluginModRef, Plugin_TO, ROOT_MODULE_NAME,
 };
+pub use home::{HomePageItem, HomePagePanel};
 pub use host::Host;
 pub use http::{
     Content, MiddlewareAction, MiddlewareRequest, MiddlewareResponse, Request, Response,
@@ -95,12 +98,13 @@ pub mod __private {
 /// Everything a plugin author needs, in one import.
 pub mod prelude {
     pub use crate::{
-        export_plugin, Banner, BannerRequest, Context, DetailTab, FieldKind, FieldSchema, Host,
-        JobDef, JobRequest, JobVar, LogLevel, Middleware, MiddlewareAction, MiddlewareRequest,
-        MiddlewareResponse, Migration, ModelSchema, NavMenuButton, NavMenuGroup, NavMenuItem,
-        NavMenuTab, OnDelete, Operation, Page, PluginBuilder, PluginError, Query, Request,
-        Response, ResponseChanges, TemplateContentRequest, TemplateExtension, User,
-        ValidationRequest, VarKind, View, ALL_MODELS,
+        export_plugin, Banner, BannerRequest, Context, DetailTab, FieldKind, FieldSchema,
+        HomePageItem, HomePagePanel, Host, JobDef, JobRequest, JobVar, LogLevel, Middleware,
+        MiddlewareAction, MiddlewareRequest, MiddlewareResponse, Migration, ModelSchema,
+        NavMenuButton, NavMenuGroup, NavMenuItem, NavMenuTab, OnDelete, Operation, Page,
+        PluginBuilder, PluginError, Query, Request, Response, ResponseChanges,
+        TemplateContentRequest, TemplateExtension, User, ValidationRequest, VarKind, View,
+        ALL_MODELS,
     };
     pub use serde_json::json;
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::{
+    home::HomePagePanel,
     jobs::JobDef,
     nav::NavMenuTab,
     schema::{Migration, ModelSchema},
@@ -61,6 +62,10 @@ pub struct PluginManifest {
     pub banners: Vec<BannerDef>,
     /// Navigation menu tabs, groups, items and buttons the plugin adds.
     pub menu_items: Vec<NavMenuTab>,
+    /// Panels and items the plugin adds to the home page (Nautobot's `homepage_layout`):
+    /// merged into a core panel of the same name, or panels of their own. Since 1.1.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub homepage_layout: Vec<HomePagePanel>,
     /// Middleware hooks, run in the order declared on every request and response.
     pub middleware: Vec<MiddlewareDef>,
     /// Jobs the plugin provides.
@@ -94,6 +99,13 @@ impl PluginManifest {
             "add" => Some(format!("{}/add/", schema.url_plural())),
             _ => None,
         }
+    }
+
+    /// Whether `model` (`app_label.name`) is one of the plugin's own models.
+    pub fn has_model(&self, model: &str) -> bool {
+        self.models
+            .iter()
+            .any(|m| m.app_label == self.name && m.label() == model)
     }
 
     /// Finds one of the plugin's API views by name.
@@ -256,6 +268,18 @@ mod tests {
         let m: PluginManifest =
             serde_json::from_str(r#"{"name": "x", "field_from_the_future": [1, 2]}"#).unwrap();
         assert_eq!(m.name, "x");
+    }
+
+    #[test]
+    fn a_manifest_without_home_panels_leaves_the_field_out() {
+        let m = PluginManifest::default();
+        let json = serde_json::to_value(&m).unwrap();
+        assert!(json.get("homepage_layout").is_none());
+        let mut m = m;
+        m.homepage_layout
+            .push(HomePagePanel::new("P").item(crate::HomePageItem::new("home", "Home")));
+        let json = serde_json::to_string(&m).unwrap();
+        assert_eq!(serde_json::from_str::<PluginManifest>(&json).unwrap(), m);
     }
 
     #[test]

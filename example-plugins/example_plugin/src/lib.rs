@@ -1,13 +1,13 @@
 //! `example_plugin`: the plugin that shows every capability of the nautobot-server
 //! plugin API — views rendered from its own templates, a REST API, navigation menu
-//! entries, middleware, settings with defaults, a static CSS file, and the data
-//! features: two models (`ExampleModel`, `AnotherExampleModel`) with their migration,
-//! custom validators (for `dcim.location` and for its own `ExampleModel`), template
-//! content (panels, buttons and a tab) on the pages of `dcim.location` and a panel on
-//! those of `dcim.device`, and jobs (listed
-//! under "Example Jobs"): one that creates ExampleModels, two that fail or panic after
-//! making changes (which are rolled back), one with a variable of every type, a long
-//! running one with time limits, and a read-only one that counts ExampleModels.
+//! entries, home page panels, middleware, settings with defaults, a static CSS file, and
+//! the data features: two models (`ExampleModel`, `AnotherExampleModel`) with their
+//! migration, custom validators (for `dcim.location` and for its own `ExampleModel`),
+//! template content (panels, buttons and a tab) on the pages of `dcim.location` and a
+//! panel on those of `dcim.device`, and jobs (listed under "Example Jobs"): one that
+//! creates ExampleModels, two that fail or panic after making changes (which are rolled
+//! back), one with a variable of every type, a long running one with time limits, and a
+//! read-only one that counts ExampleModels.
 //!
 //! Build it with `cargo build -p example_plugin`, copy `libexample_plugin.so` into
 //! `PLUGINS_DIR`, add `"example_plugin"` to `PLUGINS`, and run
@@ -69,6 +69,27 @@ pub fn plugin() -> PluginBuilder {
                                     .permission("example_plugin.add_examplemodel"),
                             ),
                     ),
+            ),
+        )
+        // The home page: a panel of its own, and an item in the core "Organization" panel.
+        .home_panel(
+            HomePagePanel::new("Example Plugin")
+                .weight(1000)
+                .item(
+                    HomePageItem::new("examplemodel_list", "Example Models")
+                        .model("example_plugin.examplemodel")
+                        .description("Examples with a unique name and a number"),
+                )
+                .item(
+                    HomePageItem::new("protected", "Protected Page")
+                        .permission("example_plugin.view_examplemodel")
+                        .weight(2000),
+                ),
+        )
+        .home_panel(
+            HomePagePanel::new("Organization").item(
+                HomePageItem::new("anotherexamplemodel_list", "Another Example Models")
+                    .model("example_plugin.anotherexamplemodel"),
             ),
         )
         .middleware(Middleware::new("add_header").on_response(add_header))

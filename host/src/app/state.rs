@@ -11,7 +11,7 @@ use crate::{
     error::{Error, Result},
     plugins::{self, LoadedPlugin, PluginHooks, PluginRegistry},
     schema::{self, catalog::Catalog},
-    ui::{nav::Menu, templates::Templates},
+    ui::{home::HomeLayout, nav::Menu, templates::Templates},
     version::host_version,
 };
 
@@ -27,6 +27,8 @@ pub struct AppState {
     pub templates: Arc<Templates>,
     /// The navigation menu (core and plugins).
     pub menu: Menu,
+    /// The home page's panels (core and plugins).
+    pub home: HomeLayout,
     /// Plugin middleware in run order.
     pub middleware: Vec<(Arc<LoadedPlugin>, MiddlewareDef)>,
     /// Every model and migration, core and plugins.
@@ -202,6 +204,7 @@ pub fn boot(settings: Settings) -> Result<AppState> {
         );
     }
     let menu = Menu::build(&registry);
+    let home = HomeLayout::build(&registry, &catalog.registry);
     let middleware = registry.middleware();
     let login_throttle = LoginThrottle::new(Limits {
         per_username: settings.login_failure_limit,
@@ -224,6 +227,7 @@ pub fn boot(settings: Settings) -> Result<AppState> {
         registry,
         templates,
         menu,
+        home,
         middleware,
         catalog,
         login_throttle,

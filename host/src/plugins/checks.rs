@@ -148,8 +148,8 @@ pub fn check_manifest(
         }
     }
 
-    // Menu entries and home/config/docs links need a URL, so they may only name views
-    // without path parameters.
+    // Menu entries, home page items and home/config/docs links need a URL, so they may
+    // only name views without path parameters (or the plugin's model pages).
     let view_names: Vec<&str> = m
         .views
         .iter()
@@ -196,6 +196,52 @@ pub fn check_manifest(
                             format!("'{}'", button.link),
                         );
                     }
+                }
+            }
+        }
+    }
+    // Home page items link like menu items, and count only the plugin's own models.
+    for panel in &m.homepage_layout {
+        if panel.name.trim().is_empty() {
+            return fail(
+                "home page panel has no name",
+                "a panel name (HomePagePanel::new)",
+                format!("'{}'", panel.name),
+            );
+        }
+        for item in &panel.items {
+            let what = format!("home page item '{}' of panel '{}'", item.name, panel.name);
+            if !known(&item.link) {
+                return fail(
+                    &format!("{what} links to no view"),
+                    &list(),
+                    format!("'{}'", item.link),
+                );
+            }
+            if let Some(model) = &item.model {
+                if !m.has_model(model) {
+                    let own: Vec<String> = m.models.iter().map(|s| s.label()).collect();
+                    return fail(
+                        &format!("{what} counts a model that is not the plugin's"),
+                        &format!(
+                            "one of the plugin's own models ({})",
+                            if own.is_empty() {
+                                "it has none".to_string()
+                            } else {
+                                own.join(", ")
+                            }
+                        ),
+                        format!("'{model}'"),
+                    );
+                }
+            }
+            for permission in &item.permissions {
+                if crate::auth::permissions::Permission::parse(permission).is_none() {
+                    return fail(
+                        &format!("{what} requires an invalid permission"),
+                        "permissions of the form app_label.action_model",
+                        format!("'{permission}'"),
+                    );
                 }
             }
         }
@@ -609,6 +655,44 @@ mod tests {
         assert!(check(&m)
             .unwrap_err()
             .contains("menu item 'X' links to no view: expected one of the plugin's views without path parameters (home), or <model>_list / <model>_add, found 'nowhere'"));
+    }
+
+    #[test]
+    fn home_page_items_link_to_a_view_and_count_the_plugins_own_models() {
+        use nautobot_plugin_abi::{HomePageItem, HomePagePanel, ModelSchema};
+        let mut m = manifest();
+        m.models.push(ModelSchema::new("demo", "widget"));
+        m.homepage_layout.push(
+            HomePagePanel::new("Demo")
+                .item(HomePageItem::new("widget_list", "Widgets").model("demo.widget"))
+                .item(HomePageItem::new("home", "Home").permission("demo.view_widget")),
+        );
+        assert_eq!(check(&m), Ok(()));
+
+        let mut bad = m.clone();
+        bad.homepage_layout[0].items[0].link = "widgets".into();
+        assert_eq!(
+            check(&bad).unwrap_err(),
+            "Plugin 'demo' (/p/libdemo.so): home page item 'Widgets' of panel 'Demo' links to no view: expected one of the plugin's views without path parameters (home), or <model>_list / <model>_add, found 'widgets'"
+        );
+        for model in ["dcim.device", "demo.gadget", "widget"] {
+            let mut bad = m.clone();
+            bad.homepage_layout[0].items[0].model = Some(model.into());
+            assert_eq!(
+                check(&bad).unwrap_err(),
+                format!("Plugin 'demo' (/p/libdemo.so): home page item 'Widgets' of panel 'Demo' counts a model that is not the plugin's: expected one of the plugin's own models (demo.widget), found '{model}'")
+            );
+        }
+        let mut bad = m.clone();
+        bad.homepage_layout[0].items[1].permissions = vec!["view widgets".into()];
+        assert!(check(&bad).unwrap_err().contains(
+            "home page item 'Home' of panel 'Demo' requires an invalid permission: expected permissions of the form app_label.action_model, found 'view widgets'"
+        ));
+        let mut bad = m.clone();
+        bad.homepage_layout.push(HomePagePanel::new(" "));
+        assert!(check(&bad)
+            .unwrap_err()
+            .contains("home page panel has no name"));
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! Property tests of reading a plugin's manifest: whatever JSON a library returns —
-//! names, base URLs, versions, views, templates, static files, menus, dependencies,
-//! models, fields and migrations, of the right types or not — loading either accepts it
-//! or refuses it with one line naming the plugin, never a panic; what the checks accept
-//! builds a catalog, tables and an API document; and well-formed manifests are accepted
-//! as they were written.
+//! names, base URLs, versions, views, templates, static files, menus, home page panels,
+//! dependencies, models, fields and migrations, of the right types or not — loading
+//! either accepts it or refuses it with one line naming the plugin, never a panic; what
+//! the checks accept builds a catalog, tables and an API document; and well-formed
+//! manifests are accepted as they were written.
 //!
 //! Cases per property: [`CASES`], [`BUILT_CASES`] for well-formed manifests
 //! (`PROPTEST_CASES` overrides both).
@@ -418,6 +418,32 @@ fn manifest(plugin: String) -> BoxedStrategy<Value> {
         one_of_str(&["", "*", ">=1.0, <2", "^1.2", "not a requirement"]),
     )
         .prop_map(|(name, version)| json!({"name": name, "version": version}));
+    let home_item = (
+        link(),
+        text(),
+        prop_oneof![
+            Just(Value::Null),
+            one_of_str(&["widget", "dcim.device"]),
+            Just(Value::from(format!("{p}.widget"))),
+            Just(Value::from(format!("{p}.gadget"))),
+        ],
+        list(
+            prop_oneof![
+                Just(Value::from(format!("{p}.view_widget"))),
+                Just(Value::from("not a permission")),
+            ]
+            .boxed(),
+            2,
+        ),
+    )
+        .prop_map(|(l, n, model, perms)| {
+            json!({"link": l, "name": n, "model": model, "permissions": perms})
+        });
+    let home_panel = (
+        one_of_str(&["Organization", "Widgets", ""]),
+        list(mostly(home_item.boxed()), 3),
+    )
+        .prop_map(|(n, items)| json!({"name": n, "items": items}));
     let middleware = ("[a-z]{0,4}", any::<bool>(), any::<bool>())
         .prop_map(|(n, req, res)| json!({"name": n, "request": req, "response": res}));
     let settings = (
@@ -447,6 +473,7 @@ fn manifest(plugin: String) -> BoxedStrategy<Value> {
             list(banner.boxed(), 2),
             list(middleware.boxed(), 3),
             list(dependency.boxed(), 3),
+            list(mostly(home_panel.boxed()), 2),
         ),
         settings,
         (
@@ -457,7 +484,7 @@ fn manifest(plugin: String) -> BoxedStrategy<Value> {
         models_and_migrations(p),
         // A part replaced by anything at all (a wrong type).
         prop_oneof![10 => Just(None), 1 => (
-            one_of_str(&["views", "models", "migrations", "base_url", "version", "dependencies", "static_files", "menu_items", "default_settings"]),
+            one_of_str(&["views", "models", "migrations", "base_url", "version", "dependencies", "static_files", "menu_items", "homepage_layout", "default_settings"]),
             any_json(),
         ).prop_map(Some)],
     );
@@ -468,7 +495,7 @@ fn manifest(plugin: String) -> BoxedStrategy<Value> {
                 base_url,
                 (views, api_views),
                 (templates, static_files, menu_items),
-                (extensions, banners, middleware, dependencies),
+                (extensions, banners, middleware, dependencies, homepage_layout),
                 (required, defaults),
                 (home, config_view, docs),
                 (models, migrations),
@@ -483,6 +510,7 @@ fn manifest(plugin: String) -> BoxedStrategy<Value> {
                     "middleware": middleware, "dependencies": dependencies,
                     "required_settings": required, "default_settings": defaults,
                     "home_view_name": home, "config_view_name": config_view, "docs_view_name": docs,
+                    "homepage_layout": homepage_layout,
                     "models": models, "migrations": migrations,
                 });
                 if let (Some((key, value)), Some(o)) = (wrong, m.as_object_mut()) {
@@ -795,6 +823,17 @@ fn valid_manifest() -> BoxedStrategy<PluginManifest> {
                         ..Default::default()
                     })
                     .collect();
+                let homepage_layout = link
+                    .iter()
+                    .map(|link| {
+                        let item = nautobot_plugin_abi::HomePageItem::new(link.clone(), "Home");
+                        let item = match models.first() {
+                            Some(model) => item.model(model.label()),
+                            None => item,
+                        };
+                        nautobot_plugin_abi::HomePagePanel::new("Organization").item(item)
+                    })
+                    .collect();
                 let default_settings: Map<String, Value> =
                     settings.into_iter().map(|(k, v)| (k, json!(v))).collect();
                 PluginManifest {
@@ -830,6 +869,7 @@ fn valid_manifest() -> BoxedStrategy<PluginManifest> {
                         paths: vec!["/dcim/".into()],
                     }],
                     menu_items,
+                    homepage_layout,
                     models,
                     migrations,
                     name,

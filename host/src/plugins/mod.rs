@@ -22,5 +22,5 @@ pub use error::{LoadError, LoadErrorDetails};
 pub use hooks::PluginHooks;
 pub use library::{library_file_name, open, sha256_hex, OpenedLibrary, ABI_MAJOR};
 pub use loader::{check_library, discover, instantiate, library_path, CheckedLibrary, Discovered};
-pub use registry::{Instance, LoadedPlugin, PluginLinks, PluginRegistry};
+pub use registry::{view_url, Instance, LoadedPlugin, PluginLinks, PluginRegistry};
 pub use services::{CallServices, DataAccess, JobRun};

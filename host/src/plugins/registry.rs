@@ -18,6 +18,23 @@ use serde_json::{Map, Value};
 use super::{library::OpenedLibrary, services::CallServices};
 use crate::error::Error;
 
+/// The path of the UI view of plugin `manifest` named `view`, as menu items, home page
+/// items and the home/config/docs links name it: a view without path parameters, or
+/// `<model>_list` / `<model>_add` for the generic pages of one of the plugin's models.
+pub fn view_url(manifest: &PluginManifest, view: &str) -> Option<String> {
+    let base = ui_base(manifest);
+    manifest
+        .view(view)
+        .filter(|v| !v.path.contains('{'))
+        .map(|v| format!("{base}{}", v.path))
+        .or_else(|| manifest.model_link(view).map(|p| format!("{base}{p}")))
+}
+
+/// Where the UI of plugin `manifest` is mounted: `/plugins/<base_url>/`.
+fn ui_base(manifest: &PluginManifest) -> String {
+    format!("/plugins/{}/", manifest.base_url)
+}
+
 /// A plugin that passed every check and was instantiated.
 pub struct LoadedPlugin {
     /// What the plugin declared.
@@ -61,7 +78,7 @@ impl LoadedPlugin {
 
     /// Where the plugin's UI is mounted: `/plugins/<base_url>/`.
     pub fn ui_base(&self) -> String {
-        format!("/plugins/{}/", self.manifest.base_url)
+        ui_base(&self.manifest)
     }
 
     /// Where the plugin's REST API is mounted: `/api/plugins/<base_url>/`.
@@ -72,15 +89,7 @@ impl LoadedPlugin {
     /// The path of the UI view named `view` (views with path parameters have none).
     /// `<model>_list` and `<model>_add` name the generic pages of the plugin's models.
     pub fn view_url(&self, view: &str) -> Option<String> {
-        self.manifest
-            .view(view)
-            .filter(|v| !v.path.contains('{'))
-            .map(|v| format!("{}{}", self.ui_base(), v.path))
-            .or_else(|| {
-                self.manifest
-                    .model_link(view)
-                    .map(|p| format!("{}{p}", self.ui_base()))
-            })
+        view_url(&self.manifest, view)
     }
 
     /// The path of the plugin's API root, if it serves one.

@@ -3,6 +3,7 @@
 
 pub mod banners;
 pub mod context;
+pub mod home;
 pub mod jobs;
 pub mod login;
 pub mod nav;

@@ -10,42 +10,9 @@ use crate::{
     plugins::LoadedPlugin,
 };
 
-/// The home page's panels, as Nautobot's: each area's models with their counts.
-const HOME_PANELS: &[(&str, &[&str])] = &[
-    (
-        "Organization",
-        &[
-            "dcim.location",
-            "dcim.locationtype",
-            "extras.tag",
-            "extras.status",
-            "extras.role",
-        ],
-    ),
-    (
-        "Devices",
-        &[
-            "dcim.device",
-            "dcim.devicetype",
-            "dcim.manufacturer",
-            "dcim.platform",
-            "dcim.interface",
-        ],
-    ),
-    (
-        "IPAM",
-        &[
-            "ipam.prefix",
-            "ipam.ipaddress",
-            "ipam.vlan",
-            "ipam.namespace",
-        ],
-    ),
-    ("Jobs", &["extras.job", "extras.jobresult"]),
-];
-
 /// `GET /`: a panel per area with the count of each model the user may view (counts
-/// kept by the database, `db::rowcount`: no table is scanned), and the plugins.
+/// kept by the database, `db::rowcount`: no table is scanned), the plugins' panels and
+/// items (`ui::home`), and the plugins.
 pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     require_login(&state, &req, false)?;
     let plugins: Vec<Value> = state
@@ -56,7 +23,7 @@ pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
     let identity = crate::app::request::identity(&req);
     let st = state.clone();
     let panels = crate::app::block(crate::app::request::request_id(&req), move || {
-        home_panels(&st, &identity)
+        st.home.visible_to(&identity, &st.db, &st.settings)
     })
     .await?;
     render(
@@ -67,35 +34,6 @@ pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
         json!({ "plugins": plugins, "panels": panels }),
     )
     .await
-}
-
-fn home_panels(state: &AppState, identity: &crate::auth::Identity) -> Result<Vec<Value>> {
-    let registry = &state.catalog.registry;
-    let mut conn = state.db.conn()?;
-    let mut panels = Vec::new();
-    for (name, labels) in HOME_PANELS {
-        let mut items = Vec::new();
-        for label in *labels {
-            let Some(model) = registry.get(label) else {
-                continue;
-            };
-            if !crate::auth::permissions::can(identity, &state.db, &state.settings, label, "view")?
-            {
-                continue;
-            }
-            let count = crate::db::rowcount::count(&mut conn, &model.table())?;
-            items.push(json!({
-                "label": label,
-                "name": crate::ui::objects::forms::capfirst(model.verbose_name_plural()),
-                "url": model.ui_path,
-                "count": count,
-            }));
-        }
-        if !items.is_empty() {
-            panels.push(json!({"name": name, "items": items}));
-        }
-    }
-    Ok(panels)
 }
 
 /// `GET /plugins/installed-plugins/` and `GET /apps/installed-apps/`.
