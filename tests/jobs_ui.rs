@@ -188,6 +188,23 @@ fn a_job_is_listed_run_from_its_form_and_followed_to_its_result(backend: Backend
     );
     assert!(!done.body.contains("http-equiv=\"refresh\""));
     assert!(!done.body.contains("id=\"no-worker\""));
+    // Who ran it: the username, linked to the user's page.
+    let users = server
+        .client()
+        .with_token(ADMIN_TOKEN)
+        .get("/api/users/users/?username=admin")
+        .json();
+    let admin_id = users["results"][0]["id"]
+        .as_str()
+        .expect("admin's id")
+        .to_string();
+    assert!(
+        done.body.contains(&format!(
+            "<td id=\"result-user\"><a href=\"/users/users/{admin_id}/\">admin</a></td>"
+        )),
+        "{}",
+        done.body
+    );
     // Times show to the second, in the reader's zone once the page's script runs; the
     // ISO value stays on hover.
     assert!(

@@ -817,6 +817,9 @@ async fn result(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResp
                     "status": status,
                     "status_label": status_label,
                     "user": text(&row, "user_name"),
+                    "user_url": Some(text(&row, "user"))
+                        .filter(|id| !id.is_empty())
+                        .map(|id| format!("/users/users/{id}/")),
                     "created": text(&row, "date_created"),
                     "started": text(&row, "date_started"),
                     "completed": text(&row, "date_done"),
