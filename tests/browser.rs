@@ -1,7 +1,8 @@
 //! A real browser against the real server: headless Chromium, driven through
 //! ChromeDriver's W3C WebDriver protocol, logs in, uses the example plugin's pages and
 //! navigation menu, submits its form (CSRF round trip), checks that the collected plugin
-//! stylesheet applies, and logs out; opens the Swagger UI API docs. Runs on SQLite and on
+//! stylesheet applies, and logs out; opens the Swagger UI API docs; enables and runs a job
+//! and watches its result page until a worker has run it. Runs on SQLite and on
 //! PostgreSQL.
 //!
 //! Needs `chromium` and `chromium-driver` (Debian packages); without them the test is
@@ -18,6 +19,7 @@ both_backends!(
     a_user_logs_in_uses_the_example_plugin_and_logs_out,
     a_network_engineer_adds_a_location_in_the_browser,
     the_api_docs_are_swagger_ui,
+    a_user_runs_a_job_and_watches_it_finish,
 );
 
 const PLUGIN_HOME: &str = "/plugins/example-plugin/";
@@ -636,5 +638,119 @@ fn the_api_docs_are_swagger_ui(backend: Backend) {
         browser.fail(&format!(
             "session POST: expected 403 without the token and 201 with it: {result}"
         ));
+    }
+}
+
+/// A `nautobot-server worker` in the background, stopped when dropped.
+struct Worker(std::process::Child);
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The `data-status` of the job result page's status badge.
+fn job_status(browser: &Browser) -> Option<String> {
+    browser
+        .command(
+            "POST",
+            "/execute/sync",
+            Some(json!({
+                "script": "const e = document.getElementById('job-status'); \
+                           return e ? e.dataset.status : null;",
+                "args": [],
+            })),
+        )
+        .ok()?
+        .as_str()
+        .map(str::to_string)
+}
+
+/// What a newcomer does in the demo: enables a job on the jobs page, runs it from its form,
+/// lands on the result page, which says no worker is running; once a worker starts, the
+/// page (refreshing itself) shows the run completed with its log.
+fn a_user_runs_a_job_and_watches_it_finish(backend: Backend) {
+    let test = format!("a_user_runs_a_job_and_watches_it_finish on {backend:?}");
+    let Some(browser) = Browser::start_or_skip(&test) else {
+        return;
+    };
+    let mut root = Root::new(backend);
+    root.plugins(&["example_plugin"]);
+    root.install();
+    let server = root.start();
+    let base = server.base_url();
+    browser.navigate(&format!("{base}/extras/jobs/"));
+    browser.wait_for_path("/login/");
+    submit_login(&browser, "admin", "admin");
+    browser.wait_for_path("/extras/jobs/");
+
+    // The job is disabled, as installed jobs are: enable it from its row.
+    let row = |b: &Browser| {
+        b.find_all(".job-row")
+            .into_iter()
+            .find(|r| {
+                b.find_all_in(r, ".job-link")
+                    .first()
+                    .is_some_and(|l| b.text(l) == "Count Example Models")
+            })
+            .unwrap_or_else(|| b.fail("no \"Count Example Models\" row on the jobs page"))
+    };
+    let count_row = row(&browser);
+    if browser.find_all_in(&count_row, ".job-disabled").is_empty() {
+        browser.fail("the job should start disabled");
+    }
+    browser.click(&browser.find_all_in(&count_row, ".enable-button")[0]);
+    browser.wait_for("the job to show enabled", |b| {
+        let r = row(b);
+        (!b.find_all_in(&r, ".job-enabled").is_empty()).then_some(())
+    });
+    let count_row = row(&browser);
+    browser.click(&browser.find_all_in(&count_row, ".run-button")[0]);
+    browser.wait_for_text("#job-title", "Count Example Models");
+    browser.click(&browser.find("#run-button"));
+    let result = browser.wait_for("the job result page", |b| {
+        let url = b.current_url_parsed();
+        url.path()
+            .starts_with("/extras/job-results/")
+            .then(|| url.path().to_string())
+    });
+
+    // Pending, and the page says why: no worker runs.
+    if job_status(&browser).as_deref() != Some("pending") {
+        browser.fail("a new run is pending");
+    }
+    let alert = browser.text(&displayed(&browser, "#no-worker"));
+    if !alert.contains("nautobot-server worker") {
+        browser.fail(&format!(
+            "the no-worker alert does not say how to start one: {alert:?}"
+        ));
+    }
+
+    // A worker starts; the page refreshes itself until the run has completed.
+    let _worker = Worker(
+        root.command(&["worker"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start a worker"),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if job_status(&browser).as_deref() == Some("success") {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            browser.fail("the result page did not show the run completed within 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    if browser.current_url_parsed().path() != result {
+        browser.fail(&format!("the page left {result}"));
+    }
+    browser.wait_for_text("#job-log", "There are 0 ExampleModels");
+    if !browser.find_all("#no-worker").is_empty() {
+        browser.fail("a completed run has no no-worker alert");
     }
 }
