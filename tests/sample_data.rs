@@ -8,6 +8,7 @@ use support::{both_backends, Backend, Client, Root, ADMIN_TOKEN};
 
 both_backends!(
     the_small_sample_network_loads_once,
+    the_shipped_plugins_models_load_without_refusals,
     a_database_with_objects_is_refused,
     unapplied_migrations_are_refused,
 );
@@ -212,4 +213,59 @@ fn unapplied_migrations_are_refused(backend: Backend) {
         "{}",
         out.stderr
     );
+}
+
+/// With the four shipped plugins, as `scripts/demo` installs them: nothing is refused. A
+/// unique foreign key gets one object per target (hardware notices: one per device type),
+/// URL fields get web addresses (device_lifecycle's validator checks them), and
+/// data_validation's rules, excluded from sample data, are not generated (they would
+/// refuse real data).
+fn the_shipped_plugins_models_load_without_refusals(backend: Backend) {
+    let mut root = Root::new(backend);
+    root.plugins(&[
+        "example_plugin",
+        "data_validation",
+        "device_lifecycle",
+        "lifecycle_reports",
+    ]);
+    root.install();
+    let out = root
+        .run(&["load-sample-data", "--scale", "small"])
+        .success();
+    let last = out.stdout.lines().last().unwrap_or_default();
+    assert!(
+        last.contains(" 0 refused by validators, 0 skipped"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("data_validation."), "{}", out.stdout);
+    let server = root.start();
+    let api = server.client().with_token(ADMIN_TOKEN);
+    let device_types = count(&api, "/api/dcim/device-types/");
+    assert!(device_types > 0 && device_types < 20, "{device_types}");
+    assert_eq!(
+        count(&api, "/api/plugins/device-lifecycle/hardware-notices/"),
+        device_types
+    );
+    let notice = &api
+        .get("/api/plugins/device-lifecycle/hardware-notices/?limit=1")
+        .json()["results"][0];
+    assert!(
+        notice["documentation_url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("https://example.com/")),
+        "{notice}"
+    );
+    for rules in [
+        "regex-rules",
+        "min-max-rules",
+        "required-rules",
+        "unique-rules",
+    ] {
+        assert_eq!(
+            count(&api, &format!("/api/plugins/data-validation/{rules}/")),
+            0,
+            "{rules}"
+        );
+    }
 }

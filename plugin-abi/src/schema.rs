@@ -45,6 +45,12 @@ pub struct ModelSchema {
     pub ordering: Vec<String>,
     /// Fields the `q` search looks in (case-insensitive substring).
     pub search_fields: Vec<String>,
+    /// Whether `nautobot-server load-sample-data` leaves the model out. It fills every
+    /// plugin model with objects generated from the field kinds; set this for models
+    /// such generated objects make no sense for, or would do harm as (rules, policies,
+    /// settings). Since 1.1.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub exclude_from_sample_data: bool,
 }
 
 impl ModelSchema {
@@ -130,6 +136,13 @@ impl ModelSchema {
         S: Into<String>,
     {
         self.search_fields = fields.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Leaves the model out of `nautobot-server load-sample-data` (see
+    /// [`exclude_from_sample_data`](Self::exclude_from_sample_data)).
+    pub fn exclude_from_sample_data(mut self) -> Self {
+        self.exclude_from_sample_data = true;
         self
     }
 

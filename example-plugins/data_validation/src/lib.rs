@@ -113,11 +113,13 @@ fn closing_fields(schema: ModelSchema) -> ModelSchema {
         )
 }
 
-/// The options every rule model shares.
+/// The options every rule model shares. Rules are policy, not inventory: the sample
+/// network (`load-sample-data`) has none, generated ones would refuse real data.
 fn rule_options(schema: ModelSchema) -> ModelSchema {
     schema
         .ordering(["name"])
         .search_fields(["name", "content_type", "field", "error_message"])
+        .exclude_from_sample_data()
 }
 
 /// `RegularExpressionRule`: a string field must match `regular_expression`, served at

@@ -1151,12 +1151,14 @@ impl<'a> Loader<'a> {
     }
 
     /// Objects of every plugin model, generated from its fields; a model whose required
-    /// foreign key points at a model without objects is skipped.
+    /// foreign key points at a model without objects is skipped, as are models their
+    /// plugin leaves out of sample data (validation rules and the like). A unique foreign
+    /// key allows one object per target.
     fn plugin_models(&self, conn: &mut DbConnection) -> Result<()> {
         let mut pending: Vec<&Model> = self
             .registry
             .iter()
-            .filter(|m| m.plugin.is_some() && !m.read_only)
+            .filter(|m| m.plugin.is_some() && !m.read_only && !m.schema.exclude_from_sample_data)
             .map(|m| m.as_ref())
             .collect();
         let count = self.sizes.plugin_objects_per_model;
@@ -1181,6 +1183,15 @@ impl<'a> Loader<'a> {
                 }
             }
             let label = model.label();
+            let count = model
+                .schema
+                .fields
+                .iter()
+                .filter_map(|f| match &f.kind {
+                    FieldKind::ForeignKey { to, .. } if f.unique => targets.get(to).map(Vec::len),
+                    _ => None,
+                })
+                .fold(count, usize::min);
             let make = |i: usize, st: &mut Stage| {
                 let input = generic::object(model, i, |to| match targets.get(to) {
                     Some(ids) => generic::Target::Ids(ids),
