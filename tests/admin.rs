@@ -14,16 +14,7 @@ both_backends!(
 );
 
 fn start(backend: Backend) -> (Root, Server) {
-    let mut root = Root::new(backend);
-    root.install();
-    let server = root.start();
-    (root, server)
-}
-
-fn login(server: &Server, username: &str, password: &str) -> Client {
-    let client = server.client();
-    assert_eq!(client.login(username, password).status, 302, "{username}");
-    client
+    support::start(backend, &[])
 }
 
 /// Posts `fields` to `path` with the client's CSRF token.
@@ -53,7 +44,7 @@ fn id_of(api: &Client, list: &str, field: &str, value: &str) -> String {
 
 fn superusers_manage_users_groups_tokens_and_permissions(backend: Backend) {
     let (_root, server) = start(backend);
-    let admin = login(&server, "admin", "admin");
+    let admin = server.login("admin", "admin");
     let api = server.client().with_token(ADMIN_TOKEN);
 
     // The menu leads to the four lists.
@@ -102,7 +93,7 @@ fn superusers_manage_users_groups_tokens_and_permissions(backend: Backend) {
     assert!(!changes.body.contains("argon2"), "{}", changes.body);
 
     // Carol logs in, but sees no locations until a permission grants her group that.
-    let carol_ui = login(&server, "carol", "carol-pw");
+    let carol_ui = server.login("carol", "carol-pw");
     assert_eq!(carol_ui.get("/dcim/locations/").status, 403);
     post_ok(
         &admin,
@@ -158,7 +149,7 @@ fn superusers_manage_users_groups_tokens_and_permissions(backend: Backend) {
             ("groups", &group),
         ],
     );
-    login(&server, "carol", "carol-pw");
+    server.login("carol", "carol-pw");
     assert_eq!(
         api.get(&format!("/api/users/users/{carol}/")).json()["email"],
         "carol@example.net"
@@ -202,7 +193,7 @@ fn others_need_object_permissions(backend: Backend) {
     let api = server.client().with_token(ADMIN_TOKEN);
     let admin_id = id_of(&api, "/api/users/users/", "username", "admin");
 
-    let dave = login(&server, "dave", "dave-pw");
+    let dave = server.login("dave", "dave-pw");
     for path in [
         "/users/users/",
         "/users/users/add/",
@@ -213,7 +204,7 @@ fn others_need_object_permissions(backend: Backend) {
     }
     assert!(!dave.get("/").body.contains("href=\"/users/users/\""));
 
-    let erin = login(&server, "erin", "erin-pw");
+    let erin = server.login("erin", "erin-pw");
     let list = erin.get("/users/users/");
     assert_eq!(list.status, 200);
     assert!(list.body.contains("dave"));
@@ -232,7 +223,7 @@ fn others_need_object_permissions(backend: Backend) {
 
 fn forms_need_the_csrf_token(backend: Backend) {
     let (_root, server) = start(backend);
-    let admin = login(&server, "admin", "admin");
+    let admin = server.login("admin", "admin");
     let res = admin.post_form("/users/groups/add/", &[("name", "sneaky")]);
     assert_eq!(res.status, 403, "{}", res.body);
     let api = server.client().with_token(ADMIN_TOKEN);
@@ -241,7 +232,7 @@ fn forms_need_the_csrf_token(backend: Backend) {
 
 fn old_admin_addresses_redirect(backend: Backend) {
     let (_root, server) = start(backend);
-    let admin = login(&server, "admin", "admin");
+    let admin = server.login("admin", "admin");
     for (old, new) in [
         ("/admin/", "/users/users/"),
         ("/admin/users/group/add/", "/users/groups/add/"),

@@ -13,17 +13,7 @@ both_backends!(
 );
 
 fn start(backend: Backend) -> (Root, Server) {
-    let mut root = Root::new(backend);
-    root.plugins(&["example_plugin"]);
-    root.install();
-    let server = root.start();
-    (root, server)
-}
-
-fn login(server: &Server, username: &str, password: &str) -> Client {
-    let client = server.client();
-    assert_eq!(client.login(username, password).status, 302);
-    client
+    support::start(backend, &["example_plugin"])
 }
 
 fn post(client: &Client, path: &str, body: Value) {
@@ -84,7 +74,7 @@ fn row(panel: &str, label: &str) -> Option<(String, String, String, String)> {
 
 fn the_example_plugin_panel_counts_its_models_and_links_to_them(backend: Backend) {
     let (_root, server) = start(backend);
-    let admin = login(&server, "admin", "admin");
+    let admin = server.login("admin", "admin");
     let home = admin.get("/");
     assert_eq!(home.status, 200);
     // The plugin's panel comes after the core panels.
@@ -196,7 +186,7 @@ fn home_page_items_need_their_permissions(backend: Backend) {
     );
 
     // No permission: no plugin item, so no plugin panel (and no core one either).
-    let alice = login(&server, "alice", "alice-pw");
+    let alice = server.login("alice", "alice-pw");
     let home = alice.get("/");
     assert_eq!(home.status, 200);
     assert!(panel_names(&home).is_empty(), "{:?}", panel_names(&home));
@@ -208,7 +198,7 @@ fn home_page_items_need_their_permissions(backend: Backend) {
 
     // May view example models: that item with its count, and the page needing the same
     // permission; not the model it may not view.
-    let bob = login(&server, "bob", "bob-pw");
+    let bob = server.login("bob", "bob-pw");
     let home = bob.get("/");
     assert_eq!(panel_names(&home), ["Example Plugin"]);
     let example = panel(&home, "Example Plugin").expect("the example plugin's panel");
@@ -219,7 +209,7 @@ fn home_page_items_need_their_permissions(backend: Backend) {
 
     // May view the other model and locations: the merged item in Organization, but
     // neither the example models nor the page that needs their view permission.
-    let carol = login(&server, "carol", "carol-pw");
+    let carol = server.login("carol", "carol-pw");
     let home = carol.get("/");
     assert_eq!(panel_names(&home), ["Organization"]);
     let organization = panel(&home, "Organization").expect("the Organization panel");

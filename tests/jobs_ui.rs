@@ -21,12 +21,6 @@ fn with_jobs(backend: Backend) -> (Root, Server) {
     (root, server)
 }
 
-fn login(server: &Server, username: &str, password: &str) -> Client {
-    let client = server.client();
-    assert_eq!(client.login(username, password).status, 302);
-    client
-}
-
 fn csrf(client: &Client) -> String {
     client.cookie("csrftoken").expect("the csrftoken cookie")
 }
@@ -82,7 +76,7 @@ fn a_job_is_listed_run_from_its_form_and_followed_to_its_result(backend: Backend
         .header("location")
         .is_some_and(|l| l.starts_with("/login/")));
 
-    let admin = login(&server, "admin", "admin");
+    let admin = server.login("admin", "admin");
     let list = admin.get("/extras/jobs/");
     assert_eq!(list.status, 200, "{}", list.body);
     assert!(list.body.contains("data-grouping=\"Example Jobs\""));
@@ -273,7 +267,7 @@ fn disabled_jobs_and_users_without_permission_are_refused(backend: Backend) {
     let (root, server) = with_jobs(backend);
     let create = job_id(&server, "example_create_models");
     let run_url = format!("/extras/jobs/{create}/run/");
-    let admin = login(&server, "admin", "admin");
+    let admin = server.login("admin", "admin");
     let token = csrf(&admin);
 
     // Disable through the list's button.
@@ -331,7 +325,7 @@ fn disabled_jobs_and_users_without_permission_are_refused(backend: Backend) {
         "extras.view_job",
     ])
     .success();
-    let viewer = login(&server, "viewer", "viewer-pw");
+    let viewer = server.login("viewer", "viewer-pw");
     let list = viewer.get("/extras/jobs/");
     assert_eq!(list.status, 200, "{}", list.body);
     assert!(list.body.contains("Create Example Models"));
@@ -366,7 +360,7 @@ fn disabled_jobs_and_users_without_permission_are_refused(backend: Backend) {
         "nobody-pw",
     ])
     .success();
-    let nobody = login(&server, "nobody", "nobody-pw");
+    let nobody = server.login("nobody", "nobody-pw");
     assert_eq!(nobody.get("/extras/jobs/").status, 403);
     assert_eq!(nobody.get(&run_url).status, 403);
 }
@@ -390,7 +384,7 @@ fn the_every_variable_form_has_every_input_kind(backend: Backend) {
         assert_eq!(res.status, 201, "{}", res.body);
     }
     let every = job_id(&server, "example_every_variable");
-    let admin = login(&server, "admin", "admin");
+    let admin = server.login("admin", "admin");
     let form = admin.get(&format!("/extras/jobs/{every}/run/"));
     assert_eq!(form.status, 200, "{}", form.body);
     let html = &form.body;

@@ -15,13 +15,7 @@ both_backends!(
     middleware_runs_around_every_request_in_onion_order,
 );
 
-fn start(backend: Backend, plugins: &[&str]) -> (Root, Server) {
-    let mut root = Root::new(backend);
-    root.plugins(plugins);
-    root.install();
-    let server = root.start();
-    (root, server)
-}
+use support::start;
 
 fn admin(server: &Server) -> Client {
     let client = server.client();

@@ -4,7 +4,7 @@
 //! PostgreSQL.
 
 use serde_json::{json, Value};
-use support::{both_backends, Backend, Client, Root, ADMIN_TOKEN};
+use support::{both_backends, Backend, Client, Root, ADMIN_TOKEN, SHIPPED_PLUGINS};
 
 both_backends!(
     the_small_sample_network_loads_once,
@@ -222,12 +222,7 @@ fn unapplied_migrations_are_refused(backend: Backend) {
 /// refuse real data).
 fn the_shipped_plugins_models_load_without_refusals(backend: Backend) {
     let mut root = Root::new(backend);
-    root.plugins(&[
-        "example_plugin",
-        "data_validation",
-        "device_lifecycle",
-        "lifecycle_reports",
-    ]);
+    root.plugins(&SHIPPED_PLUGINS);
     root.install();
     let out = root
         .run(&["load-sample-data", "--scale", "small"])

@@ -16,10 +16,7 @@ both_backends!(
 );
 
 fn start(backend: Backend) -> (Root, Server) {
-    let mut root = Root::new(backend);
-    root.install();
-    let server = root.start();
-    (root, server)
+    support::start(backend, &[])
 }
 
 fn api(server: &Server) -> Client {

@@ -20,11 +20,7 @@ both_backends!(
 );
 
 fn start(backend: Backend) -> (Root, Server) {
-    let mut root = Root::new(backend);
-    root.plugins(&["example_plugin"]);
-    root.install();
-    let server = root.start();
-    (root, server)
+    support::start(backend, &["example_plugin"])
 }
 
 fn api(server: &Server) -> Client {

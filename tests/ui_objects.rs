@@ -4,7 +4,7 @@
 //! bulk delete, CSV import, permissions, and plugin models. Each test runs on SQLite
 //! and on PostgreSQL.
 
-use support::{both_backends, Backend, Client, Response, Root, Server, ADMIN_TOKEN};
+use support::{both_backends, Backend, Client, Response, Server, ADMIN_TOKEN};
 
 both_backends!(
     locations_are_added_listed_filtered_exported_edited_and_deleted,
@@ -15,19 +15,7 @@ both_backends!(
     forms_offer_the_statuses_of_their_model,
 );
 
-fn start(backend: Backend, plugins: &[&str]) -> (Root, Server) {
-    let mut root = Root::new(backend);
-    root.plugins(plugins);
-    root.install();
-    let server = root.start();
-    (root, server)
-}
-
-fn login(server: &Server, username: &str, password: &str) -> Client {
-    let client = server.client();
-    assert_eq!(client.login(username, password).status, 302);
-    client
-}
+use support::start;
 
 fn csrf(client: &Client) -> String {
     client.cookie("csrftoken").expect("the csrftoken cookie")
@@ -112,7 +100,7 @@ fn api_location(server: &Server, name: &str) -> (String, String) {
 
 fn locations_are_added_listed_filtered_exported_edited_and_deleted(backend: Backend) {
     let (_root, server) = start(backend, &["example_plugin"]);
-    let admin = login(&server, "admin", "admin");
+    let admin = server.login("admin", "admin");
 
     // A location type through its add form, with the token the form carries.
     let form = admin.get("/dcim/location-types/add/");
@@ -242,9 +230,10 @@ fn locations_are_added_listed_filtered_exported_edited_and_deleted(backend: Back
         "<a href=\"/dcim/location-types/{site_type}/\">Site</a>"
     )));
     assert!(list.body.contains("<ol class=\"breadcrumb\"><li>DCIM</li>"));
-    // The status as a badge of its colour (Active is 4caf50: white text on it).
+    // The status as a badge of its colour (Active is 4caf50: black text reads at 7.6:1
+    // on it, white at 2.8:1).
     assert!(list.body.contains(&format!(
-        "<a class=\"badge\" href=\"/extras/statuses/{active}/\" style=\"background-color: #4caf50; color: #ffffff\">Active</a>"
+        "<a class=\"badge\" href=\"/extras/statuses/{active}/\" style=\"background-color: #4caf50; color: #000000\">Active</a>"
     )));
     assert!(list.body.contains(&format!("name=\"pk\" value=\"{hq}\"")));
     assert!(list.body.contains("href=\"/dcim/locations/?sort=name\""));
@@ -442,7 +431,7 @@ fn locations_are_added_listed_filtered_exported_edited_and_deleted(backend: Back
 
 fn bulk_edit_bulk_delete_import_and_paging(backend: Backend) {
     let (_root, server) = start(backend, &[]);
-    let admin = login(&server, "admin", "admin");
+    let admin = server.login("admin", "admin");
     assert_eq!(admin.get("/dcim/locations/import/").status, 200);
     let token = csrf(&admin);
 
@@ -592,7 +581,7 @@ fn bulk_edit_bulk_delete_import_and_paging(backend: Backend) {
 
 fn a_failing_template_extension_costs_only_its_slot(backend: Backend) {
     let (_root, server) = start(backend, &["example_plugin", "data_misbehaving"]);
-    let admin = login(&server, "admin", "admin");
+    let admin = server.login("admin", "admin");
     let (_, hq) = api_location(&server, "HQ");
     let detail = admin.get(&format!("/dcim/locations/{hq}/"));
     assert_eq!(detail.status, 200, "{}", detail.body);
@@ -705,7 +694,7 @@ fn permissions_hide_buttons_and_refuse_pages(backend: Backend) {
     ])
     .success();
 
-    let nobody = login(&server, "nobody", "nobody-pw");
+    let nobody = server.login("nobody", "nobody-pw");
     let res = nobody.get("/dcim/locations/");
     assert_eq!(res.status, 403);
     assert!(res
@@ -715,7 +704,7 @@ fn permissions_hide_buttons_and_refuse_pages(backend: Backend) {
     assert_eq!(nobody.get("/dcim/locations/?export=csv").status, 403);
     assert!(!nobody.get("/").body.contains("href=\"/dcim/locations/\""));
 
-    let viewer = login(&server, "viewer", "viewer-pw");
+    let viewer = server.login("viewer", "viewer-pw");
     let list = viewer.get("/dcim/locations/");
     assert_eq!(rows(&list), 1);
     assert!(list.body.contains("id=\"export-button\""));
@@ -772,7 +761,7 @@ fn permissions_hide_buttons_and_refuse_pages(backend: Backend) {
     assert!(!home.body.contains("href=\"/dcim/devices/\""));
 
     // Every form post needs the CSRF token.
-    let admin = login(&server, "admin", "admin");
+    let admin = server.login("admin", "admin");
     let res = admin.post_form(
         &format!("/dcim/locations/{hq}/delete/"),
         &[("csrfmiddlewaretoken", "0".repeat(64).as_str())],
@@ -784,7 +773,7 @@ fn permissions_hide_buttons_and_refuse_pages(backend: Backend) {
 
 fn plugin_models_have_pages_too(backend: Backend) {
     let (_root, server) = start(backend, &["example_plugin"]);
-    let admin = login(&server, "admin", "admin");
+    let admin = server.login("admin", "admin");
     let list = admin.get("/plugins/example-plugin/example-models/");
     assert_eq!(rows(&list), 0);
     assert!(list.body.contains("<h1>Example models</h1>"));
@@ -876,7 +865,7 @@ fn plugin_models_have_pages_too(backend: Backend) {
 /// form the other way round.
 fn forms_offer_the_statuses_of_their_model(backend: Backend) {
     let (_root, server) = start(backend, &[]);
-    let admin = login(&server, "admin", "admin");
+    let admin = server.login("admin", "admin");
     let device = admin.get("/dcim/devices/add/");
     assert_eq!(device.status, 200);
     assert!(device.body.contains(">Offline</option>"));

@@ -23,6 +23,24 @@ pub use server::Server;
 /// The token key the harness gives the `admin` superuser.
 pub const ADMIN_TOKEN: &str = "0123456789abcdef0123456789abcdef01234567";
 
+/// The plugins this repository ships, as `scripts/demo` installs them.
+pub const SHIPPED_PLUGINS: [&str; 4] = [
+    "example_plugin",
+    "data_validation",
+    "device_lifecycle",
+    "lifecycle_reports",
+];
+
+/// A root on `backend` with `plugins` installed ([`Root::install`]: migrated, static files
+/// collected, `admin` created), and its server started.
+pub fn start(backend: Backend, plugins: &[&str]) -> (Root, Server) {
+    let mut root = Root::new(backend);
+    root.plugins(plugins);
+    root.install();
+    let server = root.start();
+    (root, server)
+}
+
 /// Generates one test per database backend from `fn name(backend: Backend)`.
 ///
 /// ```text

@@ -85,6 +85,15 @@ impl Server {
         Client::new(&self.base_url())
     }
 
+    /// A new client logged in to the web UI as `username` (the login must redirect).
+    #[track_caller]
+    pub fn login(&self, username: &str, password: &str) -> Client {
+        let client = self.client();
+        let res = client.login(username, password);
+        assert_eq!(res.status, 302, "logging in as {username}: {}", res.body);
+        client
+    }
+
     /// What the server has logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
