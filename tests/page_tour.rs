@@ -374,10 +374,15 @@ fn check_page(browser: &Browser, base: &str, path: &str, shot: &Path, axe: bool)
             item[1].as_str().unwrap_or_default()
         ));
     }
-    for (level, message) in browser.console_log().unwrap_or_default() {
-        if level == "SEVERE" {
-            problems.push(format!("console error: {message}"));
+    match browser.console_log() {
+        Some(entries) => {
+            for (level, message) in entries {
+                if level == "SEVERE" {
+                    problems.push(format!("console error: {message}"));
+                }
+            }
         }
+        None => problems.push("the console could not be read (chromedriver's /se/log)".into()),
     }
     let injected = if axe {
         browser.execute_script("return typeof axe;", vec![])
