@@ -1,7 +1,8 @@
 //! The page tour: headless Chromium at 1280 × 900 visits every page of the web UI — each
 //! core and plugin list, detail, add and edit page (and the import, change log and delete
 //! pages, one template each, of one model of the core and of each plugin), the home page,
-//! the jobs and job results, the installed plugins and the plugins' own views — with
+//! the jobs and job results, the installed plugins, the plugins' own views and the
+//! browsable API (a list, an index and a plugin's list) — with
 //! the small sample network loaded, a job run and a user group, permission and scheduled job
 //! in place, so that every list has rows and every detail page an object. The pages come
 //! from the server's own route table (`nautobot-server show-urls --json`): a page added
@@ -60,6 +61,14 @@ const NOT_PAGES: &[(&str, &str)] = &[
         "/plugins/example-plugin/export.txt",
         "a text download, not a page",
     ),
+];
+
+/// API pages the tour opens in the browser, which renders them as the browsable API (the
+/// route table's `/api/` routes answer JSON to clients; one of each kind is enough).
+const BROWSABLE_API: &[&str] = &[
+    "/api/",
+    "/api/dcim/locations/",
+    "/api/plugins/example-plugin/example-models/",
 ];
 
 /// How long axe-core may take on one page.
@@ -452,7 +461,9 @@ fn every_page_is_clean(backend: Backend) {
     add_the_rest(&root, &api);
     let routes: Value = serde_json::from_str(&root.run(&["show-urls", "--json"]).success().stdout)
         .expect("show-urls --json prints JSON");
-    let pages = pages(&routes, &api);
+    let mut pages = pages(&routes, &api);
+    // The REST API as a browser sees it: its browsable rendering.
+    pages.extend(BROWSABLE_API.iter().map(|p| p.to_string()));
     assert!(
         pages.len() > 120,
         "only {} pages to tour: {pages:?}",
