@@ -686,28 +686,26 @@ fn a_user_runs_a_job_and_watches_it_finish(backend: Backend) {
     submit_login(&browser, "admin", "admin");
     browser.wait_for_path("/extras/jobs/");
 
-    // The job is disabled, as installed jobs are: enable it from its row.
-    let row = |b: &Browser| {
-        b.find_all(".job-row")
-            .into_iter()
-            .find(|r| {
-                b.find_all_in(r, ".job-link")
-                    .first()
-                    .is_some_and(|l| b.text(l) == "Count Example Models")
-            })
-            .unwrap_or_else(|| b.fail("no \"Count Example Models\" row on the jobs page"))
-    };
-    let count_row = row(&browser);
-    if browser.find_all_in(&count_row, ".job-disabled").is_empty() {
-        browser.fail("the job should start disabled");
+    // The job is disabled, as installed jobs are: enable it from its row. (Rows are found
+    // by the job's id afresh each time: the page reloads under the test.)
+    let jobs = server
+        .client()
+        .with_token(ADMIN_TOKEN)
+        .get("/api/extras/jobs/?job_class_name=example_count_models")
+        .json();
+    let id = jobs["results"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("the count job: {jobs}"))
+        .to_string();
+    let row = format!(".job-row[data-id=\"{id}\"]");
+    let name = browser.text(&browser.find(&format!("{row} .job-link")));
+    if name != "Count Example Models" {
+        browser.fail(&format!("the job's row is named {name:?}"));
     }
-    browser.click(&browser.find_all_in(&count_row, ".enable-button")[0]);
-    browser.wait_for("the job to show enabled", |b| {
-        let r = row(b);
-        (!b.find_all_in(&r, ".job-enabled").is_empty()).then_some(())
-    });
-    let count_row = row(&browser);
-    browser.click(&browser.find_all_in(&count_row, ".run-button")[0]);
+    displayed(&browser, &format!("{row} .job-disabled"));
+    browser.click(&browser.find(&format!("{row} .enable-button")));
+    browser.wait_for_text(&format!("{row} .job-enabled"), "enabled");
+    browser.click(&browser.find(&format!("{row} .run-button")));
     browser.wait_for_text("#job-title", "Count Example Models");
     browser.click(&browser.find("#run-button"));
     let result = browser.wait_for("the job result page", |b| {
