@@ -10,11 +10,11 @@ both_backends!(
     the_docs_page_is_swagger_ui_from_embedded_assets,
 );
 
-/// The version of `swagger-ui-dist` vendored in `host/assets/swagger-ui/`.
+/// The version of `swagger-ui-dist` vendored in `host/api/assets/swagger-ui/`.
 const SWAGGER_UI_VERSION: &str = "5.35.0";
-const BUNDLE: &str = include_str!("../host/assets/swagger-ui/swagger-ui-bundle.js");
-const CSS: &str = include_str!("../host/assets/swagger-ui/swagger-ui.css");
-const INIT: &str = include_str!("../host/assets/swagger-ui/init.js");
+const BUNDLE: &str = include_str!("../host/api/assets/swagger-ui/swagger-ui-bundle.js");
+const CSS: &str = include_str!("../host/api/assets/swagger-ui/swagger-ui.css");
+const INIT: &str = include_str!("../host/api/assets/swagger-ui/init.js");
 
 fn the_schema_describes_core_and_plugin_models(backend: Backend) {
     let mut root = Root::new(backend);

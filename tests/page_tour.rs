@@ -17,9 +17,10 @@
 //!   violation (on the SQLite tour: it judges markup and styles, the same on either
 //!   database).
 //!
-//! A screenshot of each page is written to `target/screenshots/page_tour/<backend>/`
+//! Two browsers tour side by side ([`BROWSERS`]), each logged in and given every other
+//! page. A screenshot of each page is written to `target/screenshots/page_tour/<backend>/`
 //! (`NAUTOBOT_TEST_SCREENSHOTS` overrides the `target/screenshots` part), numbered in the
-//! order visited, so a reviewer can look through them. Every problem found is collected
+//! tour's order, so a reviewer can look through them. Every problem found is collected
 //! and reported together at the end.
 //!
 //! Needs Chromium and ChromeDriver (`scripts/install-deps --browser`) and axe-core, which
@@ -73,6 +74,9 @@ const BROWSABLE_API: &[&str] = &[
 
 /// How long axe-core may take on one page.
 const AXE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Browsers touring side by side, each a share of the pages (each page is visited once).
+const BROWSERS: usize = 2;
 
 /// The axe-core script, or `None` after printing why the test is skipped (a failure
 /// under `CI=true`).
@@ -470,45 +474,62 @@ fn every_page_is_clean(backend: Backend) {
         pages.len()
     );
 
-    // axe-core runs in every page the browser opens from here on. It judges markup and
+    // axe-core runs in every page a browser opens from here on. It judges markup and
     // styles, which are the same on either database: it runs on the SQLite tour only,
     // every other check on both.
     let judge = backend == Backend::Sqlite;
-    if judge {
-        browser.add_script_to_new_documents(&axe);
-    }
     let shots = screenshot_dir(backend);
     println!(
         "{test}: screenshots of {} pages in {}",
         pages.len() + 1,
         shots.display()
     );
-    let mut report: Vec<(String, Vec<String>)> = Vec::new();
 
-    // The login page, as everyone first sees it.
-    let problems = check_page(
-        &browser,
-        &base,
-        "/login/",
-        &shots.join(shot_name(0, "login")),
-        judge,
-    );
-    report.push(("/login/".to_string(), problems));
-    browser.send_keys(&browser.find("#id_username"), "admin");
-    browser.send_keys(&browser.find("#id_password"), "admin");
-    browser.click(&browser.find("#login-submit"));
-    browser.wait_for_path("/");
-
-    for (n, path) in pages.iter().enumerate() {
-        let shot = shots.join(shot_name(n + 1, path));
-        let problems = check_page(&browser, &base, path, &shot, judge);
-        report.push((path.clone(), problems));
-    }
+    // BROWSERS browsers side by side, each logged in and given every BROWSERS-th page;
+    // the first also checks the login page, as everyone first sees it.
+    let mut first = Some(browser);
+    let mut report: Vec<(usize, String, Vec<String>)> = std::thread::scope(|scope| {
+        let tours: Vec<_> = (0..BROWSERS)
+            .map(|k| {
+                let browser = first.take();
+                let (pages, base, shots, axe) = (&pages, &base, &shots, &axe);
+                scope.spawn(move || {
+                    let browser = browser.unwrap_or_else(Browser::start);
+                    if judge {
+                        browser.add_script_to_new_documents(axe);
+                    }
+                    let mut report = Vec::new();
+                    if k == 0 {
+                        let shot = shots.join(shot_name(0, "login"));
+                        let problems = check_page(&browser, base, "/login/", &shot, judge);
+                        report.push((0, "/login/".to_string(), problems));
+                    } else {
+                        browser.navigate(&format!("{base}/login/"));
+                    }
+                    browser.send_keys(&browser.find("#id_username"), "admin");
+                    browser.send_keys(&browser.find("#id_password"), "admin");
+                    browser.click(&browser.find("#login-submit"));
+                    browser.wait_for_path("/");
+                    for (n, path) in pages.iter().enumerate().skip(k).step_by(BROWSERS) {
+                        let shot = shots.join(shot_name(n + 1, path));
+                        let problems = check_page(&browser, base, path, &shot, judge);
+                        report.push((n + 1, path.clone(), problems));
+                    }
+                    report
+                })
+            })
+            .collect();
+        tours
+            .into_iter()
+            .flat_map(|tour| tour.join().expect("a browser's tour"))
+            .collect()
+    });
+    report.sort_by_key(|(n, _, _)| *n);
 
     let bad: Vec<String> = report
         .iter()
-        .filter(|(_, problems)| !problems.is_empty())
-        .map(|(path, problems)| format!("{path}\n    {}", problems.join("\n    ")))
+        .filter(|(_, _, problems)| !problems.is_empty())
+        .map(|(_, path, problems)| format!("{path}\n    {}", problems.join("\n    ")))
         .collect();
     assert!(
         bad.is_empty(),

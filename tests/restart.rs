@@ -134,16 +134,20 @@ fn sighup_replaces_the_server_without_failing_a_request(backend: Backend) {
         client.join().unwrap();
     }
 
-    // The new server: its pid from its log line, stopped at the end of the test.
+    // The new server: its pid from its log line (the harness hands the first server its
+    // socket too, so that one says handed_over=true as well), stopped at the end of the
+    // test.
     let log = server.log();
+    let original = server.pid();
     let successor: u32 = log
         .lines()
         .filter(|l| l.contains("handed_over=true"))
-        .find_map(|l| {
+        .filter_map(|l| {
             l.split_whitespace()
                 .find_map(|w| w.strip_prefix("pid="))
                 .and_then(|p| p.parse().ok())
         })
+        .find(|pid| *pid != original)
         .unwrap_or_else(|| panic!("no line from the new server:\n{log}"));
     let after = served_version(port);
     support::data::signal(successor, "TERM");

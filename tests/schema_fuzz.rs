@@ -5,9 +5,10 @@
 //! against a server with the example plugins and the small sample network, on SQLite
 //! and on PostgreSQL.
 //!
-//! Two runs: every operation but `DELETE` first, with the id of an existing object for
-//! the detail paths, then the `DELETE`s, with the id of another, so that deleting does
-//! not starve the rest of objects.
+//! Every operation but `DELETE` first, with the id of an existing object for the detail
+//! paths — in [`SHARDS`] schemathesis processes side by side, each given a share of the
+//! paths —, then the `DELETE`s, with the id of another, so that deleting does not starve
+//! the rest of objects.
 //!
 //! `scripts/test` installs schemathesis into `target/pyvenv` (`NAUTOBOT_TEST_PYTHON`
 //! names another interpreter). Without it the test is skipped with a printed reason —
@@ -32,6 +33,9 @@ both_backends!(
 
 /// Examples generated per operation and phase unless `SCHEMA_FUZZ_EXAMPLES` says.
 const EXAMPLES: u32 = 6;
+
+/// schemathesis processes fuzzing the operations other than DELETE side by side.
+const SHARDS: usize = 2;
 
 /// How long one schemathesis run may take before it is stopped (and the test fails).
 const RUN_TIMEOUT: Duration = Duration::from_secs(420);
@@ -239,35 +243,108 @@ fn every_operation_answers_as_the_document_says(backend: Backend) {
     assert!(detail_paths.len() > 25, "{detail_paths:?}");
 
     let url = server.base_url();
-    let runs = [
-        (
-            "schemathesis",
-            config(&ids, |ids| &ids[0]),
-            ["--exclude-method", "DELETE"],
-        ),
-        (
-            "schemathesis-delete",
-            config(&ids, |ids| &ids[ids.len() - 1]),
-            ["--include-method", "DELETE"],
-        ),
-    ];
-    for (name, config, filter) in runs {
-        let run = schemathesis(&python, &root, &url, name, &config, &filter);
-        if run.success() {
-            continue;
-        }
-        let log = server.log();
-        let tail: Vec<&str> = log.lines().rev().take(100).collect();
-        panic!(
-            "{} ({backend:?}); replay a failure with `st replay <id>` or the curl line \
-             shown\n--- schemathesis output:\n{}\n--- stderr:\n{}\n--- server log (last 100 \
-             lines):\n{}",
-            run.outcome(name, RUN_TIMEOUT),
-            run.stdout,
-            run.stderr,
-            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+    // Every operation but DELETE, in SHARDS schemathesis processes side by side (each a
+    // share of the paths, against the one server), then the DELETEs.
+    let shards = if std::env::var_os("SCHEMA_FUZZ_ARGS").is_some() {
+        // The caller's filters choose the paths: one run.
+        vec![Vec::new()]
+    } else {
+        shard_filters(doc_paths.keys(), SHARDS)
+    };
+    let first = config(&ids, |ids| &ids[0]);
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let runs: Vec<_> = shards
+            .iter()
+            .enumerate()
+            .map(|(k, shard)| {
+                let name = format!("schemathesis-{}", k + 1);
+                let (python, root, url, first) = (&python, &root, &url, &first);
+                scope.spawn(move || {
+                    let mut filter = vec!["--exclude-method", "DELETE"];
+                    filter.extend(shard.iter().map(String::as_str));
+                    let run = schemathesis(python, root, url, &name, first, &filter);
+                    (name, run)
+                })
+            })
+            .collect();
+        runs.into_iter()
+            .map(|run| run.join().expect("a schemathesis run's thread"))
+            .filter(|(_, run)| !run.success())
+            .map(|(name, run)| report(&name, &run))
+            .collect()
+    });
+    let deletes = if failures.is_empty() {
+        let name = "schemathesis-delete";
+        let config = config(&ids, |ids| &ids[ids.len() - 1]);
+        let run = schemathesis(
+            &python,
+            &root,
+            &url,
+            name,
+            &config,
+            &["--include-method", "DELETE"],
         );
+        (!run.success()).then(|| report(name, &run))
+    } else {
+        None
+    };
+    if failures.is_empty() && deletes.is_none() {
+        return;
     }
+    let log = server.log();
+    let tail: Vec<&str> = log.lines().rev().take(100).collect();
+    panic!(
+        "({backend:?}) replay a failure with `st replay <id>` or the curl line shown\n{}\n\
+         --- server log (last 100 lines):\n{}",
+        failures
+            .into_iter()
+            .chain(deletes)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+    );
+}
+
+/// What a failed schemathesis run said.
+fn report(name: &str, run: &ToolRun) -> String {
+    format!(
+        "{}\n--- {name} output:\n{}\n--- {name} stderr:\n{}",
+        run.outcome(name, RUN_TIMEOUT),
+        run.stdout,
+        run.stderr
+    )
+}
+
+/// `shards` filters that together select every path of `paths` once: each an
+/// `--include-path-regex` matching every `shards`-th path exactly.
+fn shard_filters<'a>(paths: impl Iterator<Item = &'a String>, shards: usize) -> Vec<Vec<String>> {
+    let paths: Vec<&String> = paths.collect();
+    (0..shards)
+        .map(|k| {
+            let alternatives: Vec<String> = paths
+                .iter()
+                .skip(k)
+                .step_by(shards)
+                .map(|p| regex_escape(p))
+                .collect();
+            vec![
+                "--include-path-regex".to_string(),
+                format!("^(?:{})$", alternatives.join("|")),
+            ]
+        })
+        .collect()
+}
+
+/// `text` as a regular expression matching it literally.
+fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.^$*+?()[]{}|".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Found by fuzzing: filtering on a JSON field that holds an object (the change log's

@@ -1,5 +1,6 @@
-//! `nautobot-server start` on a free loopback port, stopped when dropped.
+//! `nautobot-server start` on a loopback socket of its own, stopped when dropped.
 
+use command_fds::{CommandFdExt, FdMapping};
 use std::{
     net::TcpListener,
     path::PathBuf,
@@ -17,13 +18,6 @@ pub struct Server {
     log: PathBuf,
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
 impl Server {
     /// Starts the server of `root` and waits (at most 60 s) for `/health/` to answer.
     pub fn start(root: &Root) -> Server {
@@ -32,8 +26,13 @@ impl Server {
 
     /// Starts the server of `root` with extra environment variables (which the plugins
     /// see too) and waits (at most 60 s) for `/health/` to answer.
+    ///
+    /// The listening socket is bound here, on a port the system picks, and handed to the
+    /// server as systemd would (fd 3, `LISTEN_FDS=1`): tests run side by side, and a port
+    /// found free and bound later by the server could be taken by another test meanwhile.
     pub fn start_with_env(root: &Root, env: &[(&str, &str)]) -> Server {
-        let port = free_port();
+        let socket = TcpListener::bind("127.0.0.1:0").expect("a loopback socket");
+        let port = socket.local_addr().expect("its address").port();
         let log = root.path().join(format!("server-{port}.log"));
         let log_file = std::fs::File::create(&log).expect("create the server log");
         let mut command = root.command(&[
@@ -46,13 +45,27 @@ impl Server {
         for (k, v) in env {
             command.env(k, v);
         }
+        command
+            .env("LISTEN_FDS", "1")
+            .fd_mappings(vec![FdMapping {
+                parent_fd: socket.into(),
+                child_fd: 3,
+            }])
+            .expect("hand the socket to the server");
         let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log_file)
             .spawn()
             .expect("spawn nautobot-server start");
+        // Our copy of the socket goes with the command: should the server die, waiting
+        // connections are refused rather than queued.
+        drop(command);
         let mut server = Server { child, port, log };
+        let probe = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(2))
+            .build();
+        let health = format!("{}/health/", server.base_url());
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Ok(Some(status)) = server.child.try_wait() {
@@ -61,9 +74,7 @@ impl Server {
                     server.log()
                 );
             }
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-                && server.client().get("/health/").status == 200
-            {
+            if probe.get(&health).call().is_ok_and(|r| r.status() == 200) {
                 return server;
             }
             assert!(

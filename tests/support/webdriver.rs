@@ -75,6 +75,9 @@ pub fn chromedriver_path() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/usr/bin/chromedriver"))
 }
 
+/// How many ports [`Browser::start`] tries for chromedriver.
+const DRIVER_PORT_ATTEMPTS: u32 = 3;
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -121,7 +124,47 @@ impl Browser {
     }
 
     /// Starts chromedriver and a headless Chromium session; panics if either fails.
+    ///
+    /// Tests run side by side: the free port found for chromedriver may be taken by
+    /// another test before the driver binds it, so a driver that could not listen is
+    /// started again on another port (at most [`DRIVER_PORT_ATTEMPTS`] times).
     pub fn start() -> Browser {
+        let mut attempt = 1;
+        let mut browser = loop {
+            let mut browser = Browser::spawn_driver();
+            match browser.wait_for_driver() {
+                Ok(()) => break browser,
+                Err(log)
+                    if attempt < DRIVER_PORT_ATTEMPTS
+                        && (log.contains("Address already in use")
+                            || log.contains("port not available")) =>
+                {
+                    attempt += 1;
+                }
+                Err(log) => panic!("chromedriver exited before it was ready\n{log}"),
+            }
+        };
+        let user_data = browser._profile.path().join("user-data");
+        browser.session = browser.new_session(&user_data);
+        browser
+            .command(
+                "POST",
+                "/timeouts",
+                Some(json!({"pageLoad": 30_000, "script": 10_000, "implicit": 0})),
+            )
+            .unwrap_or_else(|e| panic!("setting the WebDriver timeouts: {e}"));
+        browser
+            .command(
+                "POST",
+                "/window/rect",
+                Some(json!({"width": 1280, "height": 900})),
+            )
+            .unwrap_or_else(|e| panic!("sizing the browser window: {e}"));
+        browser
+    }
+
+    /// Starts chromedriver on a free port, with a fresh profile; no session yet.
+    fn spawn_driver() -> Browser {
         let profile = tempfile::Builder::new()
             .prefix("nautobot-e2e-chromium-")
             .tempdir()
@@ -144,45 +187,26 @@ impl Browser {
             .timeout_connect(Duration::from_secs(5))
             .timeout(Duration::from_secs(90))
             .build();
-        let mut browser = Browser {
+        Browser {
             driver,
             driver_url: format!("http://127.0.0.1:{port}"),
             session: String::new(),
             agent,
             driver_log,
             _profile: profile,
-        };
-        browser.wait_for_driver();
-        browser.session = browser.new_session(&user_data);
-        browser
-            .command(
-                "POST",
-                "/timeouts",
-                Some(json!({"pageLoad": 30_000, "script": 10_000, "implicit": 0})),
-            )
-            .unwrap_or_else(|e| panic!("setting the WebDriver timeouts: {e}"));
-        browser
-            .command(
-                "POST",
-                "/window/rect",
-                Some(json!({"width": 1280, "height": 900})),
-            )
-            .unwrap_or_else(|e| panic!("sizing the browser window: {e}"));
-        browser
+        }
     }
 
-    /// Waits (bounded) until `GET /status` says the driver is ready.
-    fn wait_for_driver(&mut self) {
+    /// Waits (bounded) until `GET /status` says the driver is ready; `Err` with its log
+    /// when it exits first.
+    fn wait_for_driver(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + DRIVER_READY_WAIT;
         loop {
             if let Ok(Some(status)) = self.driver.try_wait() {
-                panic!(
-                    "chromedriver exited with {status} before it was ready\n{}",
-                    self.driver_log_text()
-                );
+                return Err(format!("(exit: {status})\n{}", self.driver_log_text()));
             }
             let last = match self.raw("GET", &format!("{}/status", self.driver_url), None) {
-                Ok(value) if value["ready"] == Value::Bool(true) => return,
+                Ok(value) if value["ready"] == Value::Bool(true) => return Ok(()),
                 Ok(value) => value.to_string(),
                 Err(e) => e.to_string(),
             };

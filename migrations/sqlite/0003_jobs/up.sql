@@ -47,7 +47,7 @@ CREATE INDEX extras_jobresult_status ON extras_jobresult (status, date_created);
 CREATE INDEX extras_jobresult_job ON extras_jobresult (job_model_id);
 
 -- The job log (extras_joblogentry) is not here: on SQLite it lives in its own database
--- file, attached to every connection as `joblog` (see host/src/db/mod.rs), so that a job
+-- file, attached to every connection as `joblog` (see host/db/src/lib.rs), so that a job
 -- holding this file's write lock can still log.
 
 -- Runs to start later, once or every interval; one scheduler queues them.

@@ -1,0 +1,343 @@
+//! `GET <ui_path>`: the table of objects with filters, search, sorting, paging, bulk
+//! selection and the plugins' list buttons; `?export=csv` downloads the objects
+//! matching the filters as CSV.
+
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use nautobot_plugin_abi::{FieldKind, FieldSchema};
+use serde_json::{json, Value};
+
+use super::{
+    cells::{detail_url, Related},
+    csv,
+    extensions::{PageContent, LIST_BUTTONS},
+    forms::{self, capfirst},
+    paging::{self, PageRequest, Pagination, PER_PAGE_CHOICES},
+    run, select_options, Ctx, Outcome, Route,
+};
+use nautobot_app::AppState;
+use nautobot_base::error::{Error, Result, ValidationErrors};
+use nautobot_objects::{
+    display,
+    query::{self, ListQuery},
+    Row,
+};
+use nautobot_schema::Model;
+
+/// Parameters that are not filters of the list (the rest go to `ListQuery::parse`).
+const PAGE_KEYS: &[&str] = &["page", "per_page", "export"];
+
+/// `GET <ui_path>`.
+pub async fn list(
+    state: web::Data<AppState>,
+    route: web::Data<Route>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let ctx = Ctx::of(state, &route, &req);
+    run(ctx.actor.request_id.clone(), move || page(&ctx)).await
+}
+
+/// The fields shown as columns after the display name: not the display field itself,
+/// not long text or JSON.
+pub fn columns(model: &Model) -> Vec<&FieldSchema> {
+    model
+        .readable_fields()
+        .filter(|f| {
+            Some(&f.name) != model.display_field.as_ref()
+                && !matches!(f.kind, FieldKind::Text | FieldKind::Json)
+        })
+        .collect()
+}
+
+/// The fields the filter form offers.
+pub fn filter_fields(model: &Model) -> Vec<&FieldSchema> {
+    model
+        .readable_fields()
+        .filter(|f| {
+            matches!(
+                f.kind,
+                FieldKind::Char { .. }
+                    | FieldKind::Slug { .. }
+                    | FieldKind::Choice { .. }
+                    | FieldKind::Boolean
+                    | FieldKind::ForeignKey { .. }
+                    | FieldKind::Tags
+                    | FieldKind::Integer { .. }
+                    | FieldKind::PositiveInteger
+                    | FieldKind::IpAddress
+                    | FieldKind::IpNetwork
+                    | FieldKind::MacAddress
+            )
+        })
+        .collect()
+}
+
+/// The list's own parameters with a value: filters, `q` and `sort` (no paging).
+fn list_params(params: &[(String, String)]) -> Vec<(String, String)> {
+    params
+        .iter()
+        .filter(|(k, v)| !v.trim().is_empty() && !PAGE_KEYS.contains(&k.as_str()))
+        .cloned()
+        .collect()
+}
+
+/// Runs the list query, dropping (and reporting) filters it refuses, as a filter form
+/// ignores what it cannot use.
+fn query_page(
+    ctx: &Ctx,
+    conn: &mut nautobot_db::DbConnection,
+    params: &mut Vec<(String, String)>,
+    request: PageRequest,
+) -> Result<(u64, Vec<Row>, PageRequest, Vec<String>)> {
+    let registry = ctx.registry();
+    let mut warnings = Vec::new();
+    let mut request = request;
+    for _ in 0..4 {
+        let attempt = ListQuery::parse(&ctx.model, params).and_then(|mut query| {
+            if let Some(owner) = nautobot_auth::models::owner_scope(&ctx.identity, &ctx.model) {
+                query = query.filter("user", &owner);
+            }
+            query.limit = request.per_page;
+            query.offset = request.offset();
+            let (count, rows) = query::list(conn, registry, &ctx.model, &query)?;
+            if rows.is_empty() && count > 0 && query.offset >= count {
+                request = paging::clamp(request, count);
+                query.offset = request.offset();
+                let (count, rows) = query::list(conn, registry, &ctx.model, &query)?;
+                return Ok((count, rows));
+            }
+            Ok((count, rows))
+        });
+        match attempt {
+            Ok((count, rows)) => return Ok((count, rows, request, warnings)),
+            Err(Error::Validation(errors)) => {
+                drop_refused(params, &errors, &mut warnings);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(Error::BadRequest(warnings.join(" ")))
+}
+
+fn drop_refused(
+    params: &mut Vec<(String, String)>,
+    errors: &ValidationErrors,
+    warnings: &mut Vec<String>,
+) {
+    for (key, messages) in errors {
+        for m in messages {
+            warnings.push(format!("{key}: {m}"));
+        }
+    }
+    params.retain(|(k, _)| !errors.contains_key(k));
+}
+
+fn page(ctx: &Ctx) -> Result<Outcome> {
+    ctx.require("view")?;
+    let model = &ctx.model;
+    let registry = ctx.registry();
+    let mut params = list_params(&ctx.params);
+    if ctx
+        .params
+        .iter()
+        .any(|(k, v)| k == "export" && v.eq_ignore_ascii_case("csv"))
+    {
+        return export(ctx, &params);
+    }
+    let columns = columns(model);
+    let filters = filter_fields(model);
+    let mut conn = ctx.state.db.conn()?;
+    let (count, rows, request, warnings) = query_page(
+        ctx,
+        &mut conn,
+        &mut params,
+        PageRequest::from_params(&ctx.params),
+    )?;
+    let related = Related::fetch(&mut conn, registry, &columns, &rows)?;
+    let options = select_options(&mut conn, registry, model, &filters)?;
+    drop(conn);
+
+    let perms = ctx.perms()?;
+    let bulk = perms["change"] == Value::Bool(true) || perms["delete"] == Value::Bool(true);
+    let per_page: Option<&str> = ctx
+        .params
+        .iter()
+        .find(|(k, v)| k == "per_page" && !v.trim().is_empty())
+        .map(|(_, v)| v.as_str());
+    let mut link_params = params.clone();
+    if let Some(n) = per_page {
+        link_params.push(("per_page".into(), n.to_string()));
+    }
+    let current_sort = params
+        .iter()
+        .find(|(k, _)| k == "sort")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let header = |name: &str, label: String, sortable: bool| {
+        let (next, sorted) = if current_sort == name {
+            (format!("-{name}"), "asc")
+        } else if current_sort == format!("-{name}") {
+            (name.to_string(), "desc")
+        } else {
+            (name.to_string(), "")
+        };
+        json!({
+            "name": name,
+            "label": label,
+            "sorted": sorted,
+            "sort_url": sortable.then(|| paging::url_with(&ctx.path, &link_params, &[("sort", next)], &["page"])),
+        })
+    };
+    let mut table_columns = vec![match &model.display_field {
+        Some(f) => header(
+            f,
+            model
+                .field(f)
+                .map(|fs| capfirst(&fs.label()))
+                .unwrap_or_else(|| capfirst(f)),
+            true,
+        ),
+        None => header("id", "ID".into(), true),
+    }];
+    for f in &columns {
+        let sortable = !matches!(f.kind, FieldKind::Tags | FieldKind::Json);
+        table_columns.push(header(&f.name, capfirst(&f.label()), sortable));
+    }
+    let table_rows: Vec<Value> = rows
+        .iter()
+        .map(|row| {
+            let id = row.get("id").and_then(Value::as_str).unwrap_or_default();
+            let cells: Vec<_> = columns
+                .iter()
+                .map(|f| related.cell(f, row.get(&f.name).unwrap_or(&Value::Null)))
+                .collect();
+            json!({
+                "id": id,
+                "url": detail_url(model, id),
+                "display": display(model, row),
+                "cells": cells,
+            })
+        })
+        .collect();
+    let filter_values = forms::values_of(&params);
+    let filter_inputs = forms::build(
+        &filters,
+        &filter_values,
+        &ValidationErrors::new(),
+        &options,
+        true,
+    );
+    let pagination = pagination_json(ctx, &link_params, paging::paginate(request, count));
+    let content = PageContent {
+        state: &ctx.state,
+        identity: &ctx.identity,
+        model: model.label(),
+        object: None,
+        path: ctx.path.clone(),
+    };
+    let list_buttons = content.slot(LIST_BUTTONS);
+    let plugin_head = content.head_assets(&[LIST_BUTTONS]);
+    let q = params
+        .iter()
+        .find(|(k, _)| k == "q")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let mut return_url = paging::url_with(&ctx.path, &link_params, &[], &[]);
+    if request.page > 1 {
+        return_url = paging::url_with(
+            &ctx.path,
+            &link_params,
+            &[("page", request.page.to_string())],
+            &[],
+        );
+    }
+    let title = capfirst(model.verbose_name_plural());
+    ctx.render(
+        "generic/object_list.html",
+        &title,
+        StatusCode::OK,
+        json!({
+            "perms": perms,
+            "bulk": bulk,
+            "colspan": table_columns.len() + usize::from(bulk),
+            "columns": table_columns,
+            "rows": table_rows,
+            "filters": filter_inputs,
+            "filter_warnings": warnings,
+            "q": q,
+            "sort": current_sort,
+            "per_page": per_page,
+            "filtered": !params.is_empty(),
+            "pagination": pagination,
+            "export_url": paging::url_with(&ctx.path, &params, &[("export", "csv".into())], &[]),
+            "return_url": return_url,
+            "slots": {"list_buttons": list_buttons},
+            "plugin_head": plugin_head,
+        }),
+    )
+}
+
+/// The pagination bar with its links.
+pub fn pagination_json(ctx: &Ctx, params: &[(String, String)], p: Pagination) -> Value {
+    let page_url = |n: u64| paging::url_with(&ctx.path, params, &[("page", n.to_string())], &[]);
+    let links: Vec<Value> = paging::page_numbers(p.page, p.num_pages)
+        .into_iter()
+        .map(|n| match n {
+            Some(n) => {
+                json!({"number": n, "url": page_url(n), "current": n == p.page, "gap": false})
+            }
+            None => json!({"gap": true}),
+        })
+        .collect();
+    let per_page_links: Vec<Value> = PER_PAGE_CHOICES
+        .iter()
+        .map(|n| {
+            json!({
+                "n": n,
+                "url": paging::url_with(&ctx.path, params, &[("per_page", n.to_string())], &["page"]),
+                "current": *n == p.per_page,
+            })
+        })
+        .collect();
+    json!({
+        "start": p.start,
+        "end": p.end,
+        "count": p.count,
+        "page": p.page,
+        "num_pages": p.num_pages,
+        "per_page": p.per_page,
+        "prev_url": (p.page > 1).then(|| page_url(p.page - 1)),
+        "next_url": (p.page < p.num_pages).then(|| page_url(p.page + 1)),
+        "links": links,
+        "per_page_links": per_page_links,
+    })
+}
+
+/// `?export=csv`: every object matching the filters, one CSV row each.
+fn export(ctx: &Ctx, params: &[(String, String)]) -> Result<Outcome> {
+    let model = &ctx.model;
+    let registry = ctx.registry();
+    let mut query = ListQuery::parse(model, params)?;
+    if let Some(owner) = nautobot_auth::models::owner_scope(&ctx.identity, model) {
+        query = query.filter("user", &owner);
+    }
+    let fields: Vec<&FieldSchema> = model.readable_fields().collect();
+    let mut conn = ctx.state.db.conn()?;
+    let rows = query::all(&mut conn, registry, model, &query)?;
+    let related = Related::fetch(&mut conn, registry, &fields, &rows)?;
+    drop(conn);
+    let header: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+    let records: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            fields
+                .iter()
+                .map(|f| related.export_text(f, row.get(&f.name).unwrap_or(&Value::Null)))
+                .collect()
+        })
+        .collect();
+    Ok(Outcome::Download {
+        content_type: "text/csv; charset=utf-8",
+        filename: format!("{}_{}.csv", model.schema.app_label, model.schema.name),
+        body: csv::document(&header, &records),
+    })
+}
