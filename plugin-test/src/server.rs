@@ -10,6 +10,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use command_fds::{CommandFdExt, FdMapping};
 use serde_json::{json, Value};
 
 use crate::{backend::TestDatabase, client::Client, util, Backend};
@@ -760,21 +761,39 @@ impl TestServer {
     }
 
     fn serve(&mut self) {
-        let port = free_port();
+        // The listening socket is bound here, on a port the system picks, and handed to
+        // the server as systemd would (fd 3, `LISTEN_FDS=1`): with tests side by side, a
+        // port found free and bound later by the server could be taken meanwhile.
+        let socket = TcpListener::bind("127.0.0.1:0")
+            .unwrap_or_else(|e| panic!("cannot bind a loopback socket: {e}"));
+        let port = socket
+            .local_addr()
+            .unwrap_or_else(|e| panic!("cannot read the socket's address: {e}"))
+            .port();
         let log = fs::File::create(&self.log_path)
             .unwrap_or_else(|e| panic!("cannot create {}: {e}", self.log_path.display()));
-        let child = self
-            .command(&[
-                "start",
-                "--bind",
-                &format!("127.0.0.1:{port}"),
-                "--workers",
-                "2",
-            ])
+        let mut command = self.command(&[
+            "start",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--workers",
+            "2",
+        ]);
+        command
+            .env("LISTEN_FDS", "1")
+            .fd_mappings(vec![FdMapping {
+                parent_fd: socket.into(),
+                child_fd: 3,
+            }])
+            .unwrap_or_else(|e| panic!("cannot hand the socket to nautobot-server: {e}"));
+        let child = command
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start nautobot-server start: {e}"));
+        // Our copy of the socket goes with the command: should the server die, waiting
+        // connections are refused rather than queued.
+        drop(command);
         self.child = Some(child);
         self.port = port;
         let deadline = Instant::now() + START_TIMEOUT;
@@ -830,14 +849,6 @@ impl Drop for TestServer {
             let _ = dir.close();
         }
     }
-}
-
-/// A free TCP port on 127.0.0.1.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("cannot find a free loopback port: {e}"))
 }
 
 #[cfg(test)]
