@@ -108,8 +108,9 @@ async fn patch(
         if !errors.is_empty() {
             return Err(Error::Validation(Box::new(errors)));
         }
+        let within = api_objects::scope(&state, &identity, &model, "change")?;
         let mut conn = state.db.conn()?;
-        objects::get(&mut conn, &model, &id)?
+        objects::get_within(&mut conn, &state.catalog.registry, &model, &id, &within)?
             .ok_or_else(|| Error::NotFound("Not found.".into()))?;
         if let Some(enabled) = enabled {
             let mut sql = Sql::from("UPDATE extras_job SET enabled = ");
@@ -169,7 +170,8 @@ async fn run(
                 "You do not have permission to perform this action.".into(),
             ));
         }
-        let job = objects::get(&mut conn, job_model, &id)?
+        let within = api_objects::scope(&state, &identity, job_model, "view")?;
+        let job = objects::get_within(&mut conn, registry, job_model, &id, &within)?
             .ok_or_else(|| Error::NotFound("Not found.".into()))?;
         drop(conn);
         let data = match input.get("data") {

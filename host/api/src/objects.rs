@@ -110,6 +110,24 @@ pub(crate) fn require(
     }
 }
 
+/// The objects of `model` `identity` may `action` (its grants' constraints); nothing
+/// without a grant.
+pub(crate) fn scope(
+    state: &AppState,
+    identity: &Identity,
+    model: &Model,
+    action: &str,
+) -> Result<objects::constraints::Constraint> {
+    Ok(nautobot_auth::permissions::scope(
+        identity,
+        &state.db,
+        &state.settings,
+        &model.label(),
+        action,
+    )?
+    .unwrap_or_else(objects::constraints::Constraint::none))
+}
+
 /// Whether `identity` may view objects of `model` (what `?depth=1` expands).
 fn may_view(state: &AppState, identity: &Identity, model: &Model) -> Result<bool> {
     can(identity, &state.db, &state.settings, &model.label(), "view")
@@ -164,7 +182,8 @@ async fn list(
     let st = state.clone();
     let (page, query) = web::block(move || -> Result<_> {
         require(&st, &identity, &model, "view")?;
-        let mut query = ListQuery::parse(&model, &params)?;
+        let mut query =
+            ListQuery::parse(&model, &params)?.within(scope(&st, &identity, &model, "view")?);
         if let Some(owner) = nautobot_auth::models::owner_scope(&identity, &model) {
             query = query.filter("user", &owner);
         }
@@ -249,16 +268,17 @@ pub(crate) async fn detail(
     let id = id.into_inner();
     let body = web::block(move || -> Result<String> {
         require(&state, &identity, &model, "view")?;
+        let within = scope(&state, &identity, &model, "view")?;
         let mut conn = state.db.conn()?;
         let registry = &state.catalog.registry;
         // Objects visible to their owner only (tokens) always go through `may_see`.
         let scoped = nautobot_auth::models::owner_scope(&identity, &model).is_some();
         if depth(&params) == 0 && !scoped {
-            if let Some(found) = fastjson::get(&mut conn, registry, &model, &id, &base)? {
+            if let Some(found) = fastjson::get(&mut conn, registry, &model, &id, &base, &within)? {
                 return found.ok_or_else(not_found);
             }
         }
-        let row = objects::get(&mut conn, &model, &id)?
+        let row = objects::get_within(&mut conn, registry, &model, &id, &within)?
             .filter(|row| nautobot_auth::models::may_see(&identity, &model, row))
             .ok_or_else(not_found)?;
         let mut out = serialize::serialize_rows_visible(

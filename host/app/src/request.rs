@@ -27,9 +27,11 @@ pub fn csrf_token(req: &HttpRequest) -> String {
 
 /// Who acts in `req`, for the model layer's writes and the change log.
 pub fn actor(req: &HttpRequest) -> nautobot_auth::Actor {
+    let identity = identity(req);
     nautobot_auth::Actor {
-        user: identity(req).plugin_user(),
+        user: identity.plugin_user(),
         request_id: request_id(req),
+        identity: Some(identity),
     }
 }
 

@@ -48,6 +48,21 @@ pub fn check_owner(actor: &Actor, model: &Model, row: &Row) -> Result<()> {
     }
 }
 
+/// Refuses a change or delete of a superuser's account by someone who is not a
+/// superuser: their password, active flag and groups are theirs and superusers' alone
+/// (a user holding `users.change_user` could otherwise take the account over).
+pub fn check_superuser_target(actor: &Actor, model: &Model, original: &Row) -> Result<()> {
+    if model.label() != USER || original.get("is_superuser") != Some(&Value::Bool(true)) {
+        return Ok(());
+    }
+    match &actor.user {
+        Some(user) if !user.is_superuser => Err(Error::PermissionDenied(
+            "Only superusers may change or delete a superuser.".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Whether `identity` may see `row` of `model` (a token only if it is theirs, see
 /// [`owner_scope`]).
 pub fn may_see(identity: &super::Identity, model: &Model, row: &Row) -> bool {
@@ -129,6 +144,30 @@ pub fn prepare(
                     .unwrap_or(false);
                 if row.get(flag).and_then(Value::as_bool).unwrap_or(false) != was {
                     error(flag, "Only superusers may change this.");
+                }
+            }
+            // Nor may one grant oneself more through groups.
+            let own = original.is_some_and(|o| {
+                string(o, "id").is_some()
+                    && string(o, "id") == actor.user.as_ref().map(|u| u.id.as_str())
+            });
+            if own {
+                let sorted = |v: Option<&Value>| {
+                    let mut ids: Vec<String> = v
+                        .and_then(Value::as_array)
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|x| x.as_str().map(str::to_string))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    ids.sort();
+                    ids
+                };
+                if row.contains_key("groups")
+                    && sorted(row.get("groups")) != sorted(original.and_then(|o| o.get("groups")))
+                {
+                    error("groups", "Only superusers may change their own groups.");
                 }
             }
         }
@@ -252,6 +291,7 @@ mod tests {
                 is_staff: false,
             }),
             request_id: String::new(),
+            identity: None,
         };
         let mut row = Row::new();
         prepare(&registry(), &actor, &token, &mut row, None).unwrap();

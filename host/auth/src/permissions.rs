@@ -1,12 +1,117 @@
 //! Permissions in Nautobot's form (`app_label.action_model`) and the set a user holds
-//! through object permissions granted to them or to their groups.
+//! through object permissions granted to them or to their groups, with each grant's
+//! constraints: which objects of the model the grant reaches ([`Constraint`]).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use diesel::prelude::*;
 
 use nautobot_base::error::Result;
 use nautobot_db::{schema::*, DbConnection};
+use serde_json::{Map, Value};
+
+/// The token a constraint value may use for the requesting user (replaced by the user's
+/// id), as Nautobot's `CONSTRAINT_TOKEN_USER`.
+pub const USER_TOKEN: &str = "$user";
+
+/// Which objects of a model a user may reach with one action: the union of the
+/// constraints of every object permission granting it, as Nautobot's
+/// `qs_filter_from_constraints` builds it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Constraint {
+    /// Every object: a grant without constraints (`null`, `{}`, `[]` or a list holding
+    /// `{}`), a superuser, or a view exempted by `EXEMPT_VIEW_PERMISSIONS`.
+    All,
+    /// The objects matching any of these sets of lookups (`{"location__name": "X"}`:
+    /// lookups AND-ed within a set, sets OR-ed), with [`USER_TOKEN`] already replaced.
+    /// An empty list reaches nothing.
+    Any(Vec<Map<String, Value>>),
+}
+
+impl Constraint {
+    /// Nothing at all (no grant).
+    pub fn none() -> Constraint {
+        Constraint::Any(Vec::new())
+    }
+
+    /// Whether every object is reached.
+    pub fn is_all(&self) -> bool {
+        matches!(self, Constraint::All)
+    }
+
+    /// The constraint of one permission's stored `constraints` (a JSON object, a list of
+    /// objects, or nothing), with [`USER_TOKEN`] replaced by `user_id`. Anything else
+    /// (text that is not JSON, a number) reaches nothing, so that a damaged row never
+    /// widens a grant.
+    pub fn parse(stored: Option<&str>, user_id: &str) -> Constraint {
+        let value = match stored.map(str::trim) {
+            None | Some("") => return Constraint::All,
+            Some(text) => match serde_json::from_str::<Value>(text) {
+                Ok(v) => v,
+                Err(_) => return Constraint::none(),
+            },
+        };
+        Constraint::from_value(&value, user_id)
+    }
+
+    /// [`parse`](Constraint::parse) of a JSON value.
+    pub fn from_value(value: &Value, user_id: &str) -> Constraint {
+        let sets: Vec<&Value> = match value {
+            Value::Null => return Constraint::All,
+            Value::Array(items) => items.iter().collect(),
+            other => vec![other],
+        };
+        if sets.is_empty() {
+            return Constraint::All;
+        }
+        let mut out = Vec::with_capacity(sets.len());
+        for set in sets {
+            match set {
+                Value::Null => return Constraint::All,
+                Value::Object(lookups) if lookups.is_empty() => return Constraint::All,
+                Value::Object(lookups) => out.push(
+                    lookups
+                        .iter()
+                        .map(|(k, v)| (k.clone(), replace_user(v, user_id)))
+                        .collect(),
+                ),
+                _ => return Constraint::none(),
+            }
+        }
+        Constraint::Any(out)
+    }
+
+    /// The union of two constraints (two grants of the same action).
+    pub fn or(self, other: Constraint) -> Constraint {
+        match (self, other) {
+            (Constraint::All, _) | (_, Constraint::All) => Constraint::All,
+            (Constraint::Any(mut a), Constraint::Any(b)) => {
+                for set in b {
+                    if !a.contains(&set) {
+                        a.push(set);
+                    }
+                }
+                Constraint::Any(a)
+            }
+        }
+    }
+}
+
+fn replace_user(value: &Value, user_id: &str) -> Value {
+    match value {
+        Value::String(s) if s == USER_TOKEN => Value::String(user_id.to_string()),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) if s == USER_TOKEN => Value::String(user_id.to_string()),
+                    other => other.clone(),
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
 
 /// A parsed permission name such as `dcim.view_location`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,11 +151,12 @@ impl Permission {
     }
 }
 
-/// The permissions one user holds.
+/// The permissions one user holds: for each (object type, action) granted, the
+/// objects the grants reach.
 #[derive(Debug, Clone, Default)]
 pub struct PermissionSet {
     superuser: bool,
-    grants: HashSet<(String, String)>,
+    grants: HashMap<(String, String), Constraint>,
 }
 
 impl PermissionSet {
@@ -58,40 +164,48 @@ impl PermissionSet {
     pub fn all() -> Self {
         PermissionSet {
             superuser: true,
-            grants: HashSet::new(),
+            grants: HashMap::new(),
         }
     }
 
     /// Loads the enabled object permissions granted to `user_id` or to a group of theirs.
     pub fn load(conn: &mut DbConnection, user_id: &str) -> Result<Self> {
-        let direct: Vec<(String, String)> = users_objectpermission::table
+        let direct: Vec<(String, String, Option<String>)> = users_objectpermission::table
             .inner_join(users_objectpermission_users::table)
             .filter(users_objectpermission_users::user_id.eq(user_id))
             .filter(users_objectpermission::enabled.eq(true))
             .select((
                 users_objectpermission::object_types,
                 users_objectpermission::actions,
+                users_objectpermission::constraints,
             ))
             .load(conn)?;
         let groups = users_user_groups::table
             .filter(users_user_groups::user_id.eq(user_id))
             .select(users_user_groups::group_id);
-        let via_groups: Vec<(String, String)> = users_objectpermission::table
+        let via_groups: Vec<(String, String, Option<String>)> = users_objectpermission::table
             .inner_join(users_objectpermission_groups::table)
             .filter(users_objectpermission_groups::group_id.eq_any(groups))
             .filter(users_objectpermission::enabled.eq(true))
             .select((
                 users_objectpermission::object_types,
                 users_objectpermission::actions,
+                users_objectpermission::constraints,
             ))
             .load(conn)?;
-        let mut grants = HashSet::new();
-        for (object_types, actions) in direct.into_iter().chain(via_groups) {
+        let mut grants: HashMap<(String, String), Constraint> = HashMap::new();
+        for (object_types, actions, constraints) in direct.into_iter().chain(via_groups) {
             let object_types: Vec<String> = serde_json::from_str(&object_types).unwrap_or_default();
             let actions: Vec<String> = serde_json::from_str(&actions).unwrap_or_default();
+            let constraint = Constraint::parse(constraints.as_deref(), user_id);
             for object_type in &object_types {
                 for action in &actions {
-                    grants.insert((object_type.clone(), action.clone()));
+                    let key = (object_type.clone(), action.clone());
+                    let merged = match grants.remove(&key) {
+                        Some(held) => held.or(constraint.clone()),
+                        None => constraint.clone(),
+                    };
+                    grants.insert(key, merged);
                 }
             }
         }
@@ -107,16 +221,35 @@ impl PermissionSet {
             return true;
         }
         match Permission::parse(permission) {
-            Some(p) => self.grants.contains(&(p.object_type(), p.action)),
+            Some(p) => self.grants.contains_key(&(p.object_type(), p.action)),
             None => false,
         }
     }
 
-    /// A set from explicit grants (object type, action), for tests and tools.
+    /// The objects of `object_type` (`dcim.location`) the set reaches with `action`:
+    /// `None` without a grant, [`Constraint::All`] for a superuser.
+    pub fn constraint(&self, object_type: &str, action: &str) -> Option<Constraint> {
+        if self.superuser {
+            return Some(Constraint::All);
+        }
+        self.grants
+            .get(&(object_type.to_string(), action.to_string()))
+            .cloned()
+    }
+
+    /// Whether the set belongs to a superuser.
+    pub fn is_superuser(&self) -> bool {
+        self.superuser
+    }
+
+    /// A set from explicit unconstrained grants (object type, action), for tests and tools.
     pub fn from_grants<I: IntoIterator<Item = (String, String)>>(grants: I) -> Self {
         PermissionSet {
             superuser: false,
-            grants: grants.into_iter().collect(),
+            grants: grants
+                .into_iter()
+                .map(|grant| (grant, Constraint::All))
+                .collect(),
         }
     }
 }
@@ -158,6 +291,43 @@ pub fn grant(
     Ok(())
 }
 
+/// The objects of `model` (`dcim.location`) `identity` may `action`: `None` when it may
+/// not at all, else what its grants' constraints reach (every object for superusers and
+/// exempt views; see [`can`] for who may). Blocking: call it off the async executor.
+pub fn scope(
+    identity: &super::Identity,
+    db: &nautobot_db::Database,
+    settings: &nautobot_config::Settings,
+    model: &str,
+    action: &str,
+) -> Result<Option<Constraint>> {
+    if exempt(identity, settings, model, action) {
+        return Ok(Some(Constraint::All));
+    }
+    if model.split_once('.').is_none() {
+        return Ok(None);
+    }
+    identity.constraint(db, model, action)
+}
+
+/// Whether viewing `model` needs no permission (`EXEMPT_VIEW_PERMISSIONS`).
+fn exempt(
+    identity: &super::Identity,
+    settings: &nautobot_config::Settings,
+    model: &str,
+    action: &str,
+) -> bool {
+    // As Nautobot's EXEMPT_EXCLUDE_MODELS: `"*"` never exempts users, groups, tokens
+    // and permissions; only naming one does.
+    let everything = !model.starts_with("users.");
+    action == "view"
+        && settings
+            .exempt_view_permissions
+            .iter()
+            .any(|m| (m == "*" && everything) || m == model)
+        && (identity.is_authenticated() || !settings.login_required)
+}
+
 /// Whether `identity` may perform `action` (`view`, `add`, `change`, `delete`) on objects
 /// of `model` (`dcim.location`): superusers may do anything; viewing models listed in
 /// `EXEMPT_VIEW_PERMISSIONS` (or every model but the `users` app's with `"*"`) needs only a login, or nothing
@@ -170,16 +340,7 @@ pub fn can(
     model: &str,
     action: &str,
 ) -> Result<bool> {
-    // As Nautobot's EXEMPT_EXCLUDE_MODELS: `"*"` never exempts users, groups, tokens
-    // and permissions; only naming one does.
-    let everything = !model.starts_with("users.");
-    if action == "view"
-        && settings
-            .exempt_view_permissions
-            .iter()
-            .any(|m| (m == "*" && everything) || m == model)
-        && (identity.is_authenticated() || !settings.login_required)
-    {
+    if exempt(identity, settings, model, action) {
         return Ok(true);
     }
     let Some((app, name)) = model.split_once('.') else {
@@ -221,5 +382,45 @@ mod tests {
         assert!(!set.has("dcim.change_location"));
         assert!(!set.has("garbage"));
         assert!(PermissionSet::all().has("anything.at_all"));
+    }
+
+    #[test]
+    fn constraints_read_as_nautobot_reads_them() {
+        use serde_json::json;
+        for unconstrained in [
+            None,
+            Some(""),
+            Some("null"),
+            Some("{}"),
+            Some("[]"),
+            Some("[{\"a\": 1}, {}]"),
+        ] {
+            assert_eq!(
+                Constraint::parse(unconstrained, "u"),
+                Constraint::All,
+                "{unconstrained:?}"
+            );
+        }
+        let one = Constraint::parse(Some(r#"{"name": "SP-IN", "owner": "$user"}"#), "u1");
+        let Constraint::Any(sets) = &one else {
+            panic!("{one:?}")
+        };
+        assert_eq!(sets.len(), 1);
+        assert_eq!(sets[0]["owner"], json!("u1"));
+        assert_eq!(sets[0]["name"], json!("SP-IN"));
+        let listed = Constraint::parse(Some(r#"[{"a": 1}, {"b": ["$user", "x"]}]"#), "u2");
+        let Constraint::Any(sets) = &listed else {
+            panic!("{listed:?}")
+        };
+        assert_eq!(sets[1]["b"], json!(["u2", "x"]));
+        // Damaged rows reach nothing rather than everything.
+        assert_eq!(Constraint::parse(Some("not json"), "u"), Constraint::none());
+        assert_eq!(Constraint::parse(Some("7"), "u"), Constraint::none());
+        // Two grants: the union; an unconstrained one wins.
+        assert_eq!(one.clone().or(Constraint::All), Constraint::All);
+        let Constraint::Any(both) = one.or(listed) else {
+            panic!()
+        };
+        assert_eq!(both.len(), 3);
     }
 }

@@ -86,6 +86,24 @@ pub fn lookup(
         .optional()?)
 }
 
+/// What the session table stores for the session behind `cookie_value` (to tell that
+/// session from the user's others).
+pub fn stored_key_of(secret: &str, cookie_value: &str) -> String {
+    stored_key(secret, cookie_value)
+}
+
+/// Ends every session of `user_id` but the one stored as `keep` (the session that
+/// changed the password stays open; the user's API tokens are untouched).
+pub fn end_others(conn: &mut DbConnection, user_id: &str, keep: Option<&str>) -> Result<usize> {
+    let theirs = users_session::table.filter(users_session::user_id.eq(user_id));
+    Ok(match keep {
+        Some(keep) => {
+            diesel::delete(theirs.filter(users_session::session_key.ne(keep))).execute(conn)?
+        }
+        None => diesel::delete(theirs).execute(conn)?,
+    })
+}
+
 /// Ends the session behind `cookie_value`.
 pub fn delete(conn: &mut DbConnection, secret: &str, cookie_value: &str) -> Result<()> {
     diesel::delete(

@@ -78,7 +78,24 @@ pub fn prepare(
         .and_then(|p| p.manifest.jobs.iter().find(|j| j.name == class).cloned())
         .ok_or_else(|| Error::BadRequest(format!("plugin {module} has no job {class}")))?;
     let mut conn = state.db.conn()?;
-    let cleaned = vars::clean(&mut conn, &state.catalog.registry, &def.variables, data)?;
+    // Object variables choose among the objects the user may view.
+    let within = |model: &nautobot_schema::Model| -> Result<objects::constraints::Constraint> {
+        Ok(nautobot_auth::permissions::scope(
+            identity,
+            &state.db,
+            &state.settings,
+            &model.label(),
+            "view",
+        )?
+        .unwrap_or_else(objects::constraints::Constraint::none))
+    };
+    let cleaned = vars::clean(
+        &mut conn,
+        &state.catalog.registry,
+        &def.variables,
+        data,
+        &within,
+    )?;
     Ok((cleaned, dryrun.unwrap_or(def.dryrun_default)))
 }
 

@@ -68,6 +68,7 @@ pub fn clean(
     registry: &Registry,
     variables: &[JobVar],
     data: &Map<String, Value>,
+    within: Within<'_>,
 ) -> Result<Map<String, Value>> {
     let mut errors = ValidationErrors::new();
     for key in data.keys() {
@@ -81,7 +82,7 @@ pub fn clean(
         .partition(|v| matches!(v.kind, VarKind::Object { .. } | VarKind::MultiObject { .. }));
     let mut cleaned = Map::new();
     for var in plain.into_iter().chain(objects) {
-        match clean_var(conn, registry, var, data.get(&var.name), &cleaned)? {
+        match clean_var(conn, registry, var, data.get(&var.name), &cleaned, within)? {
             Ok(value) => {
                 cleaned.insert(var.name.clone(), value);
             }
@@ -210,6 +211,7 @@ fn clean_var(
     var: &JobVar,
     given: Option<&Value>,
     cleaned: &Map<String, Value>,
+    within: Within<'_>,
 ) -> Result<Cleaned> {
     let value = match given.filter(|v| !is_empty(&var.kind, v)) {
         Some(value) => value,
@@ -249,11 +251,11 @@ fn clean_var(
         },
         VarKind::Object { model, query } => {
             let model = model_of(registry, var, model)?;
-            clean_object(conn, registry, var, model, query, value, cleaned)?
+            clean_object(conn, registry, var, model, query, value, cleaned, within)?
         }
         VarKind::MultiObject { model, query } => {
             let model = model_of(registry, var, model)?;
-            clean_objects(conn, registry, var, model, query, value, cleaned)?
+            clean_objects(conn, registry, var, model, query, value, cleaned, within)?
         }
         VarKind::IpAddress | VarKind::IpNetwork => {
             let network = matches!(var.kind, VarKind::IpNetwork);
@@ -490,6 +492,10 @@ fn matching(
     }
 }
 
+/// The objects of a model the user may choose from (what their view grants'
+/// constraints reach; see `nautobot_objects::constraints`).
+pub type Within<'a> = &'a dyn Fn(&Model) -> Result<nautobot_objects::constraints::Constraint>;
+
 /// An id as the database stores it (lower-case, hyphenated), if `text` is a UUID.
 fn uuid_of(text: &str) -> Option<String> {
     uuid::Uuid::parse_str(text.trim())
@@ -497,6 +503,7 @@ fn uuid_of(text: &str) -> Option<String> {
         .map(|u| u.hyphenated().to_string())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn clean_object(
     conn: &mut DbConnection,
     registry: &Registry,
@@ -505,6 +512,7 @@ fn clean_object(
     query: &Map<String, Value>,
     value: &Value,
     cleaned: &Map<String, Value>,
+    within: Within<'_>,
 ) -> Result<Cleaned> {
     let invalid = || Ok(Err(vec![INVALID_OBJECT.to_string()]));
     let lookups: Vec<(String, String)> = match value {
@@ -529,7 +537,7 @@ fn clean_object(
         }
         _ => return invalid(),
     };
-    let base = base_query(var, model, query, cleaned)?;
+    let base = base_query(var, model, query, cleaned)?.within(within(model)?);
     let rows = match matching(conn, registry, model, &base, &lookups)? {
         Some(rows) if rows.len() == 1 => rows,
         _ => return invalid(),
@@ -540,6 +548,7 @@ fn clean_object(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn clean_objects(
     conn: &mut DbConnection,
     registry: &Registry,
@@ -548,6 +557,7 @@ fn clean_objects(
     query: &Map<String, Value>,
     value: &Value,
     cleaned: &Map<String, Value>,
+    within: Within<'_>,
 ) -> Result<Cleaned> {
     let items: Vec<&Value> = match value {
         Value::Array(list) => list.iter().collect(),
@@ -567,7 +577,7 @@ fn clean_objects(
             None => return Ok(Err(vec![format!("“{text}” is not a valid value.")])),
         }
     }
-    let base = base_query(var, model, query, cleaned)?;
+    let base = base_query(var, model, query, cleaned)?.within(within(model)?);
     let lookups: Vec<(String, String)> = ids
         .iter()
         .map(|id| ("id".to_string(), id.clone()))
@@ -622,7 +632,9 @@ mod tests {
                 panic!("data must be an object")
             };
             let mut conn = self.db.conn().unwrap();
-            clean(&mut conn, &self.catalog.registry, vars, &data)
+            clean(&mut conn, &self.catalog.registry, vars, &data, &|_| {
+                Ok(nautobot_objects::constraints::Constraint::All)
+            })
         }
 
         fn expand(&self, vars: &[JobVar], cleaned: &Map<String, Value>) -> Result<Value> {

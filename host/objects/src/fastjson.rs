@@ -229,14 +229,15 @@ pub fn list(
     super::query::fetch_page(conn, model, &plan, query.limit, select, Some(base_url)).map(Some)
 }
 
-/// One object as REST JSON text (`Ok(None)` inside when it does not exist); `None`
-/// when the model cannot use this path.
+/// One object as REST JSON text (`Ok(None)` inside when it does not exist or
+/// `within` does not reach it); `None` when the model cannot use this path.
 pub fn get(
     conn: &mut DbConnection,
     registry: &Registry,
     model: &Model,
     id: &str,
     base: &str,
+    within: &super::constraints::Constraint,
 ) -> Result<Option<Option<String>>> {
     let backend = dynamic::backend_of(conn);
     let Some(select) = api_select(registry, model, backend) else {
@@ -254,6 +255,18 @@ pub fn get(
         ident("id")
     ))
     .bind(SqlValue::text(id));
+    if let Some(cond) = super::constraints::condition(registry, model, within, backend) {
+        // In a subquery of its own: the condition names the model's columns unqualified.
+        sql.push(format!(
+            " AND {}.{} IN (SELECT {} FROM {} WHERE ",
+            ident(&model.table()),
+            ident("id"),
+            ident("id"),
+            ident(&model.table())
+        ));
+        sql.append(cond);
+        sql.push(")");
+    }
     sql.cached();
     Ok(Some(dynamic::query_text(conn, &sql)?.into_iter().next()))
 }

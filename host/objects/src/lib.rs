@@ -6,6 +6,7 @@
 //! id, tags a list of tag ids, plus `id`, `created` and `last_updated`.
 
 pub mod changelog;
+pub mod constraints;
 pub mod fastjson;
 pub mod query;
 pub mod seek;
@@ -164,6 +165,74 @@ pub fn get(conn: &mut DbConnection, model: &Model, id: &str) -> Result<Option<Ro
     sql.bind(SqlValue::text(id));
     sql.cached();
     Ok(load(conn, model, &sql)?.into_iter().next())
+}
+
+/// The object of `model` with id `id` if it exists and `constraint` reaches it (what a
+/// user's grants let them see or change; see [`constraints`]).
+pub fn get_within(
+    conn: &mut DbConnection,
+    registry: &nautobot_schema::Registry,
+    model: &Model,
+    id: &str,
+    constraint: &constraints::Constraint,
+) -> Result<Option<Row>> {
+    let backend = dynamic::backend_of(conn);
+    let Some(cond) = constraints::condition(registry, model, constraint, backend) else {
+        return get(conn, model, id);
+    };
+    if uuid::Uuid::parse_str(id).is_err() {
+        return Ok(None);
+    }
+    let mut sql = Sql::from(format!(
+        "SELECT {} FROM {} WHERE {} = ",
+        select_row(model, backend),
+        ident(&model.table()),
+        ident("id")
+    ));
+    sql.bind(SqlValue::text(id)).push(" AND ");
+    sql.append(cond);
+    Ok(load(conn, model, &sql)?.into_iter().next())
+}
+
+/// The objects of `model` whose ids are in `ids` that `constraint` reaches (any order).
+pub fn get_many_within(
+    conn: &mut DbConnection,
+    registry: &nautobot_schema::Registry,
+    model: &Model,
+    ids: &[String],
+    constraint: &constraints::Constraint,
+) -> Result<Vec<Row>> {
+    let mut rows = get_many(conn, model, ids)?;
+    if constraint.is_all() || rows.is_empty() {
+        return Ok(rows);
+    }
+    let mut inside = Vec::with_capacity(rows.len());
+    let backend = dynamic::backend_of(conn);
+    if let Some(cond) = constraints::condition(registry, model, constraint, backend) {
+        for chunk in ids.chunks(500) {
+            let mut sql = Sql::from(format!(
+                "SELECT {} FROM {} WHERE {} IN (",
+                ident("id"),
+                ident(&model.table()),
+                ident("id")
+            ));
+            for (i, id) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(SqlValue::text(id));
+            }
+            sql.push(") AND ");
+            sql.append(cond.clone());
+            inside.extend(dynamic::query_text(conn, &sql)?);
+        }
+    }
+    rows.retain(|r| {
+        r.get("id")
+            .and_then(Value::as_str)
+            .is_some_and(|id| inside.iter().any(|i| i == id))
+    });
+    Ok(rows)
 }
 
 /// The objects of `model` whose ids are in `ids` (any order).

@@ -69,6 +69,10 @@ pub struct ListQuery {
     /// when it matches the order, the page starts after that row instead of skipping
     /// `offset` rows, so that walking a list costs what its pages hold.
     pub cursor: Option<String>,
+    /// The objects the requester's grants reach (object-permission constraints), AND-ed
+    /// with the filters: `None` (or [`Constraint::All`](super::constraints::Constraint))
+    /// for every object. Set with [`ListQuery::within`].
+    pub scope: Option<super::constraints::Constraint>,
 }
 
 /// `offset`: empty is 0; otherwise a whole number no larger than the databases' largest
@@ -176,6 +180,16 @@ impl ListQuery {
         }
     }
 
+    /// Narrows the query to the objects `constraint` reaches (see
+    /// [`constraints`](super::constraints)).
+    pub fn within(mut self, constraint: super::constraints::Constraint) -> ListQuery {
+        self.scope = match constraint {
+            super::constraints::Constraint::All => None,
+            narrowed => Some(narrowed),
+        };
+        self
+    }
+
     /// Adds an exact filter (`field=value`).
     pub fn filter(mut self, field: &str, value: &str) -> ListQuery {
         self.filters
@@ -226,6 +240,11 @@ pub fn where_clause(
     }
     if !errors.is_empty() {
         return Err(Error::Validation(Box::new(errors)));
+    }
+    if let Some(scope) = &query.scope {
+        conditions.extend(super::constraints::condition(
+            registry, model, scope, backend,
+        ));
     }
     if let Some(q) = &query.q {
         let mut any = Sql::from("(");
@@ -292,7 +311,8 @@ fn condition(
     Ok(out)
 }
 
-fn one_condition(
+/// One value of one filter (`field__lookup=value`) as a condition.
+pub(crate) fn one_condition(
     registry: &Registry,
     model: &Model,
     name: &str,

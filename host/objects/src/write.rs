@@ -68,6 +68,43 @@ fn invalid(errors: ValidationErrors) -> Error {
 }
 
 impl Writer<'_> {
+    /// Whether every object of `ids` lies within what the actor's grants of `action`
+    /// reach (see [`Actor::constraint`]).
+    fn within(
+        &self,
+        conn: &mut DbConnection,
+        model: &Model,
+        ids: &[String],
+        action: &str,
+    ) -> Result<bool> {
+        let constraint = self.actor.constraint(conn, &model.label(), action)?;
+        super::constraints::reaches(conn, self.registry, model, &constraint, ids)
+    }
+
+    /// An object permission's constraints must name fields of each of its object types
+    /// (400 otherwise), as Nautobot validates them when they are saved.
+    fn check_constraints(&self, model: &Model, row: &Row) -> Result<()> {
+        if model.label() != nautobot_schema::users::PERMISSION {
+            return Ok(());
+        }
+        let constraints = row.get("constraints").cloned().unwrap_or(Value::Null);
+        let types = row
+            .get("object_types")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for object_type in types.iter().filter_map(Value::as_str) {
+            let Some(target) = self.registry.get(object_type) else {
+                continue;
+            };
+            if let Err(message) = super::constraints::validate(self.registry, target, &constraints)
+            {
+                return Err(Error::field("constraints", message));
+            }
+        }
+        Ok(())
+    }
+
     /// Creates an object from `input` (field values as the API takes them).
     pub fn create(&self, conn: &mut DbConnection, model: &Model, input: &Value) -> Result<Row> {
         self.refuse_read_only(model)?;
@@ -75,6 +112,7 @@ impl Writer<'_> {
         let id = uuid::Uuid::new_v4().to_string();
         let (mut row, tags) = self.clean(conn, model, input, None, false)?;
         nautobot_auth::models::prepare(self.registry, self.actor, model, &mut row, None)?;
+        self.check_constraints(model, &row)?;
         row.insert("id".into(), Value::String(id.clone()));
         self.check_content_types(conn, model, &row)?;
         self.check_unique(conn, model, &row, None)?;
@@ -110,6 +148,11 @@ impl Writer<'_> {
             add_tags(conn, model, &id, tags)?;
         }
         set_links(conn, model, &id, &row, false)?;
+        // The new object must lie within what the user may add (Nautobot checks the
+        // saved object against the constrained queryset and rolls back).
+        if !self.within(conn, model, std::slice::from_ref(&id), "add")? {
+            return Err(super::constraints::outside_error("add", model));
+        }
         let mut saved = get(conn, model, &id)?
             .ok_or_else(|| Error::Internal(format!("{} {id} vanished", model.label())))?;
         changelog::record(
@@ -147,6 +190,7 @@ impl Writer<'_> {
             let attempt = as_object(input).and_then(|input| {
                 let (mut row, tags) = self.clean(conn, model, input, None, false)?;
                 nautobot_auth::models::prepare(self.registry, self.actor, model, &mut row, None)?;
+                self.check_constraints(model, &row)?;
                 row.insert("id".into(), Value::String(uuid::Uuid::new_v4().to_string()));
                 self.check_content_types(conn, model, &row)?;
                 Ok((row, tags))
@@ -296,6 +340,9 @@ impl Writer<'_> {
             }
             set_links(conn, model, id, row, false)?;
         }
+        if !self.within(conn, model, &ids, "add")? {
+            return Err(super::constraints::outside_error("add", model));
+        }
         let mut by_id: std::collections::HashMap<String, Row> = std::collections::HashMap::new();
         for chunk in ids.chunks(500) {
             for row in get_many(conn, model, chunk)? {
@@ -347,6 +394,12 @@ impl Writer<'_> {
         let input = as_object(input)?;
         let original = get(conn, model, id)?.ok_or_else(not_found)?;
         nautobot_auth::models::check_owner(self.actor, model, &original)?;
+        nautobot_auth::models::check_superuser_target(self.actor, model, &original)?;
+        // Outside what the user may change: as if it did not exist (Nautobot's
+        // constrained queryset answers 404).
+        if !self.within(conn, model, &[id.to_string()], "change")? {
+            return Err(not_found());
+        }
         let (mut row, tags) = self.clean(conn, model, input, Some(&original), partial)?;
         nautobot_auth::models::prepare(
             self.registry,
@@ -355,6 +408,7 @@ impl Writer<'_> {
             &mut row,
             Some(&original),
         )?;
+        self.check_constraints(model, &row)?;
         self.check_content_types(conn, model, &row)?;
         self.check_unique(conn, model, &row, Some(id))?;
         self.validate(conn, model, "update", &row, Some(&original))?;
@@ -380,6 +434,21 @@ impl Writer<'_> {
             set_tags(conn, model, id, tags)?;
         }
         set_links(conn, model, id, &row, true)?;
+        if model.label() == nautobot_schema::users::USER && row.contains_key("password") {
+            // A new password ends the user's other sessions (the one that set it, if
+            // theirs, stays); tokens are untouched.
+            let keep = self
+                .actor
+                .identity
+                .as_ref()
+                .filter(|i| i.user.as_ref().is_some_and(|u| u.id == id))
+                .and_then(|i| i.session_key.clone());
+            nautobot_auth::sessions::end_others(conn, id, keep.as_deref())?;
+        }
+        // Nor may the change move the object out of it.
+        if !self.within(conn, model, &[id.to_string()], "change")? {
+            return Err(super::constraints::outside_error("change", model));
+        }
         let saved = get(conn, model, id)?.ok_or_else(not_found)?;
         changelog::record(
             conn,
@@ -403,6 +472,10 @@ impl Writer<'_> {
         self.refuse_read_only(model)?;
         let row = get(conn, model, id)?.ok_or_else(not_found)?;
         nautobot_auth::models::check_owner(self.actor, model, &row)?;
+        nautobot_auth::models::check_superuser_target(self.actor, model, &row)?;
+        if !self.within(conn, model, &[id.to_string()], "delete")? {
+            return Err(not_found());
+        }
         let referring = self.registry.referencing_present(conn, &model.label())?;
         // Protected references first, so nothing is touched when the delete is refused.
         let mut blockers = Vec::new();

@@ -12,7 +12,7 @@ use nautobot_plugin_abi::{HostServices, LogLevel, PluginError};
 use serde_json::{Map, Value};
 
 use crate::templates::Templates;
-use nautobot_auth::{permissions::can, Identity};
+use nautobot_auth::{permissions::scope, Constraint, Identity};
 use nautobot_base::error::Error;
 use nautobot_config::Settings;
 use nautobot_db::Database;
@@ -142,6 +142,7 @@ impl<'a> CallServices<'a> {
             &DataAccess<'a>,
             &Database,
             &std::sync::Arc<nautobot_schema::Model>,
+            Constraint,
         ) -> nautobot_base::error::Result<Value>,
     ) -> RResult<RString, PluginError> {
         guarded(
@@ -164,10 +165,13 @@ impl<'a> CallServices<'a> {
                 };
                 let own_model_in_validator =
                     self.validating.is_some() && m.label().split('.').next() == Some(self.plugin);
+                // What the user's grants reach (their constraints): every object when
+                // no user acts, or a validator reads its own plugin's models.
+                let mut within = Constraint::All;
                 if let (Some(identity), false) = (self.identity, own_model_in_validator) {
-                    match can(identity, db, data.settings, &m.label(), action) {
-                        Ok(true) => {}
-                        Ok(false) => {
+                    match scope(identity, db, data.settings, &m.label(), action) {
+                        Ok(Some(constraint)) => within = constraint,
+                        Ok(None) => {
                             return RResult::RErr(PluginError::permission_denied(format!(
                                 "the user may not {action} {}",
                                 m.verbose_name_plural()
@@ -176,7 +180,7 @@ impl<'a> CallServices<'a> {
                         Err(e) => return RResult::RErr(to_plugin_error(e)),
                     }
                 }
-                match work(data, db, m) {
+                match work(data, db, m, within) {
                     Ok(v) => RResult::ROk(RString::from(v.to_string())),
                     Err(e) => RResult::RErr(to_plugin_error(e)),
                 }
@@ -197,6 +201,8 @@ impl<'a> CallServices<'a> {
         let actor = Actor {
             user: self.identity.and_then(Identity::plugin_user),
             request_id: data.request_id.to_string(),
+            // The writer keeps the change within what the user's grants reach.
+            identity: self.identity.map(|i| std::sync::Arc::new(i.clone())),
         };
         let hooks = super::PluginHooks {
             registry: data.plugins,
@@ -336,7 +342,7 @@ impl HostServices for CallServices<'_> {
 
     fn query(&self, model: RStr<'_>, query_json: RStr<'_>) -> RResult<RString, PluginError> {
         let text = query_json.as_str();
-        self.data_verb("query", model.as_str(), "view", |data, db, m| {
+        self.data_verb("query", model.as_str(), "view", |data, db, m, within| {
             let q: nautobot_plugin_abi::Query = serde_json::from_str(text)
                 .map_err(|e| Error::BadRequest(format!("the query is not valid JSON: {e}")))?;
             let mut pairs = filter_pairs(&q.filters);
@@ -348,7 +354,7 @@ impl HostServices for CallServices<'_> {
                 q.limit.unwrap_or(query::DEFAULT_LIMIT).to_string(),
             ));
             pairs.push(("offset".into(), q.offset.unwrap_or(0).to_string()));
-            let parsed = ListQuery::parse(m, &pairs)?;
+            let parsed = ListQuery::parse(m, &pairs)?.within(within);
             self.with_conn(db, |conn| {
                 let (count, rows) = query::list(conn, data.registry, m, &parsed)?;
                 let results = serialize::serialize_rows(conn, data.registry, m, &rows, "", 0)?;
@@ -359,12 +365,12 @@ impl HostServices for CallServices<'_> {
 
     fn get(&self, model: RStr<'_>, lookup_json: RStr<'_>) -> RResult<RString, PluginError> {
         let text = lookup_json.as_str();
-        self.data_verb("get", model.as_str(), "view", |data, db, m| {
+        self.data_verb("get", model.as_str(), "view", |data, db, m, within| {
             let lookup: Map<String, Value> = serde_json::from_str(text)
                 .map_err(|e| Error::BadRequest(format!("the lookup is not a JSON object: {e}")))?;
             let mut pairs = filter_pairs(&lookup);
             pairs.push(("limit".into(), "2".into()));
-            let parsed = ListQuery::parse(m, &pairs)?;
+            let parsed = ListQuery::parse(m, &pairs)?.within(within);
             let (count, rows, found) = self.with_conn(db, |conn| {
                 let (count, rows) = query::list(conn, data.registry, m, &parsed)?;
                 let found = match (count, rows.first()) {
@@ -397,7 +403,7 @@ impl HostServices for CallServices<'_> {
 
     fn create(&self, model: RStr<'_>, data_json: RStr<'_>) -> RResult<RString, PluginError> {
         let text = data_json.as_str();
-        self.data_verb("create", model.as_str(), "add", |data, db, m| {
+        self.data_verb("create", model.as_str(), "add", |data, db, m, _| {
             let input: Value = serde_json::from_str(text)
                 .map_err(|e| Error::BadRequest(format!("the data is not valid JSON: {e}")))?;
             self.writer_run(data, db, m, |w, conn| w.create(conn, m, &input).map(Some))
@@ -412,7 +418,7 @@ impl HostServices for CallServices<'_> {
     ) -> RResult<RString, PluginError> {
         let text = data_json.as_str();
         let id = id.as_str();
-        self.data_verb("update", model.as_str(), "change", |data, db, m| {
+        self.data_verb("update", model.as_str(), "change", |data, db, m, _| {
             let input: Value = serde_json::from_str(text)
                 .map_err(|e| Error::BadRequest(format!("the data is not valid JSON: {e}")))?;
             self.writer_run(data, db, m, |w, conn| {
@@ -423,7 +429,7 @@ impl HostServices for CallServices<'_> {
 
     fn delete(&self, model: RStr<'_>, id: RStr<'_>) -> RResult<RString, PluginError> {
         let id = id.as_str();
-        self.data_verb("delete", model.as_str(), "delete", |data, db, m| {
+        self.data_verb("delete", model.as_str(), "delete", |data, db, m, _| {
             self.writer_run(data, db, m, |w, conn| w.delete(conn, m, id).map(|()| None))
         })
     }

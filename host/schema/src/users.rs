@@ -153,7 +153,9 @@ pub fn permission_schema() -> ModelSchema {
         .field(
             FieldSchema::new("constraints", FieldKind::Json)
                 .optional()
-                .help_text("Query filters limiting the objects (stored, not yet evaluated)"),
+                .help_text(
+                    "Which objects it reaches: lookups such as {\"location__name\": \"X\"} (a list of them OR-ed); $user stands for the requesting user",
+                ),
         )
         .field(list("users"))
         .field(list("groups"))

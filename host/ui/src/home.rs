@@ -173,15 +173,18 @@ impl HomeLayout {
 
     /// The panels `identity` may see, as the template's `panels`: each item with its
     /// label, name, URL, count (from `db::rowcount`; null when the table has no counter
-    /// yet), description and plugin. An item is shown when the user holds all its
-    /// permissions and may view its model; panels left empty are not shown. Blocking.
+    /// yet, or of the objects the user's constraints reach), description and plugin. An
+    /// item is shown when the user holds all its permissions and may view its model;
+    /// panels left empty are not shown. Blocking.
     pub fn visible_to(
         &self,
         identity: &Identity,
         db: &Database,
         settings: &Settings,
+        registry: &Registry,
     ) -> Result<Vec<Value>> {
         let mut conn = db.conn()?;
+        let backend = db.backend();
         let mut panels = Vec::new();
         for panel in &self.panels {
             let mut items = Vec::new();
@@ -189,14 +192,31 @@ impl HomeLayout {
                 if !identity.has_perms(db, &item.permissions)? {
                     continue;
                 }
+                let mut within = nautobot_auth::Constraint::All;
                 if let Some(model) = &item.model {
-                    if !nautobot_auth::permissions::can(identity, db, settings, model, "view")? {
-                        continue;
+                    match nautobot_auth::permissions::scope(identity, db, settings, model, "view")?
+                    {
+                        Some(constraint) => within = constraint,
+                        None => continue,
                     }
                 }
-                let count = match &item.table {
-                    Some(table) => nautobot_db::rowcount::count(&mut conn, table)?,
-                    None => None,
+                let constrained = item
+                    .model
+                    .as_deref()
+                    .and_then(|m| registry.get(m))
+                    .and_then(|m| {
+                        nautobot_objects::constraints::condition(registry, m, &within, backend)
+                            .map(|cond| (m.clone(), cond))
+                    });
+                let count = match (&item.table, constrained) {
+                    // Only the objects the user's grants reach.
+                    (_, Some((model, cond))) => {
+                        let mut filter = nautobot_db::dynamic::Sql::from(" WHERE ");
+                        filter.append(cond);
+                        Some(nautobot_objects::query::count(&mut conn, &model, &filter)? as i64)
+                    }
+                    (Some(table), None) => nautobot_db::rowcount::count(&mut conn, table)?,
+                    (None, None) => None,
                 };
                 items.push(json!({
                     "label": item.model,

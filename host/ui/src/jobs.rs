@@ -128,6 +128,23 @@ impl Page {
             .ok_or_else(|| Error::Internal(format!("the model {label} is missing")))
     }
 
+    /// The objects of `model` the requester may `action` (their grants' constraints;
+    /// nothing without a grant). Blocking.
+    fn within(
+        &self,
+        model: &Model,
+        action: &str,
+    ) -> Result<nautobot_objects::constraints::Constraint> {
+        Ok(nautobot_auth::permissions::scope(
+            &self.identity,
+            &self.state.db,
+            &self.state.settings,
+            &model.label(),
+            action,
+        )?
+        .unwrap_or_else(nautobot_objects::constraints::Constraint::none))
+    }
+
     /// Whether the requester may `action` objects of `model` (blocking).
     fn can(&self, model: &str, action: &str) -> Result<bool> {
         can(
@@ -211,7 +228,8 @@ async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRespon
             limit: MAX_LIMIT,
             sort: vec!["grouping".into(), "name".into()],
             ..Default::default()
-        };
+        }
+        .within(page.within(model, "view")?);
         let rows = query::all(&mut *page.state.db.conn()?, page.registry(), model, &query)?;
         let mut groups: Vec<(String, Vec<Value>)> = Vec::new();
         for row in &rows {
@@ -409,6 +427,7 @@ fn object_options(
     registry: &Registry,
     label: &str,
     filter: &Map<String, Value>,
+    within: nautobot_jobs::vars::Within<'_>,
 ) -> Result<Vec<(String, String)>> {
     let Some(model) = registry.get(label) else {
         return Ok(Vec::new());
@@ -436,6 +455,7 @@ fn object_options(
     };
     query.limit = MAX_LIMIT;
     query.offset = 0;
+    let query = query.within(within(model)?);
     let (_, rows) = query::list(conn, registry, model, &query)?;
     let mut options: Vec<(String, String)> = rows
         .iter()
@@ -469,6 +489,7 @@ fn fields(
     vars: &[JobVar],
     form: &FormValues,
     errors: &ValidationErrors,
+    within: nautobot_jobs::vars::Within<'_>,
 ) -> Result<Vec<VarField>> {
     let mut out = Vec::new();
     for var in vars {
@@ -521,12 +542,12 @@ fn fields(
             }
             VarKind::Object { model, query } => {
                 field.widget = "select";
-                let choices = object_options(conn, registry, model, query)?;
+                let choices = object_options(conn, registry, model, query, within)?;
                 field.options = options_of(&choices, &given, true);
             }
             VarKind::MultiObject { model, query } => {
                 field.widget = "multiselect";
-                let choices = object_options(conn, registry, model, query)?;
+                let choices = object_options(conn, registry, model, query, within)?;
                 field.options = options_of(&choices, &given, false);
             }
             VarKind::IpAddress | VarKind::IpNetwork => {}
@@ -577,12 +598,14 @@ fn form_page(
     errors: &ValidationErrors,
 ) -> Result<Outcome> {
     let vars = variables(&page.state, job);
+    let within = |model: &Model| page.within(model, "view");
     let inputs = fields(
         &mut *page.state.db.conn()?,
         page.registry(),
         &vars,
         form,
         errors,
+        &within,
     )?;
     let general: Vec<String> = errors
         .iter()

@@ -25,7 +25,9 @@ pub async fn home(
     let identity = nautobot_app::request::identity(&req);
     let st = state.clone();
     let panels = nautobot_app::block(nautobot_app::request::request_id(&req), move || {
-        layout.home.visible_to(&identity, &st.db, &st.settings)
+        layout
+            .home
+            .visible_to(&identity, &st.db, &st.settings, &st.catalog.registry)
     })
     .await?;
     render(

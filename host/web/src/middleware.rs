@@ -212,11 +212,12 @@ async fn authenticate(
             let secret = state.settings.secret_key.clone();
             let found = web::block(move || {
                 let mut conn = db.conn()?;
-                sessions::lookup(&mut conn, &secret, &cookie)
+                let user = sessions::lookup(&mut conn, &secret, &cookie)?;
+                Ok::<_, Error>(user.map(|u| (u, sessions::stored_key_of(&secret, &cookie))))
             })
             .await??;
             Ok(match found {
-                Some(user) => Identity::user(user, AuthMethod::Session),
+                Some((user, key)) => Identity::user(user, AuthMethod::Session).with_session(key),
                 None => Identity::anonymous(),
             })
         }

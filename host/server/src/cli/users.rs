@@ -134,6 +134,15 @@ fn create(
     token: Option<&str>,
     write_enabled: bool,
 ) -> Result<Option<String>> {
+    // The same checks as the API's.
+    if let Some(message) = users::username_error(username) {
+        return Err(Error::Usage(format!("username: {message}")));
+    }
+    if !email.is_empty() && !users::looks_like_email(email) {
+        return Err(Error::Usage(format!(
+            "email: Enter a valid email address (not '{email}')."
+        )));
+    }
     conn.transaction(|conn| {
         let user = users::create(
             conn,

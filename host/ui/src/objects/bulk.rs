@@ -16,7 +16,7 @@ use super::{
 use nautobot_app::AppState;
 use nautobot_base::error::{Error, Result, ValidationErrors};
 use nautobot_objects::{
-    display, get_many,
+    display, get_many_within,
     write::{self, default_for, Writer},
     Row,
 };
@@ -82,8 +82,8 @@ pub async fn import_submit(
     .await
 }
 
-/// The selected objects, in display order.
-fn selected(ctx: &Ctx, form: &FormValues) -> Result<Vec<Row>> {
+/// The selected objects the requester may `action`, in display order.
+fn selected(ctx: &Ctx, form: &FormValues, action: &str) -> Result<Vec<Row>> {
     let ids: Vec<String> = form
         .get("pk")
         .map(|v| {
@@ -93,7 +93,14 @@ fn selected(ctx: &Ctx, form: &FormValues) -> Result<Vec<Row>> {
                 .collect()
         })
         .unwrap_or_default();
-    let mut rows = get_many(&mut *ctx.state.db.conn()?, &ctx.model, &ids)?;
+    let within = ctx.within(&ctx.model, action)?;
+    let mut rows = get_many_within(
+        &mut *ctx.state.db.conn()?,
+        ctx.registry(),
+        &ctx.model,
+        &ids,
+        &within,
+    )?;
     rows.sort_by_cached_key(|r| display(&ctx.model, r).to_lowercase());
     Ok(rows)
 }
@@ -144,7 +151,7 @@ fn about(object: &str, errors: &ValidationErrors, fields: &[&FieldSchema]) -> Va
 fn edit_page(ctx: &Ctx, form: &FormValues) -> Result<Outcome> {
     ctx.require("change")?;
     let model = &ctx.model;
-    let rows = selected(ctx, form)?;
+    let rows = selected(ctx, form, "change")?;
     if rows.is_empty() {
         return Ok(back(ctx, form));
     }
@@ -242,7 +249,7 @@ fn edit_page(ctx: &Ctx, form: &FormValues) -> Result<Outcome> {
 fn delete_page(ctx: &Ctx, form: &FormValues) -> Result<Outcome> {
     ctx.require("delete")?;
     let model = &ctx.model;
-    let rows = selected(ctx, form)?;
+    let rows = selected(ctx, form, "delete")?;
     if rows.is_empty() {
         return Ok(back(ctx, form));
     }

@@ -42,9 +42,11 @@ pub async fn changelog(
     run(ctx.actor.request_id.clone(), move || changelog_page(&ctx)).await
 }
 
-/// The object of the path, or a 404.
-pub fn load(ctx: &Ctx, conn: &mut nautobot_db::DbConnection) -> Result<Row> {
-    objects::get(conn, &ctx.model, &ctx.id)?
+/// The object of the path if the requester may `action` it (its grants' constraints
+/// reach it), or a 404.
+pub fn load(ctx: &Ctx, conn: &mut nautobot_db::DbConnection, action: &str) -> Result<Row> {
+    let within = ctx.within(&ctx.model, action)?;
+    objects::get_within(conn, ctx.registry(), &ctx.model, &ctx.id, &within)?
         .filter(|row| nautobot_auth::models::may_see(&ctx.identity, &ctx.model, row))
         .ok_or_else(|| {
             Error::NotFound(format!(
@@ -84,18 +86,19 @@ fn page(ctx: &Ctx) -> Result<Outcome> {
     let mut referring = Vec::new();
     for (other, field) in registry.referencing(&label) {
         if !is_hidden(&other.label()) && ctx.can(&other, "view")? {
-            referring.push((other, field));
+            let within = ctx.within(&other, "view")?;
+            referring.push((other, field, within));
         }
     }
     let fields: Vec<_> = model.readable_fields().collect();
     let mut conn = ctx.state.db.conn()?;
     let present = registry.referencing_present(&mut conn, &label)?;
-    referring.retain(|(other, field)| {
+    referring.retain(|(other, field, _)| {
         present
             .iter()
             .any(|(m, f)| m.label() == other.label() && f.name == field.name)
     });
-    let row = load(ctx, &mut conn)?;
+    let row = load(ctx, &mut conn, "view")?;
     let mut related = Related::fetch(&mut conn, registry, &fields, std::slice::from_ref(&row))?;
     related.fetch_links(&mut conn, registry, model, std::slice::from_ref(&row))?;
     let rest = serialize::serialize_rows(
@@ -108,8 +111,10 @@ fn page(ctx: &Ctx) -> Result<Outcome> {
     )?
     .pop();
     let mut related_objects = Vec::new();
-    for (other, field) in &referring {
-        let query = ListQuery::default().filter(&field.name, &ctx.id);
+    for (other, field, within) in &referring {
+        let query = ListQuery::default()
+            .filter(&field.name, &ctx.id)
+            .within(within.clone());
         let (count, _) = query::list(&mut conn, registry, other, &query)?;
         related_objects.push(json!({
             "model": capfirst(other.verbose_name_plural()),
@@ -214,11 +219,13 @@ fn changelog_page(ctx: &Ctx) -> Result<Outcome> {
         .get("extras.objectchange")
         .cloned()
         .ok_or_else(|| Error::Internal("the change log model is missing".into()))?;
+    let within = ctx.within(&changes_model, "view")?;
     let mut conn = ctx.state.db.conn()?;
-    let row = load(ctx, &mut conn)?;
+    let row = load(ctx, &mut conn, "view")?;
     let mut query = ListQuery::default()
         .filter("changed_object_type", &ctx.model.label())
-        .filter("changed_object_id", &ctx.id);
+        .filter("changed_object_id", &ctx.id)
+        .within(within);
     query.sort = vec!["-time".to_string()];
     let mut request = PageRequest::from_params(&ctx.params);
     query.limit = request.per_page;

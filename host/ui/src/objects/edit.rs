@@ -59,7 +59,7 @@ pub async fn edit(
     let ctx = Ctx::of(state, &route, &req);
     run(ctx.actor.request_id.clone(), move || {
         ctx.require("change")?;
-        let row = load(&ctx, &mut *ctx.state.db.conn()?)?;
+        let row = load(&ctx, &mut *ctx.state.db.conn()?, "change")?;
         let values = forms::initial_from_row(&ctx.model, &row);
         form_page(&ctx, Some(&row), &values, &ValidationErrors::new())
     })
@@ -77,7 +77,7 @@ pub async fn edit_submit(
     let ctx = Ctx::of(state, &route, &req);
     run(ctx.actor.request_id.clone(), move || {
         ctx.require("change")?;
-        let row = load(&ctx, &mut *ctx.state.db.conn()?)?;
+        let row = load(&ctx, &mut *ctx.state.db.conn()?, "change")?;
         save(&ctx, Some(&row), &forms::values_of(&pairs))
     })
     .await
@@ -92,7 +92,7 @@ pub async fn delete(
     let ctx = Ctx::of(state, &route, &req);
     run(ctx.actor.request_id.clone(), move || {
         ctx.require("delete")?;
-        let row = load(&ctx, &mut *ctx.state.db.conn()?)?;
+        let row = load(&ctx, &mut *ctx.state.db.conn()?, "delete")?;
         delete_page(&ctx, &row, None, None)
     })
     .await
@@ -110,7 +110,7 @@ pub async fn delete_submit(
     run(ctx.actor.request_id.clone(), move || {
         ctx.require("delete")?;
         let form = forms::values_of(&pairs);
-        let row = load(&ctx, &mut *ctx.state.db.conn()?)?;
+        let row = load(&ctx, &mut *ctx.state.db.conn()?, "delete")?;
         let hooks = ctx.state.hooks(Some(&ctx.identity));
         let writer = Writer::new(ctx.registry(), &ctx.actor, &hooks);
         match write::transaction(&ctx.state.db, |conn| {

@@ -91,8 +91,10 @@ fn query_page(
     let registry = ctx.registry();
     let mut warnings = Vec::new();
     let mut request = request;
+    let within = ctx.within(&ctx.model, "view")?;
     for _ in 0..4 {
-        let attempt = ListQuery::parse(&ctx.model, params).and_then(|mut query| {
+        let attempt = ListQuery::parse(&ctx.model, params).and_then(|query| {
+            let mut query = query.within(within.clone());
             if let Some(owner) = nautobot_auth::models::owner_scope(&ctx.identity, &ctx.model) {
                 query = query.filter("user", &owner);
             }
@@ -316,7 +318,7 @@ pub fn pagination_json(ctx: &Ctx, params: &[(String, String)], p: Pagination) ->
 fn export(ctx: &Ctx, params: &[(String, String)]) -> Result<Outcome> {
     let model = &ctx.model;
     let registry = ctx.registry();
-    let mut query = ListQuery::parse(model, params)?;
+    let mut query = ListQuery::parse(model, params)?.within(ctx.within(model, "view")?);
     if let Some(owner) = nautobot_auth::models::owner_scope(&ctx.identity, model) {
         query = query.filter("user", &owner);
     }

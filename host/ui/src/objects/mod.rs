@@ -242,6 +242,23 @@ impl Ctx {
         )
     }
 
+    /// The objects of `model` the requester may `action`: what their grants'
+    /// constraints reach; nothing without a grant (blocking).
+    pub fn within(
+        &self,
+        model: &Model,
+        action: &str,
+    ) -> Result<nautobot_objects::constraints::Constraint> {
+        Ok(nautobot_auth::permissions::scope(
+            &self.identity,
+            &self.state.db,
+            &self.state.settings,
+            &model.label(),
+            action,
+        )?
+        .unwrap_or_else(nautobot_objects::constraints::Constraint::none))
+    }
+
     /// Requires the permission to `action` objects of the model: anonymous visitors are
     /// sent to the login page, users without it get a 403 (blocking).
     pub fn require(&self, action: &str) -> Result<()> {
