@@ -13,9 +13,12 @@ both_backends!(
     users_see_only_their_own_tokens,
     others_need_object_permissions,
     groups_and_permissions_grant_what_they_list,
+    superusers_accounts_are_superusers_alone,
+    a_new_password_ends_the_other_sessions,
 );
 
 const CAROL_TOKEN: &str = "c0ffeec0ffeec0ffeec0ffeec0ffeec0ffeec0ff";
+const DAVE_TOKEN: &str = "da7eda7eda7eda7eda7eda7eda7eda7eda7eda7e";
 
 fn start(backend: Backend) -> (Root, Server) {
     let mut root = Root::new(backend);
@@ -287,4 +290,144 @@ fn groups_and_permissions_grant_what_they_list(backend: Backend) {
     );
     assert_eq!(res.status, 200);
     assert_eq!(carol.get("/api/users/users/").status, 403);
+}
+
+fn user_id(api: &Client, username: &str) -> String {
+    api.get(&format!("/api/users/users/?username={username}"))
+        .json()["results"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn superusers_accounts_are_superusers_alone(backend: Backend) {
+    let (root, server) = start(backend);
+    root.run(&["createuser", "--username", "dave", "--password", "dave-pw"])
+        .success();
+    let api = api(&server);
+    let carol = server.client().with_token(CAROL_TOKEN);
+    let group = api
+        .send_json("POST", "/api/users/groups/", &json!({"name": "admins"}))
+        .json();
+    let carol_id = user_id(&api, "carol");
+    let res = api.send_json(
+        "POST",
+        "/api/users/permissions/",
+        &json!({"name": "user admin", "object_types": ["users.user"],
+                "actions": ["view", "change", "delete"], "users": [carol_id]}),
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    let admin_path = format!("/api/users/users/{}/", user_id(&api, "admin"));
+    for change in [
+        json!({"password": "stolen"}),
+        json!({"is_active": false}),
+        json!({"groups": [group["id"]]}),
+        json!({"email": "carol@example.com"}),
+    ] {
+        let res = carol.send_json("PATCH", &admin_path, &change);
+        assert_eq!(res.status, 403, "{change}: {}", res.body);
+    }
+    let res = carol.request("DELETE", &admin_path, &[], None);
+    assert_eq!(res.status, 403, "{}", res.body);
+    let admin = api.get(&admin_path).json();
+    assert_eq!(admin["is_active"], true);
+    assert_eq!(admin["groups"], json!([]));
+    assert_eq!(
+        server.client().login("admin", "stolen").status,
+        200,
+        "the old password stays"
+    );
+    assert_eq!(server.client().login("admin", "admin").status, 302);
+    // Nor does she join a group herself.
+    let res = carol.send_json(
+        "PATCH",
+        &format!("/api/users/users/{carol_id}/"),
+        &json!({"groups": [group["id"]]}),
+    );
+    assert_eq!(res.status, 400, "{}", res.body);
+    assert!(res.body.contains("groups"), "{}", res.body);
+    // Other users are hers to manage.
+    let dave_path = format!("/api/users/users/{}/", user_id(&api, "dave"));
+    let res = carol.send_json(
+        "PATCH",
+        &dave_path,
+        &json!({"password": "new-dave-pw", "groups": [group["id"]]}),
+    );
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(server.client().login("dave", "new-dave-pw").status, 302);
+    // createsuperuser checks the email as the API does.
+    let out = root.run(&[
+        "createsuperuser",
+        "--username",
+        "eve",
+        "--email",
+        "not an email",
+        "--password",
+        "pw",
+    ]);
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    assert!(out.stderr.contains("email"), "{}", out.stderr);
+    assert_eq!(api.get("/api/users/users/?username=eve").json()["count"], 0);
+}
+
+/// Whether `client`'s session is still logged in.
+fn logged_in(client: &Client) -> bool {
+    client.get("/").status == 200
+}
+
+fn a_new_password_ends_the_other_sessions(backend: Backend) {
+    let (root, server) = start(backend);
+    root.run(&[
+        "createuser",
+        "--username",
+        "dave",
+        "--password",
+        "dave-pw",
+        "--token",
+        DAVE_TOKEN,
+    ])
+    .success();
+    let api = api(&server);
+    let dave_id = user_id(&api, "dave");
+    let dave_path = format!("/api/users/users/{dave_id}/");
+    // Dave may change himself only (`$user`).
+    let res = api.send_json(
+        "POST",
+        "/api/users/permissions/",
+        &json!({"name": "self", "object_types": ["users.user"], "actions": ["view", "change"],
+                "constraints": {"id": "$user"}, "users": [dave_id]}),
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    let first = server.login("dave", "dave-pw");
+    let second = server.login("dave", "dave-pw");
+    assert!(logged_in(&first) && logged_in(&second));
+    // An administrator sets a new password: every session of his ends; tokens stay.
+    let res = api.send_json("PATCH", &dave_path, &json!({"password": "pw-2"}));
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert!(!logged_in(&first) && !logged_in(&second));
+    let token = server.client().with_token(DAVE_TOKEN);
+    assert_eq!(token.get(&dave_path).status, 200);
+    // He changes it himself from one session: that one stays, the other ends.
+    let mine = server.login("dave", "pw-2");
+    let other = server.login("dave", "pw-2");
+    let csrf = mine.cookie("csrftoken").unwrap();
+    let res = mine.request(
+        "PATCH",
+        &dave_path,
+        &[
+            ("Content-Type", "application/json"),
+            ("X-CSRFToken", csrf.as_str()),
+        ],
+        Some(&json!({"password": "pw-3"}).to_string()),
+    );
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert!(logged_in(&mine), "the session that changed it stays");
+    assert!(!logged_in(&other), "his other session ended");
+    // He may not change anyone else.
+    let res = token.send_json(
+        "PATCH",
+        &format!("/api/users/users/{}/", user_id(&api, "carol")),
+        &json!({"first_name": "C"}),
+    );
+    assert_eq!(res.status, 404, "{}", res.body);
 }

@@ -394,12 +394,12 @@ impl Writer<'_> {
         let input = as_object(input)?;
         let original = get(conn, model, id)?.ok_or_else(not_found)?;
         nautobot_auth::models::check_owner(self.actor, model, &original)?;
-        nautobot_auth::models::check_superuser_target(self.actor, model, &original)?;
         // Outside what the user may change: as if it did not exist (Nautobot's
         // constrained queryset answers 404).
         if !self.within(conn, model, &[id.to_string()], "change")? {
             return Err(not_found());
         }
+        nautobot_auth::models::check_superuser_target(self.actor, model, &original)?;
         let (mut row, tags) = self.clean(conn, model, input, Some(&original), partial)?;
         nautobot_auth::models::prepare(
             self.registry,
@@ -472,10 +472,10 @@ impl Writer<'_> {
         self.refuse_read_only(model)?;
         let row = get(conn, model, id)?.ok_or_else(not_found)?;
         nautobot_auth::models::check_owner(self.actor, model, &row)?;
-        nautobot_auth::models::check_superuser_target(self.actor, model, &row)?;
         if !self.within(conn, model, &[id.to_string()], "delete")? {
             return Err(not_found());
         }
+        nautobot_auth::models::check_superuser_target(self.actor, model, &row)?;
         let referring = self.registry.referencing_present(conn, &model.label())?;
         // Protected references first, so nothing is touched when the delete is refused.
         let mut blockers = Vec::new();
