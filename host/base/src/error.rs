@@ -244,11 +244,38 @@ impl Error {
 
 impl From<diesel::result::Error> for Error {
     fn from(err: diesel::result::Error) -> Self {
-        let text = err.to_string();
+        Error::from_database(err.to_string())
+    }
+}
+
+impl Error {
+    /// A database failure described by `text`: the client's error (400) when the
+    /// request carried what the database refuses (NUL characters, more than it can plan,
+    /// longer than `DATABASE_STATEMENT_TIMEOUT`), else [`Error::Database`].
+    pub fn from_database(text: String) -> Error {
         // PostgreSQL refuses U+0000 in text and JSON; the model layer refuses it first,
         // and any value that reaches the database another way is the client's error too.
         if text.contains("\"UTF8\": 0x00") || text.contains("unsupported Unicode escape") {
             return Error::BadRequest(NULL_CHARACTERS.to_string());
+        }
+        // Requests too large for the database to plan or run are the client's to
+        // narrow: SQLite's limits on expressions and LIKE patterns, and PostgreSQL's
+        // DATABASE_STATEMENT_TIMEOUT.
+        if text.contains("Expression tree is too large")
+            || text.contains("too many terms in compound SELECT")
+            || text.contains("too many SQL variables")
+            || text.contains("LIKE or GLOB pattern too complex")
+            || text.contains("string or blob too big")
+        {
+            return Error::BadRequest(format!(
+                "The request is too large for the database ({text}): use fewer or shorter filter values."
+            ));
+        }
+        if text.contains("canceling statement due to statement timeout") {
+            return Error::BadRequest(
+                "The query ran longer than DATABASE_STATEMENT_TIMEOUT allows and was cancelled: narrow the filters."
+                    .to_string(),
+            );
         }
         Error::Database(text)
     }

@@ -45,7 +45,17 @@ pub const KEYS: &[(&str, Kind)] = &[
     ("LOGIN_FAILURE_LIMIT_PER_ADDRESS", Kind::UInt),
     ("LOGIN_FAILURE_WINDOW", Kind::UInt),
     ("CONTENT_SECURITY_POLICY", Kind::Str),
+    ("MAX_FILTER_VALUES", Kind::UInt),
+    ("DATABASE_STATEMENT_TIMEOUT", Kind::UInt),
+    ("DATA_UPLOAD_MAX_MEMORY_SIZE", Kind::UInt),
 ];
+
+/// `MAX_FILTER_VALUES` when not set: query parameters (filter values) per request.
+pub const DEFAULT_MAX_FILTER_VALUES: u64 = 1000;
+/// `DATABASE_STATEMENT_TIMEOUT` when not set, in seconds.
+pub const DEFAULT_STATEMENT_TIMEOUT: u64 = 30;
+/// `DATA_UPLOAD_MAX_MEMORY_SIZE` when not set (Django's and Nautobot's 2.5 MB).
+pub const DEFAULT_DATA_UPLOAD_MAX_MEMORY_SIZE: u64 = 2_621_440;
 
 /// The `Content-Security-Policy` every page gets unless `CONTENT_SECURITY_POLICY` says
 /// otherwise: scripts, styles, images, fonts and forms from this site only (the core
@@ -65,6 +75,10 @@ pub struct DatabaseTuning {
     /// `SQLITE_MMAP_SIZE`: how much of the SQLite file each connection reads through a
     /// memory map instead of read calls, in MiB (default 1024; 0 turns it off).
     pub sqlite_mmap_mib: u64,
+    /// How long one statement may run on PostgreSQL before it is cancelled; `None` for
+    /// ever. The web server sets it from `DATABASE_STATEMENT_TIMEOUT`; commands
+    /// (migrations, sample data, workers) leave it unset.
+    pub statement_timeout: Option<std::time::Duration>,
 }
 
 impl Default for DatabaseTuning {
@@ -73,6 +87,7 @@ impl Default for DatabaseTuning {
             pool_size: None,
             sqlite_cache_mib: 32,
             sqlite_mmap_mib: 1024,
+            statement_timeout: None,
         }
     }
 }
@@ -191,6 +206,15 @@ pub struct Settings {
     pub login_failure_window: std::time::Duration,
     /// `CONTENT_SECURITY_POLICY`: the header every response gets; `None` when set to "".
     pub content_security_policy: Option<String>,
+    /// `MAX_FILTER_VALUES`: query parameters one request may carry (filter values,
+    /// repeated or not); more answer 400 naming the parameter.
+    pub max_filter_values: u64,
+    /// `DATABASE_STATEMENT_TIMEOUT`: how long a statement of a web request may run on
+    /// PostgreSQL before it is cancelled (`None`: 0, no limit).
+    pub database_statement_timeout: Option<std::time::Duration>,
+    /// `DATA_UPLOAD_MAX_MEMORY_SIZE`: the largest request body the REST API accepts, in
+    /// bytes (larger ones answer 413).
+    pub data_upload_max_memory_size: u64,
     /// Warnings found while loading (unknown keys …), logged once logging is set up.
     pub warnings: Vec<String>,
 }
@@ -461,7 +485,32 @@ impl Settings {
             pool_size: pool_size.map(|n| n as u32),
             sqlite_cache_mib: uint(take("SQLITE_CACHE_SIZE")).unwrap_or(defaults.sqlite_cache_mib),
             sqlite_mmap_mib: uint(take("SQLITE_MMAP_SIZE")).unwrap_or(defaults.sqlite_mmap_mib),
+            statement_timeout: None,
         };
+        let max_filter_values =
+            uint(take("MAX_FILTER_VALUES")).unwrap_or(DEFAULT_MAX_FILTER_VALUES);
+        if max_filter_values == 0 {
+            return Err(Error::Config(format!(
+                "{file}: MAX_FILTER_VALUES must be at least 1, found 0"
+            )));
+        }
+        let database_statement_timeout =
+            match uint(take("DATABASE_STATEMENT_TIMEOUT")).unwrap_or(DEFAULT_STATEMENT_TIMEOUT) {
+                0 => None,
+                n if n > 86_400 => {
+                    return Err(Error::Config(format!(
+                        "{file}: DATABASE_STATEMENT_TIMEOUT must be at most 86400 seconds (0: no limit), found {n}"
+                    )))
+                }
+                n => Some(std::time::Duration::from_secs(n)),
+            };
+        let data_upload_max_memory_size = uint(take("DATA_UPLOAD_MAX_MEMORY_SIZE"))
+            .unwrap_or(DEFAULT_DATA_UPLOAD_MAX_MEMORY_SIZE);
+        if !(1024..=1 << 30).contains(&data_upload_max_memory_size) {
+            return Err(Error::Config(format!(
+                "{file}: DATA_UPLOAD_MAX_MEMORY_SIZE must be between 1024 and 1073741824 bytes, found {data_upload_max_memory_size}"
+            )));
+        }
         if database_tuning.sqlite_cache_mib > 65_536 || database_tuning.sqlite_mmap_mib > 1_048_576
         {
             return Err(Error::Config(format!(
@@ -503,6 +552,9 @@ impl Settings {
             login_failure_limit_per_address,
             login_failure_window: std::time::Duration::from_secs(login_failure_window),
             content_security_policy,
+            max_filter_values,
+            database_statement_timeout,
+            data_upload_max_memory_size,
             warnings,
             root,
         })
@@ -585,6 +637,45 @@ mod tests {
         );
         let err = load(&format!("{KEY}SQLITE_CACHE_SIZE = -1\n"), &[]).unwrap_err();
         assert!(err.to_string().contains("SQLITE_CACHE_SIZE"), "{err}");
+    }
+
+    #[test]
+    fn cost_limits_have_defaults_overrides_and_limits() {
+        let s = load(KEY, &[]).unwrap();
+        assert_eq!(s.max_filter_values, 1000);
+        assert_eq!(
+            s.database_statement_timeout,
+            Some(std::time::Duration::from_secs(30))
+        );
+        assert_eq!(s.data_upload_max_memory_size, 2_621_440);
+        // Commands run without a statement timeout; `start` sets it.
+        assert_eq!(s.database_tuning.statement_timeout, None);
+        let s = load(
+            &format!("{KEY}MAX_FILTER_VALUES = 10\nDATABASE_STATEMENT_TIMEOUT = 0\n"),
+            &[("NAUTOBOT_DATA_UPLOAD_MAX_MEMORY_SIZE", "4096")],
+        )
+        .unwrap();
+        assert_eq!(s.max_filter_values, 10);
+        assert_eq!(s.database_statement_timeout, None);
+        assert_eq!(s.data_upload_max_memory_size, 4096);
+        for (line, says) in [
+            (
+                "MAX_FILTER_VALUES = 0",
+                "MAX_FILTER_VALUES must be at least 1",
+            ),
+            (
+                "DATABASE_STATEMENT_TIMEOUT = 100000",
+                "DATABASE_STATEMENT_TIMEOUT must be at most 86400",
+            ),
+            (
+                "DATA_UPLOAD_MAX_MEMORY_SIZE = 10",
+                "DATA_UPLOAD_MAX_MEMORY_SIZE must be between 1024",
+            ),
+            ("MAX_FILTER_VALUES = -1", "MAX_FILTER_VALUES"),
+        ] {
+            let err = load(&format!("{KEY}{line}\n"), &[]).unwrap_err();
+            assert!(err.to_string().contains(says), "{line}: {err}");
+        }
     }
 
     #[test]

@@ -308,9 +308,9 @@ fn db_err(sql: &str, e: diesel::result::Error) -> Error {
     match e {
         diesel::result::Error::DatabaseError(kind, info) => {
             tracing::debug!("SQL failed: {sql}: {}", info.message());
-            Error::Database(format!("{kind:?}: {}", info.message()))
+            Error::from_database(format!("{kind:?}: {}", info.message()))
         }
-        other => Error::Database(other.to_string()),
+        other => Error::from_database(other.to_string()),
     }
 }
 
@@ -410,5 +410,51 @@ mod tests {
         assert_eq!(binds.len(), 3);
         let (pg, _) = sql.render(Backend::Postgres);
         assert_eq!(pg, "SELECT 1 WHERE a = $1 AND b = $2::jsonb AND c = $3");
+    }
+}
+
+#[cfg(test)]
+mod statement_timeout_tests {
+    use super::*;
+    use crate::Database;
+    use nautobot_config::{DatabaseTuning, DatabaseUrl};
+
+    /// On PostgreSQL (`NAUTOBOT_TEST_POSTGRES`, default the local server), in a database
+    /// of its own; skipped with a reason when none is reachable, except under `CI=true`.
+    #[test]
+    fn a_statement_over_the_timeout_is_cancelled_as_the_clients_error() {
+        let Some(scratch) = crate::scratch::ScratchPostgres::create(
+            "a_statement_over_the_timeout_is_cancelled_as_the_clients_error",
+            "nautobot_timeout",
+        ) else {
+            return;
+        };
+        {
+            let tuning = DatabaseTuning {
+                statement_timeout: Some(std::time::Duration::from_millis(300)),
+                ..DatabaseTuning::default()
+            };
+            let db = Database::connect_tuned(&DatabaseUrl::Postgres(scratch.url.clone()), &tuning)
+                .unwrap();
+            let mut conn = db.conn().unwrap();
+            let started = std::time::Instant::now();
+            let slow = Sql::from("SELECT 1::bigint AS count FROM pg_sleep(5)");
+            match query_count(&mut conn, &slow) {
+                Err(Error::BadRequest(message)) => {
+                    assert!(message.contains("DATABASE_STATEMENT_TIMEOUT"), "{message}")
+                }
+                other => panic!("expected the statement cancelled, got {other:?}"),
+            }
+            assert!(started.elapsed() < std::time::Duration::from_secs(4));
+            // The connection serves the next statement.
+            let quick = Sql::from("SELECT 7::bigint AS count");
+            assert_eq!(query_count(&mut conn, &quick).unwrap(), 7);
+            // Without the tuning (commands, workers) nothing is cancelled.
+            let plain = Database::connect(&DatabaseUrl::Postgres(scratch.url.clone())).unwrap();
+            let mut conn = plain.conn().unwrap();
+            let short = Sql::from("SELECT 1::bigint AS count FROM pg_sleep(0.5)");
+            assert_eq!(query_count(&mut conn, &short).unwrap(), 1);
+        }
+        drop(scratch);
     }
 }

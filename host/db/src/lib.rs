@@ -89,6 +89,12 @@ CREATE INDEX IF NOT EXISTS joblog.extras_joblogentry_result
 
 impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqliteSetup {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        if let (DbConnection::Pg(pg), Some(limit)) = (&mut *conn, self.tuning.statement_timeout) {
+            // Every statement of the web server's connections is cancelled after this
+            // long: one request cannot hold a backend (and its memory) for minutes.
+            pg.batch_execute(&format!("SET statement_timeout = {}", limit.as_millis()))
+                .map_err(diesel::r2d2::Error::QueryError)?;
+        }
         if let DbConnection::Sqlite(conn) = conn {
             // A negative cache_size is in KiB; mmap_size is in bytes.
             conn.batch_execute(&format!(

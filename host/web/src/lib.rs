@@ -144,8 +144,12 @@ pub fn app(
     >,
 > {
     let routes_state = state.clone();
+    // DATA_UPLOAD_MAX_MEMORY_SIZE: the largest body (the UI's forms and CSV imports
+    // have their own, larger, limit).
+    let body_limit = state.settings.data_upload_max_memory_size as usize;
     App::new()
         .app_data(state)
+        .app_data(web::PayloadConfig::new(body_limit))
         .app_data(layout)
         .app_data(web::FormConfig::default().limit(1 << 20))
         .configure(move |cfg| routes(cfg, &routes_state))
@@ -158,6 +162,7 @@ pub fn app(
         .wrap(from_fn(middleware::api_version))
         .wrap(from_fn(middleware::identity))
         .wrap(from_fn(middleware::request_id))
+        .wrap(from_fn(middleware::query_limits))
         .wrap(from_fn(middleware::allowed_hosts))
 }
 

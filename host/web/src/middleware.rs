@@ -46,6 +46,41 @@ pub async fn allowed_hosts(
     next.call(req).await
 }
 
+/// Refuses (400, naming the parameter) a request carrying more query parameters than
+/// `MAX_FILTER_VALUES`: each filter value costs the database planning and running time,
+/// and thousands of them (`?tags=a0&tags=a1…`) cost it minutes.
+pub async fn query_limits(
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let state = state_of(&req)?;
+    let max = state.settings.max_filter_values;
+    let query = req.query_string();
+    // Counting separators is enough to let every ordinary request through.
+    if query.bytes().filter(|b| *b == b'&').count() as u64 >= max {
+        let mut counts: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+        for (key, _) in url::form_urlencoded::parse(query.as_bytes()) {
+            *counts.entry(key.into_owned()).or_default() += 1;
+        }
+        let total: u64 = counts.values().sum();
+        if total > max {
+            let (name, n) = counts
+                .into_iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
+                .unwrap_or_default();
+            let name: String = name.chars().take(100).collect();
+            let err = Error::field(
+                &name,
+                format!(
+                    "Too many values: {total} query parameters ({n} of '{name}'); at most {max} per request (MAX_FILTER_VALUES)."
+                ),
+            );
+            return Ok(finish_error(&state, req.error_response(err)).await);
+        }
+    }
+    next.call(req).await
+}
+
 /// Whether `host` (which may carry a port) matches an `ALLOWED_HOSTS` entry: `*`, an
 /// exact name, or `.example.com` for a domain and its subdomains.
 pub fn host_allowed(host: &str, allowed: &[String]) -> bool {
@@ -321,11 +356,38 @@ pub async fn error_pages(
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let state = state_of(&req)?;
-    if req.path().starts_with("/api/") || is_infrastructure_path(&state, req.path()) {
+    if req.path().starts_with("/api/") {
+        let res = next.call(req).await?;
+        return Ok(api_error_json(&state, res));
+    }
+    if is_infrastructure_path(&state, req.path()) {
         return next.call(req).await;
     }
     let res = next.call(req).await?;
     Ok(finish_error(&state, res).await)
+}
+
+/// An API answer carrying an error that is not the server's own (a body over
+/// `DATA_UPLOAD_MAX_MEMORY_SIZE`, a malformed path parameter): as JSON
+/// (`{"detail": …}`), as every other API error is.
+fn api_error_json(state: &AppState, res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let Some(err) = res.response().error() else {
+        return res;
+    };
+    if err.as_error::<Error>().is_some() {
+        return res;
+    }
+    let status = res.status();
+    let detail = if status == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+        format!(
+            "Request body too large: at most {} bytes (DATA_UPLOAD_MAX_MEMORY_SIZE).",
+            state.settings.data_upload_max_memory_size
+        )
+    } else {
+        err.to_string()
+    };
+    let response = HttpResponse::build(status).json(serde_json::json!({ "detail": detail }));
+    res.into_response(response)
 }
 
 /// If `res` carries an error and is not an API response, renders it as an HTML page

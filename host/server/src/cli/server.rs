@@ -6,7 +6,9 @@ use nautobot_config::Settings;
 use nautobot_web as web;
 
 /// Runs every start-up check, then serves until interrupted.
-pub fn start(settings: Settings, bind: Option<String>, workers: Option<usize>) -> Result<()> {
+pub fn start(mut settings: Settings, bind: Option<String>, workers: Option<usize>) -> Result<()> {
+    // Requests' statements run under DATABASE_STATEMENT_TIMEOUT (commands' do not).
+    settings.database_tuning.statement_timeout = settings.database_statement_timeout;
     let bind = bind.unwrap_or_else(|| "127.0.0.1:8080".to_string());
     // The socket first (handed over, or bound): before any thread starts (listenfd
     // clears LISTEN_* from the environment), and so that connections queue while the
