@@ -927,6 +927,39 @@ pub fn fetch_page(
     })
 }
 
+/// The rows of one page of `query` (its `limit`, after its `cursor`) and the cursor of
+/// its last row, without counting the matches: for walking a whole list page by page
+/// (CSV exports), each page an index range.
+pub fn page_rows(
+    conn: &mut DbConnection,
+    registry: &Registry,
+    model: &Model,
+    query: &ListQuery,
+) -> Result<(Vec<Row>, Option<String>)> {
+    let backend = dynamic::backend_of(conn);
+    let plan = plan(registry, model, query, backend)?;
+    let mut page = page_sql(
+        model,
+        &plan,
+        query.limit,
+        backend,
+        &select_row(model, backend),
+        None,
+    );
+    if plan.cacheable {
+        page.cached();
+    }
+    let pairs = dynamic::query_text_pairs(conn, &page)?;
+    let cursor = pairs.last().map(|(_, key)| seek::encode(&plan.terms, key));
+    let mut rows = Vec::with_capacity(pairs.len());
+    for (row, _) in pairs {
+        let raw: Value = serde_json::from_str(&row)
+            .map_err(|e| Error::Database(format!("the database returned invalid JSON: {e}")))?;
+        rows.push(super::normalise(model, raw));
+    }
+    Ok((rows, cursor))
+}
+
 /// Every object matching `query`, without paging (CSV export, bulk edits).
 pub fn all(
     conn: &mut DbConnection,

@@ -314,32 +314,126 @@ pub fn pagination_json(ctx: &Ctx, params: &[(String, String)], p: Pagination) ->
     })
 }
 
-/// `?export=csv`: every object matching the filters, one CSV row each.
+/// Rows per chunk of a CSV export (one index range each).
+const EXPORT_CHUNK: u64 = 500;
+
+/// CSV exports being written at once by this process; more wait for one to end (503).
+const EXPORTS_AT_ONCE: usize = 16;
+
+static EXPORTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Counts an export in progress; the count goes down when it ends, however it ends.
+struct ExportSlot;
+
+impl ExportSlot {
+    fn take() -> Option<ExportSlot> {
+        use std::sync::atomic::Ordering;
+        let mut now = EXPORTS.load(Ordering::Relaxed);
+        loop {
+            if now >= EXPORTS_AT_ONCE {
+                return None;
+            }
+            match EXPORTS.compare_exchange(now, now + 1, Ordering::AcqRel, Ordering::Relaxed) {
+                Ok(_) => return Some(ExportSlot),
+                Err(seen) => now = seen,
+            }
+        }
+    }
+}
+
+impl Drop for ExportSlot {
+    fn drop(&mut self) {
+        EXPORTS.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+/// One chunk of an export: the records of `rows`.
+fn export_chunk(
+    conn: &mut nautobot_db::DbConnection,
+    registry: &nautobot_schema::Registry,
+    fields: &[&FieldSchema],
+    rows: &[Row],
+) -> Result<String> {
+    let related = Related::fetch(conn, registry, fields, rows)?;
+    let mut out = String::new();
+    for row in rows {
+        let values: Vec<String> = fields
+            .iter()
+            .map(|f| related.export_text(f, row.get(&f.name).unwrap_or(&Value::Null)))
+            .collect();
+        out.push_str(&csv::record(&values));
+    }
+    Ok(out)
+}
+
+/// `?export=csv`: every object matching the filters, one CSV row each, streamed: the
+/// rows are read [`EXPORT_CHUNK`] at a time (each an index range after the last) and
+/// sent as they are written, so memory does not grow with the table.
 fn export(ctx: &Ctx, params: &[(String, String)]) -> Result<Outcome> {
-    let model = &ctx.model;
-    let registry = ctx.registry();
-    let mut query = ListQuery::parse(model, params)?.within(ctx.within(model, "view")?);
-    if let Some(owner) = nautobot_auth::models::owner_scope(&ctx.identity, model) {
+    let model = ctx.model.clone();
+    let mut query = ListQuery::parse(&model, params)?.within(ctx.within(&model, "view")?);
+    if let Some(owner) = nautobot_auth::models::owner_scope(&ctx.identity, &model) {
         query = query.filter("user", &owner);
     }
+    query.limit = EXPORT_CHUNK;
+    query.offset = 0;
+    query.cursor = None;
+    let slot = ExportSlot::take().ok_or_else(|| {
+        Error::BadRequest(format!(
+            "{EXPORTS_AT_ONCE} exports are being written: try again when one has finished."
+        ))
+    })?;
+    // The first chunk here, so that a refused filter is an error page, not a file.
+    let registry = ctx.registry();
     let fields: Vec<&FieldSchema> = model.readable_fields().collect();
-    let mut conn = ctx.state.db.conn()?;
-    let rows = query::all(&mut conn, registry, model, &query)?;
-    let related = Related::fetch(&mut conn, registry, &fields, &rows)?;
-    drop(conn);
     let header: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
-    let records: Vec<Vec<String>> = rows
-        .iter()
-        .map(|row| {
-            fields
-                .iter()
-                .map(|f| related.export_text(f, row.get(&f.name).unwrap_or(&Value::Null)))
-                .collect()
-        })
-        .collect();
-    Ok(Outcome::Download {
+    let mut first = csv::record(&header);
+    let (rows, mut cursor) = {
+        let mut conn = ctx.state.db.conn()?;
+        let (rows, cursor) = query::page_rows(&mut conn, registry, &model, &query)?;
+        first.push_str(&export_chunk(&mut conn, registry, &fields, &rows)?);
+        (rows, cursor)
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<actix_web::web::Bytes>>(2);
+    let more = rows.len() as u64 == EXPORT_CHUNK;
+    let state = ctx.state.clone();
+    let filename = format!("{}_{}.csv", model.schema.app_label, model.schema.name);
+    // A sender that cannot send means the client went away: stop.
+    let _ = tx.try_send(Ok(actix_web::web::Bytes::from(first)));
+    if more {
+        std::thread::Builder::new()
+            .name("csv-export".into())
+            .spawn(move || {
+                let _slot = slot;
+                let registry = &state.catalog.registry;
+                let fields: Vec<&FieldSchema> = model.readable_fields().collect();
+                while let Some(after) = cursor.take() {
+                    query.cursor = Some(after);
+                    let chunk = state.db.conn().and_then(|mut conn| {
+                        let (rows, next) = query::page_rows(&mut conn, registry, &model, &query)?;
+                        if rows.len() as u64 == EXPORT_CHUNK {
+                            cursor = next;
+                        }
+                        export_chunk(&mut conn, registry, &fields, &rows)
+                    });
+                    let failed = chunk.is_err();
+                    if let Err(e) = &chunk {
+                        tracing::error!(model = %model.label(), "a CSV export stopped: {e}");
+                    }
+                    if tx
+                        .blocking_send(chunk.map(actix_web::web::Bytes::from))
+                        .is_err()
+                        || failed
+                    {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| Error::Internal(format!("cannot start the export: {e}")))?;
+    }
+    Ok(Outcome::Stream {
         content_type: "text/csv; charset=utf-8",
-        filename: format!("{}_{}.csv", model.schema.app_label, model.schema.name),
-        body: csv::document(&header, &records),
+        filename,
+        body: super::Streamed(rx),
     })
 }

@@ -146,6 +146,15 @@ pub enum Outcome {
     Html(StatusCode, String),
     /// A redirect (302) to a local path.
     Redirect(String),
+    /// A file to download, written as it is read (see [`Streamed`]).
+    Stream {
+        /// Its content type.
+        content_type: &'static str,
+        /// The file name offered.
+        filename: String,
+        /// The content, chunk by chunk.
+        body: Streamed,
+    },
     /// A file to download.
     Download {
         /// Its content type.
@@ -165,6 +174,17 @@ impl Outcome {
             Outcome::Redirect(location) => HttpResponse::Found()
                 .insert_header((header::LOCATION, location))
                 .finish(),
+            Outcome::Stream {
+                content_type,
+                filename,
+                body,
+            } => HttpResponse::Ok()
+                .content_type(content_type)
+                .insert_header((
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{filename}\""),
+                ))
+                .body(body),
             Outcome::Download {
                 content_type,
                 filename,
@@ -177,6 +197,26 @@ impl Outcome {
                 ))
                 .body(body),
         }
+    }
+}
+
+/// A response body written by another thread chunk by chunk: the writer waits while the
+/// client is slow (the channel holds two chunks) and stops when it goes away (the
+/// channel closes), so memory stays bounded by a few chunks whatever the size.
+pub struct Streamed(pub tokio::sync::mpsc::Receiver<Result<web::Bytes>>);
+
+impl actix_web::body::MessageBody for Streamed {
+    type Error = Error;
+
+    fn size(&self) -> actix_web::body::BodySize {
+        actix_web::body::BodySize::Stream
+    }
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<web::Bytes>>> {
+        self.0.poll_recv(cx)
     }
 }
 
