@@ -23,6 +23,7 @@ both_backends!(
     many_filter_values_within_the_limit_are_answered,
     oversized_bodies_answer_json_413,
     csv_exports_stream_every_row_across_chunks,
+    a_username_cannot_forge_log_lines,
 );
 
 fn start(backend: Backend) -> (Root, Server) {
@@ -741,4 +742,41 @@ fn csv_exports_stream_every_row_across_chunks(backend: Backend) {
         res.header("content-type").unwrap_or_default(),
         "text/csv; charset=utf-8"
     );
+}
+
+fn a_username_cannot_forge_log_lines(backend: Backend) {
+    let mut root = Root::new(backend);
+    root.set("LOG_LEVEL", "\"INFO\"");
+    root.install();
+    let server = root.start();
+    let client = server.client();
+    let forged = "mallory\nERROR forged line\r\u{1b}[2J";
+    let res = try_login(&client, forged, "x");
+    assert_eq!(res.status, 200);
+    let huge = "u".repeat(1 << 20);
+    let res = try_login(&client, &huge, "x");
+    assert!(
+        res.status == 200 || res.status == 413 || res.status == 400,
+        "{}",
+        res.status
+    );
+    // The log holds the attempt on one line, its control characters escaped.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let log = loop {
+        let log = server.log();
+        if log.contains("mallory") || std::time::Instant::now() > deadline {
+            break log;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let line = log
+        .lines()
+        .find(|l| l.contains("mallory"))
+        .unwrap_or_else(|| panic!("the failed login is logged: {log}"));
+    assert!(
+        line.contains("mallory\\nERROR forged line\\r\\u{1b}[2J"),
+        "{line}"
+    );
+    assert!(!log.lines().any(|l| l.starts_with("ERROR forged")), "{log}");
+    assert!(!log.contains('\u{1b}'), "no raw escape reaches the log");
 }

@@ -113,6 +113,11 @@ fn token_keys_are_shown_once(backend: Backend) {
         &json!({"description": "automation", "write_enabled": false}),
     );
     assert_eq!(res.status, 201, "{}", res.body);
+    assert_eq!(
+        res.header("cache-control"),
+        Some("no-store"),
+        "the answer showing a key is never cached"
+    );
     let body = res.json();
     let key = body["key"].as_str().expect("the key, once").to_string();
     assert_eq!(key.len(), 40);

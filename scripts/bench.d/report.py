@@ -22,6 +22,9 @@ NEXT = "location list, next link of 2nd-to-last page"
 BASELINE = "baseline: bare handler, location list"
 UI_LIST = "UI location list"
 UI_DEVICE = "UI device detail (plugin panel)"
+SUPERUSER = "location list, superuser"
+CONSTRAINED = "location list, constrained user (Sites)"
+EXPORT_RSS = "CSV export of"
 BIG_SMALL_TARGETS = {FIRST: 0.8, UI_LIST: 0.8, UI_DEVICE: 0.8}
 
 
@@ -212,6 +215,26 @@ def targets(figures, backends, top, bulk, scales):
             )
         for name in (UI_LIST, UI_DEVICE):
             add(f"{name} {scales[big]} / {scales[small]}", b, ratio(v(name, big), v(name, small)), "big/small", (">=", 0.8))
+        for size in (small, big):
+            add(
+                f"constrained user's location list / superuser's, {scales[size]}",
+                b,
+                ratio(v(CONSTRAINED, size), v(SUPERUSER, size)),
+                "constrained/superuser",
+                (">=", 0.8),
+            )
+        export = next(
+            (r for r in figures.rows if r["name"].startswith(EXPORT_RSS) and r["backend"] == b and r["size"] == big),
+            None,
+        )
+        add(
+            f"CSV export of the {scales[big]} IP addresses ×4: RSS growth (MiB)",
+            b,
+            export["value"] if export else None,
+            "MiB",
+            ("<=", 50),
+            conns="-",
+        )
         if b == "postgres":
             worst = None
             for r in figures.rows:

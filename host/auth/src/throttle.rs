@@ -60,7 +60,7 @@ impl LoginThrottle {
     pub fn check(&self, username: &str, address: Option<IpAddr>) -> Result<(), Duration> {
         let now = Instant::now();
         let by_name = wait(
-            self.usernames.lock().get(username),
+            self.usernames.lock().get(&key(username)),
             self.limits.per_username,
             self.limits.window,
             now,
@@ -85,7 +85,7 @@ impl LoginThrottle {
         if self.limits.per_username > 0 {
             count(
                 &mut self.usernames.lock(),
-                username.to_string(),
+                key(username),
                 self.limits.window,
                 now,
             );
@@ -97,8 +97,23 @@ impl LoginThrottle {
 
     /// A successful login clears its username's failures (not its address's).
     pub fn succeeded(&self, username: &str) {
-        self.usernames.lock().remove(username);
+        self.usernames.lock().remove(&key(username));
     }
+}
+
+/// The longest username kept whole as a key (a username has at most 150 characters).
+const MAX_KEY: usize = 150;
+
+/// The key of `username`'s failures: the username, or for one longer than any username
+/// can be, its SHA-256 — so that a megabyte of username costs 71 bytes of memory.
+fn key(username: &str) -> String {
+    if username.len() <= MAX_KEY {
+        return username.to_string();
+    }
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(username.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
 }
 
 fn wait(run: Option<&Run>, limit: u64, window: Duration, now: Instant) -> Option<Duration> {
@@ -155,6 +170,21 @@ mod tests {
             per_address,
             window: Duration::from_secs(60),
         })
+    }
+
+    #[test]
+    fn long_usernames_are_kept_as_digests() {
+        let long = "x".repeat(1 << 20);
+        assert_eq!(key(&long).len(), 71);
+        assert_ne!(key(&long), key(&"y".repeat(1 << 20)));
+        assert_eq!(key("admin"), "admin");
+        let t = throttle(2, 0);
+        t.failed(&long, None);
+        t.failed(&long, None);
+        assert!(t.check(&long, None).is_err());
+        assert!(t.check("admin", None).is_ok());
+        let stored: usize = t.usernames.lock().keys().map(String::len).sum();
+        assert!(stored < 100, "{stored} bytes of keys");
     }
 
     #[test]

@@ -458,3 +458,31 @@ mod statement_timeout_tests {
         drop(scratch);
     }
 }
+
+#[cfg(test)]
+mod connection_error_tests {
+    use crate::Database;
+    use nautobot_config::DatabaseUrl;
+
+    /// The database's own reason reaches the operator, not diesel's "Invalid connection
+    /// url for multiconnection". On PostgreSQL (`NAUTOBOT_TEST_POSTGRES`); skipped with a
+    /// reason when none is reachable, except under `CI=true`.
+    #[test]
+    fn a_failed_connection_names_the_databases_reason() {
+        let Some(scratch) = crate::scratch::ScratchPostgres::create(
+            "a_failed_connection_names_the_databases_reason",
+            "nautobot_connerr",
+        ) else {
+            return;
+        };
+        let (server, _) = scratch.url.rsplit_once('/').unwrap();
+        let missing = format!("{server}/nautobot_no_such_database");
+        let err = Database::connect(&DatabaseUrl::Postgres(missing))
+            .err()
+            .expect("no such database");
+        let text = err.to_string();
+        assert!(text.contains("does not exist"), "{text}");
+        assert!(!text.contains("multiconnection"), "{text}");
+        drop(scratch);
+    }
+}

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use diesel::{
     connection::SimpleConnection,
-    r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection},
+    r2d2::{CustomizeConnection, ManageConnection, Pool, PooledConnection, R2D2Connection},
     Connection,
 };
 
@@ -51,12 +51,46 @@ impl Backend {
 }
 
 /// A pooled connection.
-pub type Conn = PooledConnection<ConnectionManager<DbConnection>>;
+pub type Conn = PooledConnection<Manager>;
+
+/// Opens connections of one backend for the pool. Unlike diesel's generic manager of a
+/// `MultiConnection` (which tries each backend and reports only "Invalid connection url
+/// for multiconnection"), a failure says what the database said: "the database system
+/// is in recovery mode", "password authentication failed" …
+pub struct Manager {
+    url: String,
+    backend: Backend,
+}
+
+/// A connection to `url` on `backend`, or the database's own reason why not.
+fn establish(url: &str, backend: Backend) -> diesel::ConnectionResult<DbConnection> {
+    match backend {
+        Backend::Postgres => diesel::PgConnection::establish(url).map(DbConnection::Pg),
+        Backend::Sqlite => diesel::SqliteConnection::establish(url).map(DbConnection::Sqlite),
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> std::result::Result<DbConnection, Self::Error> {
+        establish(&self.url, self.backend).map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> std::result::Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
 
 /// A pool of connections to the configured database.
 #[derive(Clone)]
 pub struct Database {
-    pool: Pool<ConnectionManager<DbConnection>>,
+    pool: Pool<Manager>,
     backend: Backend,
     display: String,
 }
@@ -182,7 +216,7 @@ impl Database {
         let display = url.display();
         // Try one connection first: r2d2 retries silently until its timeout, and the
         // operator deserves the real reason at once.
-        DbConnection::establish(&conn_url)
+        establish(&conn_url, backend)
             .map_err(|e| Error::Database(format!("cannot connect to {display}: {e}")))?;
         // No minimum of idle connections: r2d2 would open them on its own threads at
         // any moment, and a process exiting while libpq connects there crashes in
@@ -196,7 +230,10 @@ impl Database {
                 joblog,
                 tuning: tuning.clone(),
             }))
-            .build(ConnectionManager::new(conn_url))
+            .build(Manager {
+                url: conn_url,
+                backend,
+            })
             .map_err(|e| Error::Database(format!("cannot connect to {display}: {e}")))?;
         Ok(Database {
             pool,

@@ -149,8 +149,18 @@ pub async fn request_id(
             headers.insert(header::CONTENT_SECURITY_POLICY, policy);
         }
     }
+    // Pages and answers that may show a token's key or a user's details are never kept
+    // by a browser or a proxy.
+    if NO_STORE.iter().any(|p| path.starts_with(p)) && !headers.contains_key(header::CACHE_CONTROL)
+    {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     Ok(res)
 }
+
+/// Paths whose responses carry `Cache-Control: no-store`: the users app (tokens' keys
+/// are shown once, in the answer that creates them) and the login page.
+const NO_STORE: &[&str] = &["/users/", "/api/users/", "/login/"];
 
 /// Identifies the requester from an API token (API paths) or the session cookie, and
 /// enforces the token's write permission and CSRF on unsafe API calls made with a

@@ -3,6 +3,7 @@
 
 mod database;
 mod jobs;
+mod log_writer;
 mod plugins;
 mod sample;
 mod server;
@@ -363,10 +364,11 @@ fn out(text: impl std::fmt::Display) -> Result<()> {
 fn init_logging(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(log_writer::EscapingStderr { ansi })
+        .with_ansi(ansi)
         .with_target(false)
         .try_init();
 }
