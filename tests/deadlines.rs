@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use support::{both_backends, Backend, Root, ADMIN_TOKEN};
 
-both_backends!(a_plugin_call_past_its_deadline_costs_only_its_request);
+both_backends!(
+    a_plugin_call_past_its_deadline_costs_only_its_request,
+    a_hung_plugin_holds_at_most_its_share_of_threads
+);
 
 fn a_plugin_call_past_its_deadline_costs_only_its_request(backend: Backend) {
     let mut root = Root::new(backend);
@@ -102,4 +105,47 @@ fn a_deadline_that_is_not_a_number_of_seconds_is_refused() {
     let out = root.run(&["check"]);
     assert_eq!(out.code, 3, "{}", out.stderr);
     assert!(out.stderr.contains("PLUGIN_CALL_TIMEOUT"), "{}", out.stderr);
+}
+
+fn a_hung_plugin_holds_at_most_its_share_of_threads(backend: Backend) {
+    let mut root = Root::new(backend);
+    root.plugins(&["faulty_plugin"])
+        .set("PLUGIN_CALL_TIMEOUT", "1")
+        .set("PLUGIN_MAX_CONCURRENT_CALLS", "2");
+    root.install();
+    let server = root.start();
+    let api = server.client().with_token(ADMIN_TOKEN);
+    let location_type = support::data::location_type(&api, "Site");
+    // Two hung calls: each answered 504, each keeps its thread.
+    for _ in 0..2 {
+        assert_eq!(api.get("/api/plugins/faulty/hang/").status, 504);
+    }
+    // A third call of the plugin is refused at once, naming the setting…
+    let started = Instant::now();
+    let res = api.get("/api/plugins/faulty/ok/");
+    assert_eq!(res.status, 503, "{}", res.body);
+    assert!(
+        res.body.contains("PLUGIN_MAX_CONCURRENT_CALLS"),
+        "{}",
+        res.body
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    // …as is a write its validator covers; writes it does not cover go on.
+    let res = support::data::post_location(&api, "covered", &location_type);
+    assert_eq!(res.status, 503, "{}", res.body);
+    assert_eq!(
+        api.get("/api/dcim/locations/?name=covered").json()["count"],
+        0
+    );
+    let res = api.send_json(
+        "POST",
+        "/api/dcim/manufacturers/",
+        &json!({"name": "not covered"}),
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    assert_eq!(api.get("/api/dcim/locations/").status, 200);
 }

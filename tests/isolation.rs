@@ -1,12 +1,17 @@
 //! `PLUGINS_ISOLATED`: plugins run in a host process of their own. A segfault, abort or
 //! hang in one fails only the call in flight (502 or 504 naming the plugin), the host
 //! process is started again for the next call, and the server stays up; the plugin's
-//! host services (settings, permissions, the database verbs) work as in process.
+//! host services (settings, permissions, the database verbs) work as in process. Its
+//! `PLUGINS_ISOLATED_WORKERS` host processes serve calls side by side: clients holding
+//! some on hanging calls do not stop the others.
 
 use serde_json::json;
 use support::{both_backends, Backend, Root, ADMIN_TOKEN};
 
-both_backends!(a_crash_in_an_isolated_plugin_fails_only_its_call);
+both_backends!(
+    a_crash_in_an_isolated_plugin_fails_only_its_call,
+    an_isolated_plugin_serves_calls_side_by_side
+);
 
 fn a_crash_in_an_isolated_plugin_fails_only_its_call(backend: Backend) {
     let mut root = Root::new(backend);
@@ -128,4 +133,42 @@ fn a_crash_in_an_isolated_plugin_fails_only_its_call(backend: Backend) {
             .json()["count"],
         2
     );
+}
+
+fn an_isolated_plugin_serves_calls_side_by_side(backend: Backend) {
+    let mut root = Root::new(backend);
+    root.plugins(&["faulty_plugin"])
+        .set("PLUGINS_ISOLATED", "[\"faulty_plugin\"]")
+        .set("PLUGINS_ISOLATED_WORKERS", "3")
+        .set("PLUGIN_CALL_TIMEOUT", "3");
+    root.install();
+    let server = root.start();
+    let api = server.client().with_token(ADMIN_TOKEN);
+    assert_eq!(api.get("/api/plugins/faulty/ok/").status, 200);
+    // Two clients hang one host process each…
+    let hangs: Vec<_> = (0..2)
+        .map(|_| {
+            let client = server.client().with_token(ADMIN_TOKEN);
+            std::thread::spawn(move || client.get("/api/plugins/faulty/hang/").status)
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // …while the third serves everyone else at once, and writes its validator covers.
+    let started = std::time::Instant::now();
+    let res = api.get("/api/plugins/faulty/ok/");
+    assert_eq!(res.status, 200, "{}", res.body);
+    let site = support::data::location_type(&api, "Site");
+    assert_eq!(
+        support::data::post_location(&api, "served", &site).status,
+        201
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "served in {:?}",
+        started.elapsed()
+    );
+    for hang in hangs {
+        assert_eq!(hang.join().unwrap(), 504);
+    }
+    assert_eq!(api.get("/api/plugins/faulty/ok/").status, 200);
 }

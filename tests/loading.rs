@@ -400,3 +400,36 @@ fn start_stops_with_the_same_line_as_check() {
     assert_eq!(start.code, 4, "{}", start.stderr);
     assert_eq!(check.stderr_lines(), start.stderr_lines());
 }
+
+/// A library cut short (an interrupted copy) is refused in one line by `check`,
+/// `plugins inspect`, `plugins install` and `start` — never a SIGBUS.
+#[test]
+fn a_truncated_library_is_refused_in_one_line() {
+    let whole = std::fs::read(support::paths::plugin_library("example_plugin")).unwrap();
+    for keep in [1024, 64 * 1024, whole.len() / 2, whole.len() - 4096] {
+        let mut root = Root::new(Backend::Sqlite);
+        let library = root.plugins_dir().join("libexample_plugin.so");
+        std::fs::write(&library, &whole[..keep]).unwrap();
+        root.set("PLUGINS", "[\"example_plugin\"]");
+        let out = root.run(&["check"]);
+        let line = assert_refused(
+            &out,
+            "example_plugin",
+            &["not a loadable library", "cut short"],
+        );
+        assert!(line.contains(&format!("{keep} bytes")), "{line}");
+        let out = root.run(&["plugins", "inspect", library.to_str().unwrap()]);
+        assert_refused(&out, "example_plugin", &["cut short"]);
+        let elsewhere = root.path().join("libexample_plugin.so");
+        std::fs::rename(&library, &elsewhere).unwrap();
+        let out = root.run(&["plugins", "install", elsewhere.to_str().unwrap()]);
+        assert_ne!(out.code, 0, "{}", out.stdout);
+        assert!(out.code > 0, "an exit code, not a signal: {}", out.code);
+        assert_eq!(out.stderr_lines().len(), 1, "{}", out.stderr);
+        assert!(out.stderr.contains("cut short"), "{}", out.stderr);
+        std::fs::rename(&elsewhere, &library).unwrap();
+        let out = root.run(&["start", "--bind", "127.0.0.1:1"]);
+        assert!(out.code > 0, "an exit code, not a signal: {}", out.code);
+        assert!(out.stderr.contains("cut short"), "{}", out.stderr);
+    }
+}

@@ -171,6 +171,10 @@ pub fn load_plugins(
 /// `core_templates` of [`load_plugins`]), database, migrations applied.
 pub fn boot(settings: Settings, core_templates: &[(&str, &str)]) -> Result<AppState> {
     plugins::deadline::set_timeout(settings.plugin_call_timeout);
+    plugins::deadline::set_limits(
+        settings.plugins_isolated_workers,
+        settings.plugin_max_concurrent_calls,
+    );
     let (registry, templates) = load_plugins(&settings, core_templates)?;
     let db = Database::open(&settings)?;
     let catalog = catalog_of(&registry)?;

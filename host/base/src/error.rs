@@ -40,6 +40,16 @@ pub enum Error {
         how: String,
     },
 
+    /// A plugin has as many calls in flight as it may (`PLUGIN_MAX_CONCURRENT_CALLS`, or
+    /// every worker of an isolated plugin busy past the deadline): 503, try again.
+    #[error("The plugin '{plugin}' is busy: {reason}. Try again shortly.")]
+    PluginBusy {
+        /// The plugin.
+        plugin: String,
+        /// Why, naming the setting.
+        reason: String,
+    },
+
     /// The database refused or failed.
     #[error("database error: {0}")]
     Database(String),
@@ -180,6 +190,7 @@ impl Error {
             Error::Csrf(_) => StatusCode::FORBIDDEN,
             Error::PluginTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             Error::PluginCrashed { .. } => StatusCode::BAD_GATEWAY,
+            Error::PluginBusy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Error::BadRequest(_)
             | Error::DisallowedHost(_)
             | Error::Validation(_)
@@ -213,7 +224,9 @@ impl Error {
                     "The plugin '{}' failed while handling this request.",
                     failure.plugin
                 ),
-                Error::PluginTimeout { .. } | Error::PluginCrashed { .. } => self.to_string(),
+                Error::PluginTimeout { .. }
+                | Error::PluginCrashed { .. }
+                | Error::PluginBusy { .. } => self.to_string(),
                 _ => "The server failed while handling this request.".to_string(),
             }
         } else {
@@ -232,7 +245,8 @@ impl Error {
             Error::PluginLoad(_)
             | Error::PluginCall(_)
             | Error::PluginTimeout { .. }
-            | Error::PluginCrashed { .. } => 4,
+            | Error::PluginCrashed { .. }
+            | Error::PluginBusy { .. } => 4,
             Error::Database(_) => 5,
             Error::Io { .. } => 6,
             Error::Template(_) => 7,

@@ -46,12 +46,18 @@ pub const KEYS: &[(&str, Kind)] = &[
     ("LOGIN_FAILURE_WINDOW", Kind::UInt),
     ("CONTENT_SECURITY_POLICY", Kind::Str),
     ("MAX_FILTER_VALUES", Kind::UInt),
+    ("PLUGINS_ISOLATED_WORKERS", Kind::UInt),
+    ("PLUGIN_MAX_CONCURRENT_CALLS", Kind::UInt),
     ("DATABASE_STATEMENT_TIMEOUT", Kind::UInt),
     ("DATA_UPLOAD_MAX_MEMORY_SIZE", Kind::UInt),
 ];
 
 /// `MAX_FILTER_VALUES` when not set: query parameters (filter values) per request.
 pub const DEFAULT_MAX_FILTER_VALUES: u64 = 1000;
+/// `PLUGINS_ISOLATED_WORKERS` when not set: host processes per isolated plugin.
+pub const DEFAULT_PLUGINS_ISOLATED_WORKERS: u64 = 2;
+/// `PLUGIN_MAX_CONCURRENT_CALLS` when not set: calls in flight per in-process plugin.
+pub const DEFAULT_PLUGIN_MAX_CONCURRENT_CALLS: u64 = 32;
 /// `DATABASE_STATEMENT_TIMEOUT` when not set, in seconds.
 pub const DEFAULT_STATEMENT_TIMEOUT: u64 = 30;
 /// `DATA_UPLOAD_MAX_MEMORY_SIZE` when not set (Django's and Nautobot's 2.5 MB).
@@ -215,6 +221,12 @@ pub struct Settings {
     /// `DATA_UPLOAD_MAX_MEMORY_SIZE`: the largest request body the REST API accepts, in
     /// bytes (larger ones answer 413).
     pub data_upload_max_memory_size: u64,
+    /// `PLUGINS_ISOLATED_WORKERS`: host processes each isolated plugin may run, each
+    /// serving one call at a time.
+    pub plugins_isolated_workers: u64,
+    /// `PLUGIN_MAX_CONCURRENT_CALLS`: calls one in-process plugin may have in flight;
+    /// more answer 503 at once.
+    pub plugin_max_concurrent_calls: u64,
     /// Warnings found while loading (unknown keys …), logged once logging is set up.
     pub warnings: Vec<String>,
 }
@@ -504,6 +516,20 @@ impl Settings {
                 }
                 n => Some(std::time::Duration::from_secs(n)),
             };
+        let plugins_isolated_workers =
+            uint(take("PLUGINS_ISOLATED_WORKERS")).unwrap_or(DEFAULT_PLUGINS_ISOLATED_WORKERS);
+        if !(1..=64).contains(&plugins_isolated_workers) {
+            return Err(Error::Config(format!(
+                "{file}: PLUGINS_ISOLATED_WORKERS must be between 1 and 64, found {plugins_isolated_workers}"
+            )));
+        }
+        let plugin_max_concurrent_calls = uint(take("PLUGIN_MAX_CONCURRENT_CALLS"))
+            .unwrap_or(DEFAULT_PLUGIN_MAX_CONCURRENT_CALLS);
+        if !(1..=10_000).contains(&plugin_max_concurrent_calls) {
+            return Err(Error::Config(format!(
+                "{file}: PLUGIN_MAX_CONCURRENT_CALLS must be between 1 and 10000, found {plugin_max_concurrent_calls}"
+            )));
+        }
         let data_upload_max_memory_size = uint(take("DATA_UPLOAD_MAX_MEMORY_SIZE"))
             .unwrap_or(DEFAULT_DATA_UPLOAD_MAX_MEMORY_SIZE);
         if !(1024..=1 << 30).contains(&data_upload_max_memory_size) {
@@ -555,6 +581,8 @@ impl Settings {
             max_filter_values,
             database_statement_timeout,
             data_upload_max_memory_size,
+            plugins_isolated_workers,
+            plugin_max_concurrent_calls,
             warnings,
             root,
         })
@@ -648,6 +676,8 @@ mod tests {
             Some(std::time::Duration::from_secs(30))
         );
         assert_eq!(s.data_upload_max_memory_size, 2_621_440);
+        assert_eq!(s.plugins_isolated_workers, 2);
+        assert_eq!(s.plugin_max_concurrent_calls, 32);
         // Commands run without a statement timeout; `start` sets it.
         assert_eq!(s.database_tuning.statement_timeout, None);
         let s = load(
@@ -672,6 +702,14 @@ mod tests {
                 "DATA_UPLOAD_MAX_MEMORY_SIZE must be between 1024",
             ),
             ("MAX_FILTER_VALUES = -1", "MAX_FILTER_VALUES"),
+            (
+                "PLUGINS_ISOLATED_WORKERS = 0",
+                "PLUGINS_ISOLATED_WORKERS must be between 1 and 64",
+            ),
+            (
+                "PLUGIN_MAX_CONCURRENT_CALLS = 0",
+                "PLUGIN_MAX_CONCURRENT_CALLS must be between 1",
+            ),
         ] {
             let err = load(&format!("{KEY}{line}\n"), &[]).unwrap_err();
             assert!(err.to_string().contains(says), "{line}: {err}");

@@ -62,6 +62,16 @@ pub struct Manager {
     backend: Backend,
 }
 
+/// `text` on one line: libpq's messages span several ("… Connection refused\n\tIs the
+/// server running …").
+pub fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A connection to `url` on `backend`, or the database's own reason why not.
 fn establish(url: &str, backend: Backend) -> diesel::ConnectionResult<DbConnection> {
     match backend {
@@ -75,7 +85,11 @@ impl ManageConnection for Manager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> std::result::Result<DbConnection, Self::Error> {
-        establish(&self.url, self.backend).map_err(diesel::r2d2::Error::ConnectionError)
+        establish(&self.url, self.backend).map_err(|e| {
+            diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(one_line(
+                &e.to_string(),
+            )))
+        })
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> std::result::Result<(), Self::Error> {
@@ -216,8 +230,12 @@ impl Database {
         let display = url.display();
         // Try one connection first: r2d2 retries silently until its timeout, and the
         // operator deserves the real reason at once.
-        establish(&conn_url, backend)
-            .map_err(|e| Error::Database(format!("cannot connect to {display}: {e}")))?;
+        establish(&conn_url, backend).map_err(|e| {
+            Error::Database(format!(
+                "cannot connect to {display}: {}",
+                one_line(&e.to_string())
+            ))
+        })?;
         // No minimum of idle connections: r2d2 would open them on its own threads at
         // any moment, and a process exiting while libpq connects there crashes in
         // libpq's exit handlers. Connections are opened when asked for and then kept.

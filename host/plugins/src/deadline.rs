@@ -20,6 +20,7 @@ use std::{
 const LOG_WINDOW: Duration = Duration::from_secs(60);
 
 static TIMEOUT: OnceLock<Option<Duration>> = OnceLock::new();
+static LIMITS: OnceLock<(usize, usize)> = OnceLock::new();
 static NEXT: AtomicU64 = AtomicU64::new(1);
 static TIMED_OUT: AtomicU64 = AtomicU64::new(0);
 static LAST_LOG: Mutex<Option<Instant>> = Mutex::new(None);
@@ -53,6 +54,32 @@ pub fn set_timeout(timeout: Option<Duration>) {
     let _ = TIMEOUT.set(timeout);
 }
 
+/// Sets once at start-up the host processes of each isolated plugin
+/// (`PLUGINS_ISOLATED_WORKERS`) and the calls in flight an in-process plugin may have
+/// (`PLUGIN_MAX_CONCURRENT_CALLS`); later calls are ignored.
+pub fn set_limits(isolated_workers: u64, max_concurrent_calls: u64) {
+    let _ = LIMITS.set((
+        isolated_workers.clamp(1, 64) as usize,
+        max_concurrent_calls.max(1) as usize,
+    ));
+}
+
+/// Host processes per isolated plugin.
+pub fn isolated_workers() -> usize {
+    LIMITS
+        .get()
+        .map(|l| l.0)
+        .unwrap_or(nautobot_config::DEFAULT_PLUGINS_ISOLATED_WORKERS as usize)
+}
+
+/// Calls in flight an in-process plugin may have.
+pub fn max_concurrent_calls() -> usize {
+    LIMITS
+        .get()
+        .map(|l| l.1)
+        .unwrap_or(nautobot_config::DEFAULT_PLUGIN_MAX_CONCURRENT_CALLS as usize)
+}
+
 /// The deadline of plugin calls, if any.
 pub fn timeout() -> Option<Duration> {
     *TIMEOUT.get().unwrap_or(&Some(Duration::from_secs(
@@ -73,6 +100,34 @@ pub fn in_request<T>(request_id: &str, work: impl FnOnce() -> T) -> T {
 pub struct Guard {
     id: u64,
     started: Instant,
+}
+
+/// Registers a call of `plugin`'s `handler` of `kind`, unless `plugin` has `limit` calls
+/// in flight already (`Err` with how many): a plugin that hangs holds at most `limit`
+/// threads.
+pub fn begin_bounded(
+    plugin: &str,
+    kind: &str,
+    handler: &str,
+    limit: usize,
+) -> Result<Guard, usize> {
+    let id = NEXT.fetch_add(1, Ordering::Relaxed);
+    let started = Instant::now();
+    let call = Call {
+        plugin: plugin.to_string(),
+        kind: kind.to_string(),
+        handler: handler.to_string(),
+        request: REQUEST.with(|r| r.borrow().clone()),
+        started,
+    };
+    if let Ok(mut calls) = in_flight().lock() {
+        let mine = calls.values().filter(|c| c.plugin == plugin).count();
+        if mine >= limit {
+            return Err(mine);
+        }
+        calls.insert(id, call);
+    }
+    Ok(Guard { id, started })
 }
 
 /// Registers a call of `plugin`'s `handler` of `kind`.

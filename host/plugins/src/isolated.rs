@@ -6,19 +6,24 @@
 //! services — the same permissions, validators and change log as in process.
 //!
 //! A segfault, abort or stack overflow in the plugin ends only the child: the calls in
-//! flight fail (502 naming the plugin), the next call starts a new child (after a back-off
-//! that doubles with each crash in a row, at most 10 s), and the server stays up. A call
-//! past `PLUGIN_CALL_TIMEOUT` kills the child, so a hang costs no thread either. Calls to
-//! one isolated plugin are served one at a time; a call it causes while it runs (its own
-//! validator, when one of its views writes through the host) is sent down the same pipe,
-//! and the child answers it before going on.
+//! flight fail (502 naming the plugin), a later call starts a new child (after a back-off
+//! that doubles with each crash in a row, at most 10 s — calls meanwhile answer 503 at
+//! once rather than wait, so no request holds a database lock through it), and the server
+//! stays up. A call past `PLUGIN_CALL_TIMEOUT` kills the child, so a hang costs no thread
+//! either.
+//!
+//! Each isolated plugin has up to `PLUGINS_ISOLATED_WORKERS` children (started as calls
+//! need them), each serving one call at a time: a call waits for a free one at most until
+//! its deadline, then answers 503. A call a call causes (its own validator, when one of
+//! its views writes through the host) goes to the child already serving this thread,
+//! down the same pipe, and the child answers it before going on.
 
 use std::{
     cell::RefCell,
     io::{BufRead, BufReader, Write},
     path::{Path, PathBuf},
     process::{Child, ChildStdin, Command, Stdio},
-    sync::{mpsc, Mutex, OnceLock},
+    sync::{mpsc, Condvar, Mutex, OnceLock},
     time::{Duration, Instant},
 };
 
@@ -156,14 +161,48 @@ struct Restarts {
     last_crash: Option<Instant>,
 }
 
-/// A plugin served by a child process.
+/// One child of an isolated plugin: its connection (none before its first call or after
+/// a crash), locked by the thread it serves, and its crashes.
+#[derive(Default)]
+struct Worker {
+    conn: ReentrantMutex<RefCell<Option<Conn>>>,
+    restarts: Mutex<Restarts>,
+}
+
+/// The longest back-off a call waits for before restarting a child itself; longer ones
+/// (a crash loop) answer 503 at once.
+const SHORT_BACKOFF: Duration = Duration::from_millis(250);
+
+impl Worker {
+    /// What is left of the back-off after the child's last crash.
+    fn backoff_left(&self) -> Duration {
+        self.restarts
+            .lock()
+            .ok()
+            .and_then(|r| {
+                let last = r.last_crash?;
+                let backoff = Duration::from_millis(100)
+                    .saturating_mul(1 << r.in_a_row.saturating_sub(1).min(7))
+                    .min(MAX_BACKOFF);
+                backoff.checked_sub(last.elapsed())
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// How long a call without a deadline (a job's) waits for a free child.
+const NO_DEADLINE_WAIT: Duration = Duration::from_secs(60);
+
+/// A plugin served by child processes.
 pub struct IsolatedPlugin {
     name: String,
     path: PathBuf,
     pin: Option<String>,
     config_json: Mutex<Option<String>>,
-    conn: ReentrantMutex<RefCell<Option<Conn>>>,
-    restarts: Mutex<Restarts>,
+    workers: Vec<Worker>,
+    /// Held while looking for a free worker; signalled when one is released.
+    free: Mutex<()>,
+    released: Condvar,
 }
 
 /// The connection to a child, borrowed only for one send or one receive at a time, so
@@ -183,11 +222,16 @@ impl IsolatedPlugin {
             path: path.to_path_buf(),
             pin: pin.map(str::to_string),
             config_json: Mutex::new(None),
-            conn: ReentrantMutex::new(RefCell::new(None)),
-            restarts: Mutex::new(Restarts::default()),
+            workers: (0..super::deadline::isolated_workers())
+                .map(|_| Worker::default())
+                .collect(),
+            free: Mutex::new(()),
+            released: Condvar::new(),
         };
+        // The first child now (it says what the library is); the others when calls
+        // need them.
         let (conn, hello) = plugin.spawn()?;
-        *plugin.conn.lock().borrow_mut() = Some(conn);
+        *plugin.workers[0].conn.lock().borrow_mut() = Some(conn);
         Ok((plugin, hello))
     }
 
@@ -291,7 +335,7 @@ impl IsolatedPlugin {
         if let Ok(mut slot) = self.config_json.lock() {
             *slot = Some(config_json.to_string());
         }
-        let guard = self.conn.lock();
+        let guard = self.workers[0].conn.lock();
         let message = ToChild::Instantiate {
             config: config_json.to_string(),
         };
@@ -315,10 +359,87 @@ impl IsolatedPlugin {
         services: &CallServices<'_>,
         deadline: Option<Duration>,
     ) -> Result<Result<String, PluginError>, Error> {
-        let guard = self.conn.lock();
+        let (worker, guard) = self.acquire(deadline.unwrap_or(NO_DEADLINE_WAIT))?;
+        let answer = self.call_on(worker, &guard, kind, name, payload, services, deadline);
+        drop(guard);
+        // Whoever waits for a worker looks again.
+        let _looking = self.free.lock();
+        self.released.notify_all();
+        answer
+    }
+
+    /// A worker for this thread: the one it is already in (a call a call caused), else a
+    /// free one, waiting at most `limit` for one to be released.
+    fn acquire(
+        &self,
+        limit: Duration,
+    ) -> Result<(&Worker, parking_lot::ReentrantMutexGuard<'_, Slot>), Error> {
+        if let Some(worker) = self
+            .workers
+            .iter()
+            .find(|w| w.conn.is_owned_by_current_thread())
+        {
+            return Ok((worker, worker.conn.lock()));
+        }
+        let started = Instant::now();
+        let mut looking = self
+            .free
+            .lock()
+            .map_err(|_| Error::Internal("the plugin's worker list is poisoned".into()))?;
+        loop {
+            // A free worker whose child runs; else the free one soonest restartable.
+            let mut fallback: Option<(
+                &Worker,
+                parking_lot::ReentrantMutexGuard<'_, Slot>,
+                Duration,
+            )> = None;
+            for worker in &self.workers {
+                if let Some(guard) = worker.conn.try_lock() {
+                    if guard.borrow().is_some() {
+                        return Ok((worker, guard));
+                    }
+                    let wait = worker.backoff_left();
+                    if fallback.as_ref().is_none_or(|(_, _, w)| wait < *w) {
+                        fallback = Some((worker, guard, wait));
+                    }
+                }
+            }
+            if let Some((worker, guard, _)) = fallback {
+                return Ok((worker, guard));
+            }
+            let left = limit.checked_sub(started.elapsed()).unwrap_or_default();
+            if left.is_zero() {
+                return Err(Error::PluginBusy {
+                    plugin: self.name.clone(),
+                    reason: format!(
+                        "all {} of its host processes (PLUGINS_ISOLATED_WORKERS) served other calls for {} s",
+                        self.workers.len(),
+                        limit.as_secs()
+                    ),
+                });
+            }
+            looking = self
+                .released
+                .wait_timeout(looking, left)
+                .map_err(|_| Error::Internal("the plugin's worker list is poisoned".into()))?
+                .0;
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn call_on(
+        &self,
+        worker: &Worker,
+        guard: &Slot,
+        kind: &str,
+        name: &str,
+        payload: &str,
+        services: &CallServices<'_>,
+        deadline: Option<Duration>,
+    ) -> Result<Result<String, PluginError>, Error> {
         let running = guard.borrow().is_some();
         if !running {
-            let conn = self.restart(services)?;
+            let conn = self.restart(worker, services)?;
             *guard.borrow_mut() = Some(conn);
         }
         let message = ToChild::Call {
@@ -326,9 +447,9 @@ impl IsolatedPlugin {
             name: name.to_string(),
             payload: payload.to_string(),
         };
-        match exchange(&guard, &message, services, deadline) {
+        match exchange(guard, &message, services, deadline) {
             Ok(answer) => {
-                if let Ok(mut r) = self.restarts.lock() {
+                if let Ok(mut r) = worker.restarts.lock() {
                     r.in_a_row = 0;
                 }
                 Ok(answer)
@@ -339,7 +460,7 @@ impl IsolatedPlugin {
                     let _ = dead.child.kill();
                     let _ = dead.child.wait();
                 }
-                if let Ok(mut r) = self.restarts.lock() {
+                if let Ok(mut r) = worker.restarts.lock() {
                     r.in_a_row += 1;
                     r.last_crash = Some(Instant::now());
                 }
@@ -363,21 +484,23 @@ impl IsolatedPlugin {
         }
     }
 
-    /// A new child after a crash: after the back-off, loaded and instantiated again.
-    fn restart(&self, services: &CallServices<'_>) -> Result<Conn, Error> {
-        let wait = self
-            .restarts
-            .lock()
-            .ok()
-            .and_then(|r| {
-                let last = r.last_crash?;
-                let backoff = Duration::from_millis(100)
-                    .saturating_mul(1 << r.in_a_row.saturating_sub(1).min(7))
-                    .min(MAX_BACKOFF);
-                backoff.checked_sub(last.elapsed())
-            })
-            .unwrap_or_default();
-        std::thread::sleep(wait);
+    /// A new child for `worker` (its first, or after a crash once the back-off is over),
+    /// loaded and instantiated. During the back-off the call is refused at once (503):
+    /// a caller inside a write must not hold the database while the plugin recovers.
+    fn restart(&self, worker: &Worker, services: &CallServices<'_>) -> Result<Conn, Error> {
+        let wait = worker.backoff_left();
+        if wait <= SHORT_BACKOFF {
+            // The first crash's: short enough to wait for.
+            std::thread::sleep(wait);
+        } else {
+            return Err(Error::PluginBusy {
+                plugin: self.name.clone(),
+                reason: format!(
+                    "its host process crashed and is restarted in {} ms",
+                    wait.as_millis()
+                ),
+            });
+        }
         let (conn, _) = self.spawn().map_err(|e| Error::PluginCrashed {
             plugin: self.name.clone(),
             how: format!("and could not be restarted: {e}"),
@@ -411,10 +534,12 @@ impl IsolatedPlugin {
 
 impl Drop for IsolatedPlugin {
     fn drop(&mut self) {
-        let conn = self.conn.lock().borrow_mut().take();
-        if let Some(mut conn) = conn {
-            let _ = conn.child.kill();
-            let _ = conn.child.wait();
+        for worker in &self.workers {
+            let conn = worker.conn.lock().borrow_mut().take();
+            if let Some(mut conn) = conn {
+                let _ = conn.child.kill();
+                let _ = conn.child.wait();
+            }
         }
     }
 }

@@ -7,6 +7,7 @@
 mod checks;
 pub mod deadline;
 mod deps;
+mod elf;
 mod hooks;
 pub mod isolated;
 mod library;

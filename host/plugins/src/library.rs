@@ -165,6 +165,19 @@ pub fn open(plugin: &str, path: &Path, pin: Option<&str>) -> Result<OpenedLibrar
             ));
         }
     }
+    // A file cut short maps without complaint and kills the process with SIGBUS when
+    // the loader reads past its end: look at its headers first.
+    if let Some(found) = super::elf::problem(&bytes) {
+        return Err(fail(
+            "not a loadable library",
+            &format!(
+                "a shared library for {}-{}",
+                std::env::consts::OS,
+                std::env::consts::ARCH
+            ),
+            format!("a file the loader refuses ({found})"),
+        ));
+    }
     let copy = PrivateCopy::of(plugin, &bytes).map_err(|e| {
         fail(
             "cannot make a private copy of the library",

@@ -122,7 +122,22 @@ impl LoadedPlugin {
         payload: &str,
         services: &CallServices<'_>,
     ) -> Result<String, Error> {
-        let guard = super::deadline::begin(self.name(), kind, name);
+        let guard = match &self.instance {
+            // In process, each call in flight holds a thread: at most so many.
+            Instance::Local(_) => {
+                let limit = super::deadline::max_concurrent_calls();
+                super::deadline::begin_bounded(self.name(), kind, name, limit).map_err(|n| {
+                    Error::PluginBusy {
+                        plugin: self.name().to_string(),
+                        reason: format!(
+                            "{n} of its calls are in flight, as many as PLUGIN_MAX_CONCURRENT_CALLS allows"
+                        ),
+                    }
+                })?
+            }
+            // Isolated, its workers bound it (see `IsolatedPlugin::call`).
+            Instance::Isolated(_) => super::deadline::begin(self.name(), kind, name),
+        };
         let outcome = match &self.instance {
             Instance::Local(instance) => catch_unwind(AssertUnwindSafe(|| {
                 let host = HostServices_TO::from_ptr(services, TD_Opaque);
