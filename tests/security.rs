@@ -780,3 +780,40 @@ fn a_username_cannot_forge_log_lines(backend: Backend) {
     assert!(!log.lines().any(|l| l.starts_with("ERROR forged")), "{log}");
     assert!(!log.contains('\u{1b}'), "no raw escape reaches the log");
 }
+
+/// A body trickled slower than the server waits (10 s between parts) is cut off with 408,
+/// as a slow request head is; other clients are served meanwhile. (No database work:
+/// SQLite only.)
+#[test]
+fn a_trickled_body_times_out() {
+    use std::io::{Read, Write};
+    let (_root, server) = start(Backend::Sqlite);
+    let address = server.base_url().trim_start_matches("http://").to_string();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    let head = format!(
+        "POST /api/dcim/location-types/ HTTP/1.1\r\nHost: {address}\r\nAuthorization: Token {ADMIN_TOKEN}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"name\": "
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let started = std::time::Instant::now();
+    // Meanwhile everyone else is served.
+    assert_eq!(api(&server).get("/api/status/").status, 200);
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    let waited = started.elapsed();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("did not arrive in time"), "{answer}");
+    assert!(
+        waited >= std::time::Duration::from_secs(9) && waited < std::time::Duration::from_secs(25),
+        "{waited:?}"
+    );
+    assert_eq!(
+        api(&server).get("/api/dcim/location-types/").json()["count"],
+        0,
+        "nothing was created"
+    );
+}

@@ -1,5 +1,6 @@
 //! The actix-web application: state, middleware chain, routes, and the server.
 
+mod body_timeout;
 mod browsable;
 pub mod middleware;
 mod plugin_middleware;
@@ -163,6 +164,7 @@ pub fn app(
         .wrap(from_fn(middleware::identity))
         .wrap(from_fn(middleware::request_id))
         .wrap(from_fn(middleware::query_limits))
+        .wrap(from_fn(body_timeout::limit))
         .wrap(from_fn(middleware::allowed_hosts))
 }
 
