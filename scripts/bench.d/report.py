@@ -228,7 +228,7 @@ def targets(figures, backends, top, bulk, scales):
             None,
         )
         add(
-            f"CSV export of the {scales[big]} IP addresses ×4: RSS growth (MiB)",
+            f"CSV export of the {scales[big]} IP addresses ×4: memory growth (MiB)",
             b,
             export["value"] if export else None,
             "MiB",

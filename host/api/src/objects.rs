@@ -118,14 +118,7 @@ pub(crate) fn scope(
     model: &Model,
     action: &str,
 ) -> Result<objects::constraints::Constraint> {
-    Ok(nautobot_auth::permissions::scope(
-        identity,
-        &state.db,
-        &state.settings,
-        &model.label(),
-        action,
-    )?
-    .unwrap_or_else(objects::constraints::Constraint::none))
+    nautobot_auth::permissions::reach(identity, &state.db, &state.settings, &model.label(), action)
 }
 
 /// Whether `identity` may view objects of `model` (what `?depth=1` expands).

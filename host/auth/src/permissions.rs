@@ -170,23 +170,23 @@ impl PermissionSet {
 
     /// Loads the enabled object permissions granted to `user_id` or to a group of theirs.
     pub fn load(conn: &mut DbConnection, user_id: &str) -> Result<Self> {
-        let direct: Vec<(String, String, Option<String>)> = users_objectpermission::table
-            .inner_join(users_objectpermission_users::table)
+        // One statement: the permissions granted to the user or to a group of theirs.
+        let direct = users_objectpermission_users::table
             .filter(users_objectpermission_users::user_id.eq(user_id))
-            .filter(users_objectpermission::enabled.eq(true))
-            .select((
-                users_objectpermission::object_types,
-                users_objectpermission::actions,
-                users_objectpermission::constraints,
-            ))
-            .load(conn)?;
+            .select(users_objectpermission_users::objectpermission_id);
         let groups = users_user_groups::table
             .filter(users_user_groups::user_id.eq(user_id))
             .select(users_user_groups::group_id);
-        let via_groups: Vec<(String, String, Option<String>)> = users_objectpermission::table
-            .inner_join(users_objectpermission_groups::table)
+        let via_groups = users_objectpermission_groups::table
             .filter(users_objectpermission_groups::group_id.eq_any(groups))
+            .select(users_objectpermission_groups::objectpermission_id);
+        let rows: Vec<(String, String, Option<String>)> = users_objectpermission::table
             .filter(users_objectpermission::enabled.eq(true))
+            .filter(
+                users_objectpermission::id
+                    .eq_any(direct)
+                    .or(users_objectpermission::id.eq_any(via_groups)),
+            )
             .select((
                 users_objectpermission::object_types,
                 users_objectpermission::actions,
@@ -194,7 +194,7 @@ impl PermissionSet {
             ))
             .load(conn)?;
         let mut grants: HashMap<(String, String), Constraint> = HashMap::new();
-        for (object_types, actions, constraints) in direct.into_iter().chain(via_groups) {
+        for (object_types, actions, constraints) in rows {
             let object_types: Vec<String> = serde_json::from_str(&object_types).unwrap_or_default();
             let actions: Vec<String> = serde_json::from_str(&actions).unwrap_or_default();
             let constraint = Constraint::parse(constraints.as_deref(), user_id);
@@ -308,6 +308,19 @@ pub fn scope(
         return Ok(None);
     }
     identity.constraint(db, model, action)
+}
+
+/// [`scope`], reaching nothing when `identity` may not `action` objects of `model` at all:
+/// what reads that have already checked the permission (or answer empty without it)
+/// narrow their queries to.
+pub fn reach(
+    identity: &super::Identity,
+    db: &nautobot_db::Database,
+    settings: &nautobot_config::Settings,
+    model: &str,
+    action: &str,
+) -> Result<Constraint> {
+    Ok(scope(identity, db, settings, model, action)?.unwrap_or_else(Constraint::none))
 }
 
 /// Whether viewing `model` needs no permission (`EXEMPT_VIEW_PERMISSIONS`).

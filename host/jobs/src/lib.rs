@@ -79,15 +79,14 @@ pub fn prepare(
         .ok_or_else(|| Error::BadRequest(format!("plugin {module} has no job {class}")))?;
     let mut conn = state.db.conn()?;
     // Object variables choose among the objects the user may view.
-    let within = |model: &nautobot_schema::Model| -> Result<objects::constraints::Constraint> {
-        Ok(nautobot_auth::permissions::scope(
+    let within = |model: &nautobot_schema::Model| {
+        nautobot_auth::permissions::reach(
             identity,
             &state.db,
             &state.settings,
             &model.label(),
             "view",
-        )?
-        .unwrap_or_else(objects::constraints::Constraint::none))
+        )
     };
     let cleaned = vars::clean(
         &mut conn,

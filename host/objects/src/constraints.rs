@@ -279,6 +279,16 @@ fn lookup(
             ident(&table_of(&to))
         ));
         target_ids.append(inner);
+        // One related object at most (an exact match on its id or a unique field, as a
+        // team's `{"location__name": "SP-IN"}`): `=` rather than `IN`, so that the
+        // database walks the index of the foreign key and the list's order together
+        // instead of sorting the matches.
+        if is_fk && names_one(target, &inner_parts, value) {
+            let mut out = Sql::from(format!("{} = (", ident(&column(field))));
+            out.append(target_ids);
+            out.push(")");
+            return Ok(out);
+        }
         let mut out = match &field.kind {
             FieldKind::ForeignKey { .. } => Sql::from(format!("{} IN (", ident(&column(field)))),
             FieldKind::Tags => {
@@ -311,6 +321,20 @@ fn lookup(
     }
     let op = terminal_lookup(key, rest)?;
     compare(registry, model, key, name, field, op, value, backend)
+}
+
+/// Whether `parts` (a field of `model`, perhaps `__exact`) with `value` matches at most
+/// one object: an exact, non-null value of its id or of a unique field.
+fn names_one(model: &Model, parts: &[&str], value: &Value) -> bool {
+    let name = match parts {
+        [name] | [name, "exact"] => *name,
+        _ => return false,
+    };
+    let unique = matches!(name, "id" | "pk")
+        || model.field(name).is_some_and(|f| {
+            f.unique && !matches!(f.kind, FieldKind::ForeignKey { .. } | FieldKind::Tags)
+        });
+    unique && matches!(value, Value::String(_) | Value::Number(_))
 }
 
 /// The lookup ending a key on a plain field: none (`exact`) or one known lookup.
@@ -676,5 +700,48 @@ mod tests {
             selects_what_nautobot_would(&db);
         }
         drop(scratch);
+    }
+
+    /// A team's constraint on a foreign key's name (`location_type__name`) pages in the
+    /// order of the list's index, as an unconstrained list does: no sort of the matches.
+    #[test]
+    fn a_constraint_naming_one_related_object_pages_through_the_index() {
+        use diesel::QueryableByName;
+        #[derive(QueryableByName)]
+        struct PlanRow {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            detail: String,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let db = nautobot_db::Database::connect(&nautobot_config::DatabaseUrl::Sqlite(
+            dir.path().join("db.sqlite3"),
+        ))
+        .unwrap();
+        nautobot_db::migrations::migrate(&db).unwrap();
+        let catalog = Catalog::build(&[]).unwrap();
+        nautobot_schema::migrate::migrate(&db, &catalog.plan).unwrap();
+        nautobot_schema::indexes::ensure(&db, &catalog.registry).unwrap();
+        let registry = &catalog.registry;
+        let model = registry.get("dcim.location").unwrap();
+        let query = crate::query::ListQuery {
+            limit: 50,
+            ..Default::default()
+        }
+        .within(Constraint::from_value(
+            &json!({"location_type__name": "Site"}),
+            "u",
+        ));
+        let plan = crate::query::plan(registry, model, &query, Backend::Sqlite).unwrap();
+        let mut sql = Sql::from("EXPLAIN QUERY PLAN ");
+        sql.append(crate::query::rows_sql(model, &plan, 50, Backend::Sqlite));
+        let mut conn = db.conn().unwrap();
+        let steps: Vec<String> = nautobot_db::dynamic::load_rows::<PlanRow>(&mut conn, &sql)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.detail)
+            .collect();
+        let plan = steps.join("; ");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        assert!(plan.contains("location_type_id"), "{plan}");
     }
 }

@@ -135,14 +135,13 @@ impl Page {
         model: &Model,
         action: &str,
     ) -> Result<nautobot_objects::constraints::Constraint> {
-        Ok(nautobot_auth::permissions::scope(
+        nautobot_auth::permissions::reach(
             &self.identity,
             &self.state.db,
             &self.state.settings,
             &model.label(),
             action,
-        )?
-        .unwrap_or_else(nautobot_objects::constraints::Constraint::none))
+        )
     }
 
     /// Whether the requester may `action` objects of `model` (blocking).

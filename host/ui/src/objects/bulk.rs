@@ -205,6 +205,7 @@ fn edit_page(ctx: &Ctx, form: &FormValues) -> Result<Outcome> {
         ctx.registry(),
         model,
         &option_fields,
+        &|m| ctx.within(m, "view"),
     )?;
     let (field_errors, form_errors) = split_errors(&errors, &fields);
     let values = if applying {

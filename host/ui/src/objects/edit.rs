@@ -196,6 +196,7 @@ fn form_page(
         ctx.registry(),
         model,
         &option_fields,
+        &|m| ctx.within(m, "view"),
     )?;
     let (field_errors, form_errors) = split_errors(errors, &fields);
     let mut inputs = forms::build(&fields, values, &field_errors, &options, false);

@@ -155,7 +155,9 @@ fn page(ctx: &Ctx) -> Result<Outcome> {
         PageRequest::from_params(&ctx.params),
     )?;
     let related = Related::fetch(&mut conn, registry, &columns, &rows)?;
-    let options = select_options(&mut conn, registry, model, &filters)?;
+    let options = select_options(&mut conn, registry, model, &filters, &|m| {
+        ctx.within(m, "view")
+    })?;
     drop(conn);
 
     let perms = ctx.perms()?;

@@ -289,14 +289,13 @@ impl Ctx {
         model: &Model,
         action: &str,
     ) -> Result<nautobot_objects::constraints::Constraint> {
-        Ok(nautobot_auth::permissions::scope(
+        nautobot_auth::permissions::reach(
             &self.identity,
             &self.state.db,
             &self.state.settings,
             &model.label(),
             action,
-        )?
-        .unwrap_or_else(nautobot_objects::constraints::Constraint::none))
+        )
     }
 
     /// Requires the permission to `action` objects of the model: anonymous visitors are
@@ -450,12 +449,15 @@ pub const SELECT_OPTIONS_MAX: u64 = 100;
 /// Options of the selects of `fields` of `model`: every object of each foreign key's
 /// model when it has at most [`SELECT_OPTIONS_MAX`] (statuses and roles only those whose
 /// content types list `model`; none — a text input — when it has more), and up to 1000
-/// tags, by display name (one query per field); models for model lists.
+/// tags, by display name (one query per field); models for model lists. Only the
+/// objects `within` says the user may view are offered (Nautobot's
+/// `restrict_form_fields`): a select never names an object the user cannot see.
 pub fn select_options(
     conn: &mut DbConnection,
     registry: &Registry,
     model: &Model,
     fields: &[&FieldSchema],
+    within: &dyn Fn(&Model) -> Result<nautobot_objects::constraints::Constraint>,
 ) -> Result<HashMap<String, Vec<(String, String)>>> {
     let mut out = HashMap::new();
     for field in fields {
@@ -491,7 +493,8 @@ pub fn select_options(
         let mut query = ListQuery {
             limit: MAX_LIMIT,
             ..Default::default()
-        };
+        }
+        .within(within(target)?);
         if nautobot_schema::core::RESTRICTED_BY_CONTENT_TYPE.contains(&target.label().as_str()) {
             query = query.filter("content_types", &model.label());
         }
