@@ -11,7 +11,8 @@ use support::{both_backends, Backend, Root, ADMIN_TOKEN};
 
 both_backends!(
     a_plugin_call_past_its_deadline_costs_only_its_request,
-    a_hung_plugin_holds_at_most_its_share_of_threads
+    a_hung_plugin_holds_at_most_its_share_of_threads,
+    a_hung_validator_releases_its_write_at_the_deadline
 );
 
 fn a_plugin_call_past_its_deadline_costs_only_its_request(backend: Backend) {
@@ -148,4 +149,43 @@ fn a_hung_plugin_holds_at_most_its_share_of_threads(backend: Backend) {
     );
     assert_eq!(res.status, 201, "{}", res.body);
     assert_eq!(api.get("/api/dcim/locations/").status, 200);
+}
+
+/// A validator that hangs (here: sleeps 30 s) costs its write a 504 and a rollback at the
+/// deadline, and the write's locks with it: other writes go on at once — on SQLite too,
+/// where the write held the database's one write lock.
+fn a_hung_validator_releases_its_write_at_the_deadline(backend: Backend) {
+    let mut root = Root::new(backend);
+    root.plugins(&["faulty_plugin"])
+        .set("PLUGIN_CALL_TIMEOUT", "1")
+        .plugin_config("faulty_plugin", "validator_sleep = 30");
+    root.install();
+    let server = root.start();
+    let api = server.client().with_token(ADMIN_TOKEN);
+    let location_type = support::data::location_type(&api, "Site");
+    let started = Instant::now();
+    let res = support::data::post_location(&api, "slow please", &location_type);
+    assert_eq!(res.status, 504, "{}", res.body);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    // The database is free again: writes it covers and writes it does not.
+    let started = Instant::now();
+    let res = api.send_json("POST", "/api/dcim/manufacturers/", &json!({"name": "next"}));
+    assert_eq!(res.status, 201, "{}", res.body);
+    assert_eq!(
+        support::data::post_location(&api, "quick", &location_type).status,
+        201
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        api.get("/api/dcim/locations/?name=slow%20please").json()["count"],
+        0
+    );
 }

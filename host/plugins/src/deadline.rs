@@ -96,6 +96,12 @@ pub fn in_request<T>(request_id: &str, work: impl FnOnce() -> T) -> T {
     out
 }
 
+/// The request this thread's plugin calls belong to, if any (to carry it to another
+/// thread with [`in_request`]).
+pub fn current_request() -> Option<String> {
+    REQUEST.with(|r| r.borrow().clone())
+}
+
 /// A registered call; unregistered when dropped.
 pub struct Guard {
     id: u64,

@@ -57,7 +57,14 @@ impl Hooks for PluginHooks<'_> {
                 if let Some(data) = self.data {
                     services = services.with_data(data);
                 }
-                if let Err(err) = plugin.call(kinds::VALIDATE, &def.name, body, &services) {
+                // In process, on a thread of its own: a validator that hangs costs the
+                // write its deadline, not the write's locks for as long as it hangs.
+                let answer = if plugin.is_in_process() {
+                    super::offload::call(plugin, kinds::VALIDATE, &def.name, body, &services)
+                } else {
+                    plugin.call(kinds::VALIDATE, &def.name, body, &services)
+                };
+                if let Err(err) = answer {
                     return Err(validation_error(err));
                 }
             }

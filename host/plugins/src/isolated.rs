@@ -643,7 +643,7 @@ fn describe(status: std::process::ExitStatus) -> String {
 }
 
 /// Answers one host-service request of the child with the call's services.
-fn serve(services: &CallServices<'_>, verb: &str, args: &[String]) -> Value {
+pub(crate) fn serve(services: &CallServices<'_>, verb: &str, args: &[String]) -> Value {
     let arg = |i: usize| RStr::from_str(args.get(i).map(String::as_str).unwrap_or(""));
     match verb {
         "log" => {
@@ -837,9 +837,22 @@ impl Channel {
     }
 }
 
-/// The host services as the plugin in the child sees them: each a question to the server.
-struct HostProxy<'a> {
-    channel: &'a Channel,
+/// Where a [`HostProxy`] sends its questions: the server (from a child), or the thread
+/// holding the call's services (from an in-process call run on another thread).
+pub(crate) trait Ask: Sync {
+    /// Asks `verb` with `args`; the answer as `serve` gives it.
+    fn ask(&self, verb: &str, args: &[&str]) -> Value;
+}
+
+impl Ask for Channel {
+    fn ask(&self, verb: &str, args: &[&str]) -> Value {
+        Channel::ask(self, verb, args)
+    }
+}
+
+/// The host services as a plugin sees them when they are elsewhere: each a question.
+pub(crate) struct HostProxy<'a> {
+    pub(crate) channel: &'a dyn Ask,
 }
 
 impl HostServices for HostProxy<'_> {

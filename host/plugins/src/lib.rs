@@ -12,6 +12,7 @@ mod hooks;
 pub mod isolated;
 mod library;
 mod loader;
+mod offload;
 mod registry;
 mod services;
 pub mod templates;

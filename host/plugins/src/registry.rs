@@ -122,6 +122,36 @@ impl LoadedPlugin {
         payload: &str,
         services: &CallServices<'_>,
     ) -> Result<String, Error> {
+        self.call_with(kind, name, payload, Some(services), services)
+    }
+
+    /// [`call`](LoadedPlugin::call) of an in-process plugin on a thread of its own, its
+    /// host services a proxy of the caller's (see `offload`).
+    pub(crate) fn call_offloaded<H: nautobot_plugin_abi::HostServices>(
+        &self,
+        kind: &str,
+        name: &str,
+        payload: &str,
+        host: &H,
+    ) -> Result<String, Error> {
+        self.call_with(kind, name, payload, None, host)
+    }
+
+    /// Whether the plugin runs in this process (not `PLUGINS_ISOLATED`).
+    pub fn is_in_process(&self) -> bool {
+        matches!(self.instance, Instance::Local(_))
+    }
+
+    /// The call: an in-process plugin sees `host`; an isolated plugin's child is served
+    /// with `services`, which it needs.
+    fn call_with<H: nautobot_plugin_abi::HostServices>(
+        &self,
+        kind: &str,
+        name: &str,
+        payload: &str,
+        services: Option<&CallServices<'_>>,
+        host: &H,
+    ) -> Result<String, Error> {
         let guard = match &self.instance {
             // In process, each call in flight holds a thread: at most so many.
             Instance::Local(_) => {
@@ -140,7 +170,7 @@ impl LoadedPlugin {
         };
         let outcome = match &self.instance {
             Instance::Local(instance) => catch_unwind(AssertUnwindSafe(|| {
-                let host = HostServices_TO::from_ptr(services, TD_Opaque);
+                let host = HostServices_TO::from_ptr(host, TD_Opaque);
                 instance.call(
                     RStr::from_str(kind),
                     RStr::from_str(name),
@@ -153,6 +183,11 @@ impl LoadedPlugin {
                     None
                 } else {
                     super::deadline::timeout()
+                };
+                let Some(services) = services else {
+                    return Err(Error::Internal(
+                        "an isolated plugin is called with the call's own services".into(),
+                    ));
                 };
                 match isolated.call(kind, name, payload, services, deadline)? {
                     Ok(answer) => Ok(RResult::ROk(answer.into())),
