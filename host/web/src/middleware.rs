@@ -240,31 +240,35 @@ async fn authenticate(
         (true, Some(authorization), _) => {
             let key = parse_token_header(&authorization).ok_or(Error::InvalidToken)?;
             let db = state.db.clone();
+            // The user's permissions are read on the same connection, now: nearly every
+            // request checks them, and a later read would take a connection of its own.
             let found = web::block(move || {
                 let mut conn = db.conn()?;
-                tokens::lookup(&mut conn, &key)
+                let Some((user, write_enabled)) = tokens::lookup(&mut conn, &key)? else {
+                    return Ok::<_, Error>(None);
+                };
+                let identity = Identity::user(user, AuthMethod::Token { write_enabled });
+                identity.permissions_on(&mut conn)?;
+                Ok(Some(identity))
             })
             .await??;
-            match found {
-                Some((user, write_enabled)) => {
-                    Ok(Identity::user(user, AuthMethod::Token { write_enabled }))
-                }
-                None => Err(Error::InvalidToken),
-            }
+            found.ok_or(Error::InvalidToken)
         }
         (_, _, Some(cookie)) => {
             let db = state.db.clone();
             let secret = state.settings.secret_key.clone();
             let found = web::block(move || {
                 let mut conn = db.conn()?;
-                let user = sessions::lookup(&mut conn, &secret, &cookie)?;
-                Ok::<_, Error>(user.map(|u| (u, sessions::stored_key_of(&secret, &cookie))))
+                let Some(user) = sessions::lookup(&mut conn, &secret, &cookie)? else {
+                    return Ok::<_, Error>(None);
+                };
+                let identity = Identity::user(user, AuthMethod::Session)
+                    .with_session(sessions::stored_key_of(&secret, &cookie));
+                identity.permissions_on(&mut conn)?;
+                Ok(Some(identity))
             })
             .await??;
-            Ok(match found {
-                Some((user, key)) => Identity::user(user, AuthMethod::Session).with_session(key),
-                None => Identity::anonymous(),
-            })
+            Ok(found.unwrap_or_else(Identity::anonymous))
         }
         _ => Ok(Identity::anonymous()),
     }
