@@ -72,19 +72,17 @@ pub fn call(
         payload.to_string(),
     );
     let caller = tx.clone();
-    std::thread::Builder::new()
-        .name(format!("plugin {}", plugin.name()))
-        .spawn(move || {
-            let asker = ToCaller { tx: caller.clone() };
-            let proxy = HostProxy { channel: &asker };
-            let work = || p.call_offloaded(&k, &n, &body, &proxy);
-            let out = match &request {
-                Some(id) => super::deadline::in_request(id, work),
-                None => work(),
-            };
-            let _ = caller.send(Message::Done(out));
-        })
-        .map_err(|e| Error::Internal(format!("cannot start a plugin call: {e}")))?;
+    run(Box::new(move || {
+        let asker = ToCaller { tx: caller.clone() };
+        let proxy = HostProxy { channel: &asker };
+        let work = || p.call_offloaded(&k, &n, &body, &proxy);
+        let out = match &request {
+            Some(id) => super::deadline::in_request(id, work),
+            None => work(),
+        };
+        let _ = caller.send(Message::Done(out));
+    }))
+    .map_err(|e| Error::Internal(format!("cannot start a plugin call: {e}")))?;
     drop(tx);
     let limit = super::deadline::timeout();
     let started = Instant::now();
@@ -114,6 +112,46 @@ pub fn call(
             Message::Done(out) => return out,
         }
     }
+}
+
+/// Work for a call thread.
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// Call threads kept waiting for work at most (a write of many objects validates each on
+/// one, so they are reused rather than started each time).
+const MAX_IDLE: usize = 16;
+
+/// The call threads waiting for work: each takes its next job through its channel.
+static IDLE: std::sync::Mutex<Vec<mpsc::Sender<Job>>> = std::sync::Mutex::new(Vec::new());
+
+/// Runs `job` on an idle call thread, or a new one. A thread whose call hangs is simply
+/// not idle: it never comes back while the call lasts.
+fn run(job: Job) -> std::io::Result<()> {
+    let idle = IDLE.lock().ok().and_then(|mut idle| idle.pop());
+    let job = match idle {
+        Some(worker) => match worker.send(job) {
+            Ok(()) => return Ok(()),
+            Err(returned) => returned.0,
+        },
+        None => job,
+    };
+    let (tx, rx) = mpsc::channel::<Job>();
+    std::thread::Builder::new()
+        .name("plugin call".into())
+        .spawn(move || {
+            job();
+            loop {
+                match IDLE.lock() {
+                    Ok(mut idle) if idle.len() < MAX_IDLE => idle.push(tx.clone()),
+                    _ => return,
+                }
+                match rx.recv() {
+                    Ok(job) => job(),
+                    Err(_) => return,
+                }
+            }
+        })
+        .map(|_| ())
 }
 
 fn ended(plugin: &LoadedPlugin) -> Error {
