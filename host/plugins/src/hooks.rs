@@ -30,6 +30,11 @@ pub struct PluginHooks<'a> {
 impl Hooks for PluginHooks<'_> {
     fn validate(&self, conn: &mut DbConnection, request: &ValidationRequest) -> Result<()> {
         let mut payload: Option<String> = None;
+        // On SQLite a write holds the database's one write lock: an in-process validator
+        // runs on a thread of its own there, so that one that hangs costs its write the
+        // deadline, not every write for as long as it hangs. (On PostgreSQL it holds only
+        // its own rows, and the hand-over between threads would cost every write.)
+        let offload = nautobot_db::dynamic::backend_of(conn) == nautobot_db::Backend::Sqlite;
         // The validators read on the write's own connection, inside its transaction.
         let conn = Mutex::new(conn);
         for plugin in self.registry.iter() {
@@ -57,9 +62,7 @@ impl Hooks for PluginHooks<'_> {
                 if let Some(data) = self.data {
                     services = services.with_data(data);
                 }
-                // In process, on a thread of its own: a validator that hangs costs the
-                // write its deadline, not the write's locks for as long as it hangs.
-                let answer = if plugin.is_in_process() {
+                let answer = if offload && plugin.is_in_process() {
                     super::offload::call(plugin, kinds::VALIDATE, &def.name, body, &services)
                 } else {
                     plugin.call(kinds::VALIDATE, &def.name, body, &services)

@@ -1,8 +1,7 @@
-//! In-process calls that run inside a database write (custom validators) are made on a
+//! In-process calls that run inside a SQLite write (custom validators) are made on a
 //! thread of their own, so that a validator that hangs past `PLUGIN_CALL_TIMEOUT` costs
-//! its write a 504 and a rollback at the deadline — releasing the write's locks (on
-//! SQLite, the database's one write lock) — instead of holding them for as long as it
-//! hangs. The plugin sees its host services through a [`HostProxy`]: each service is a
+//! its write a 504 and a rollback at the deadline — releasing the database's one write
+//! lock — instead of holding it for as long as it hangs. The plugin sees its host services through a [`HostProxy`]: each service is a
 //! question answered by the write's thread, which alone touches the write's connection;
 //! once the write has given up, the stuck call's questions go unanswered.
 
