@@ -1,7 +1,7 @@
 //! Plugins: find each library in `PLUGINS_DIR`, check it, order by dependency, merge its
 //! settings, instantiate it, and call into it safely.
 //!
-//! Loading follows DESIGN.md "Loading": every failure is a [`LoadError`] whose message
+//! Loading (docs/operations.md "Plugin load errors"): every failure is a [`LoadError`] whose message
 //! is one line naming the plugin, the file, what was expected and what was found.
 
 mod checks;
