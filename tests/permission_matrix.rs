@@ -408,7 +408,9 @@ fn served_models(entries: &[Entry]) -> Vec<Served> {
     out
 }
 
-fn a_constrained_user_reaches_exactly_its_slice_of_every_model(backend: Backend) {
+/// A root with the plugins and the small sample network, and a user `scoped` (password
+/// `pw`, token [`SCOPED_TOKEN`]) without permissions yet.
+fn sample_root_with_scoped_user(backend: Backend) -> Root {
     let mut root = Root::new(backend);
     root.plugins(PLUGINS);
     root.install();
@@ -424,6 +426,11 @@ fn a_constrained_user_reaches_exactly_its_slice_of_every_model(backend: Backend)
         SCOPED_TOKEN,
     ])
     .success();
+    root
+}
+
+fn a_constrained_user_reaches_exactly_its_slice_of_every_model(backend: Backend) {
+    let root = sample_root_with_scoped_user(backend);
     let entries = table(&root);
     let models = served_models(&entries);
     let server = root.start();
@@ -670,21 +677,7 @@ fn grant_constrained(
 }
 
 fn constraints_follow_relations_and_bound_every_write(backend: Backend) {
-    let mut root = Root::new(backend);
-    root.plugins(PLUGINS);
-    root.install();
-    root.run(&["load-sample-data", "--scale", "small"])
-        .success();
-    root.run(&[
-        "createuser",
-        "--username",
-        "scoped",
-        "--password",
-        "pw",
-        "--token",
-        SCOPED_TOKEN,
-    ])
-    .success();
+    let root = sample_root_with_scoped_user(backend);
     let server = root.start();
     let admin = server.client().with_token(ADMIN_TOKEN);
     let api = server.client().with_token(SCOPED_TOKEN);

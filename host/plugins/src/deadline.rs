@@ -117,15 +117,8 @@ pub fn begin_bounded(
     handler: &str,
     limit: usize,
 ) -> Result<Guard, usize> {
-    let id = NEXT.fetch_add(1, Ordering::Relaxed);
-    let started = Instant::now();
-    let call = Call {
-        plugin: plugin.to_string(),
-        kind: kind.to_string(),
-        handler: handler.to_string(),
-        request: REQUEST.with(|r| r.borrow().clone()),
-        started,
-    };
+    let (id, call) = new_call(plugin, kind, handler);
+    let started = call.started;
     if let Ok(mut calls) = in_flight().lock() {
         let mine = calls.values().filter(|c| c.plugin == plugin).count();
         if mine >= limit {
@@ -138,19 +131,24 @@ pub fn begin_bounded(
 
 /// Registers a call of `plugin`'s `handler` of `kind`.
 pub fn begin(plugin: &str, kind: &str, handler: &str) -> Guard {
-    let id = NEXT.fetch_add(1, Ordering::Relaxed);
-    let started = Instant::now();
+    let (id, call) = new_call(plugin, kind, handler);
+    let started = call.started;
+    if let Ok(mut calls) = in_flight().lock() {
+        calls.insert(id, call);
+    }
+    Guard { id, started }
+}
+
+/// A call starting now on this thread, with its id.
+fn new_call(plugin: &str, kind: &str, handler: &str) -> (u64, Call) {
     let call = Call {
         plugin: plugin.to_string(),
         kind: kind.to_string(),
         handler: handler.to_string(),
         request: REQUEST.with(|r| r.borrow().clone()),
-        started,
+        started: Instant::now(),
     };
-    if let Ok(mut calls) = in_flight().lock() {
-        calls.insert(id, call);
-    }
-    Guard { id, started }
+    (NEXT.fetch_add(1, Ordering::Relaxed), call)
 }
 
 impl Guard {
