@@ -183,15 +183,9 @@ pub fn get_within(
     if uuid::Uuid::parse_str(id).is_err() {
         return Ok(None);
     }
-    let mut sql = Sql::from(format!(
-        "SELECT {} FROM {} WHERE {} = ",
-        select_row(model, backend),
-        ident(&model.table()),
-        ident("id")
-    ));
-    sql.bind(SqlValue::text(id)).push(" AND ");
-    sql.append(cond);
-    Ok(load(conn, model, &sql)?.into_iter().next())
+    Ok(rows_where(conn, model, &[id.to_string()], Some(cond))?
+        .into_iter()
+        .next())
 }
 
 /// The objects of `model` whose ids are in `ids` that `constraint` reaches (any order).
@@ -202,41 +196,23 @@ pub fn get_many_within(
     ids: &[String],
     constraint: &constraints::Constraint,
 ) -> Result<Vec<Row>> {
-    let mut rows = get_many(conn, model, ids)?;
-    if constraint.is_all() || rows.is_empty() {
-        return Ok(rows);
-    }
-    let mut inside = Vec::with_capacity(rows.len());
     let backend = dynamic::backend_of(conn);
-    if let Some(cond) = constraints::condition(registry, model, constraint, backend) {
-        for chunk in ids.chunks(500) {
-            let mut sql = Sql::from(format!(
-                "SELECT {} FROM {} WHERE {} IN (",
-                ident("id"),
-                ident(&model.table()),
-                ident("id")
-            ));
-            for (i, id) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(SqlValue::text(id));
-            }
-            sql.push(") AND ");
-            sql.append(cond.clone());
-            inside.extend(dynamic::query_text(conn, &sql)?);
-        }
-    }
-    rows.retain(|r| {
-        r.get("id")
-            .and_then(Value::as_str)
-            .is_some_and(|id| inside.iter().any(|i| i == id))
-    });
-    Ok(rows)
+    let cond = constraints::condition(registry, model, constraint, backend);
+    rows_where(conn, model, ids, cond)
 }
 
 /// The objects of `model` whose ids are in `ids` (any order).
 pub fn get_many(conn: &mut DbConnection, model: &Model, ids: &[String]) -> Result<Vec<Row>> {
+    rows_where(conn, model, ids, None)
+}
+
+/// The objects of `model` whose ids are in `ids` and that meet `cond`, if given.
+fn rows_where(
+    conn: &mut DbConnection,
+    model: &Model,
+    ids: &[String],
+    cond: Option<Sql>,
+) -> Result<Vec<Row>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -254,6 +230,10 @@ pub fn get_many(conn: &mut DbConnection, model: &Model, ids: &[String]) -> Resul
         sql.bind(SqlValue::text(id));
     }
     sql.push(")");
+    if let Some(cond) = cond {
+        sql.push(" AND ");
+        sql.append(cond);
+    }
     load(conn, model, &sql)
 }
 

@@ -178,26 +178,24 @@ impl Outcome {
                 content_type,
                 filename,
                 body,
-            } => HttpResponse::Ok()
-                .content_type(content_type)
-                .insert_header((
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{filename}\""),
-                ))
-                .body(body),
+            } => attachment(content_type, &filename).body(body),
             Outcome::Download {
                 content_type,
                 filename,
                 body,
-            } => HttpResponse::Ok()
-                .content_type(content_type)
-                .insert_header((
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{filename}\""),
-                ))
-                .body(body),
+            } => attachment(content_type, &filename).body(body),
         }
     }
+}
+
+/// A 200 offering a file of `content_type` to save as `filename`.
+fn attachment(content_type: &str, filename: &str) -> actix_web::HttpResponseBuilder {
+    let mut response = HttpResponse::Ok();
+    response.content_type(content_type).insert_header((
+        header::CONTENT_DISPOSITION,
+        format!("attachment; filename=\"{filename}\""),
+    ));
+    response
 }
 
 /// A response body written by another thread chunk by chunk: the writer waits while the
