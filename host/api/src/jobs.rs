@@ -79,7 +79,7 @@ async fn patch(
     let identity = request::identity(&req);
     let base = api_objects::base(&req);
     let id = id.into_inner();
-    let out = web::block(move || -> Result<Value> {
+    let out = nautobot_app::blocking(move || -> Result<Value> {
         api_objects::require(&state, &identity, &model, "change")?;
         let mut errors = nautobot_base::error::ValidationErrors::new();
         for key in input.keys() {
@@ -151,7 +151,7 @@ async fn run(
     }
     let base = api_objects::base(&req);
     let id = id.into_inner();
-    let out = web::block(move || -> Result<Value> {
+    let out = nautobot_app::blocking(move || -> Result<Value> {
         let registry = &state.catalog.registry;
         let (Some(job_model), Some(result_model)) =
             (registry.get("extras.job"), registry.get("extras.jobresult"))
@@ -244,7 +244,7 @@ async fn revoke(
     }
     let base = api_objects::base(&req);
     let id = id.into_inner();
-    let out = web::block(move || -> Result<Value> {
+    let out = nautobot_app::blocking(move || -> Result<Value> {
         if !identity.has_perm(&state.db, "extras.run_job")? {
             return Err(Error::PermissionDenied(
                 "You do not have permission to perform this action.".into(),

@@ -104,7 +104,7 @@ pub async fn status(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
         })
         .collect();
     let st = state.clone();
-    let (db_version, workers) = web::block(move || -> Result<(String, i64)> {
+    let (db_version, workers) = nautobot_app::blocking(move || -> Result<(String, i64)> {
         Ok((st.db.server_version()?, nautobot_jobs::worker::alive(&st)?))
     })
     .await??;

@@ -173,7 +173,7 @@ async fn list(
     let params = params(&req);
     let base = base(&req);
     let st = state.clone();
-    let (page, query) = web::block(move || -> Result<_> {
+    let (page, query) = nautobot_app::blocking(move || -> Result<_> {
         require(&st, &identity, &model, "view")?;
         let mut query =
             ListQuery::parse(&model, &params)?.within(scope(&st, &identity, &model, "view")?);
@@ -259,7 +259,7 @@ pub(crate) async fn detail(
     let params = params(&req);
     let base = base(&req);
     let id = id.into_inner();
-    let body = web::block(move || -> Result<String> {
+    let body = nautobot_app::blocking(move || -> Result<String> {
         require(&state, &identity, &model, "view")?;
         let within = scope(&state, &identity, &model, "view")?;
         let mut conn = state.db.conn()?;
@@ -500,7 +500,7 @@ pub(crate) async fn options(
     let identity = request::identity(&req);
     let st = state.clone();
     let m = model.clone();
-    let may_add = web::block(move || -> Result<bool> {
+    let may_add = nautobot_app::blocking(move || -> Result<bool> {
         require(&st, &identity, &m, "view")?;
         Ok(!m.read_only && can(&identity, &st.db, &st.settings, &m.label(), "add")?)
     })

@@ -265,7 +265,7 @@ impl From<diesel::result::Error> for Error {
 impl Error {
     /// A database failure described by `text`: the client's error (400) when the
     /// request carried what the database refuses (NUL characters, more than it can plan,
-    /// longer than `DATABASE_STATEMENT_TIMEOUT`), else [`Error::Database`].
+    /// longer than `DATABASE_STATEMENT_TIMEOUT` on either backend), else [`Error::Database`].
     pub fn from_database(text: String) -> Error {
         // PostgreSQL refuses U+0000 in text and JSON; the model layer refuses it first,
         // and any value that reaches the database another way is the client's error too.
@@ -285,7 +285,12 @@ impl Error {
                 "The request is too large for the database ({text}): use fewer or shorter filter values."
             ));
         }
-        if text.contains("canceling statement due to statement timeout") {
+        // SQLite says "interrupted" when a request's statement ran past the limit (or
+        // its client went away, when nobody reads the answer).
+        if text.contains("canceling statement due to statement timeout")
+            || text == "interrupted"
+            || text.ends_with(": interrupted")
+        {
             return Error::BadRequest(
                 "The query ran longer than DATABASE_STATEMENT_TIMEOUT allows and was cancelled: narrow the filters."
                     .to_string(),

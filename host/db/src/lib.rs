@@ -5,6 +5,7 @@
 //! foreign keys) as they are opened.
 
 pub mod dynamic;
+pub mod interrupt;
 pub mod migrations;
 pub mod plugin_set;
 pub mod rowcount;
@@ -50,8 +51,34 @@ impl Backend {
     }
 }
 
-/// A pooled connection.
-pub type Conn = PooledConnection<Manager>;
+/// A pooled connection. Inside an [`interrupt::Scope`] a PostgreSQL connection is
+/// registered with the scope while it is held, so a disconnected client's statement
+/// can be cancelled.
+pub struct Conn {
+    // Dropped first: unregistering waits for a cancel in flight, so a cancel never
+    // reaches the connection once it is back in the pool.
+    #[allow(dead_code)]
+    registration: Option<interrupt::Registration>,
+    inner: PooledConnection<Manager>,
+}
+
+impl std::ops::Deref for Conn {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.inner
+    }
+}
+
+/// The PostgreSQL backend process of one physical connection, asked once and kept in
+/// the pool's per-connection extensions.
+#[derive(Clone, Copy)]
+struct BackendPid(i32);
 
 /// Opens connections of one backend for the pool. Unlike diesel's generic manager of a
 /// `MultiConnection` (which tries each backend and reports only "Invalid connection url
@@ -107,6 +134,8 @@ pub struct Database {
     pool: Pool<Manager>,
     backend: Backend,
     display: String,
+    /// Cancels the statements of requests whose client went away (PostgreSQL).
+    canceller: Option<std::sync::Arc<interrupt::PgCanceller>>,
 }
 
 #[derive(Debug)]
@@ -194,6 +223,7 @@ fn configure_sqlite() {
         if rc != libsqlite3_sys::SQLITE_OK {
             tracing::debug!("SQLite memory statistics stay on (sqlite3_config returned {rc})");
         }
+        interrupt::install_sqlite_hooks();
     });
 }
 
@@ -240,6 +270,18 @@ impl Database {
         // any moment, and a process exiting while libpq connects there crashes in
         // libpq's exit handlers. Connections are opened when asked for and then kept.
         let max_size = tuning.pool_size.unwrap_or(max_size);
+        let canceller = match backend {
+            Backend::Postgres => Some(std::sync::Arc::new(interrupt::PgCanceller::new(
+                conn_url.clone(),
+            ))),
+            Backend::Sqlite => {
+                // Only a tuning that sets a limit (the web server's) changes it.
+                if tuning.statement_timeout.is_some() {
+                    interrupt::set_sqlite_statement_timeout(tuning.statement_timeout);
+                }
+                None
+            }
+        };
         let pool = Pool::builder()
             .max_size(max_size)
             .min_idle(Some(0))
@@ -257,12 +299,29 @@ impl Database {
             pool,
             backend,
             display,
+            canceller,
         })
     }
 
-    /// A connection from the pool.
+    /// A connection from the pool. Inside an [`interrupt::Scope`] whose client has
+    /// gone it fails; a PostgreSQL connection is registered with the scope.
     pub fn conn(&self) -> Result<Conn> {
-        Ok(self.pool.get()?)
+        if interrupt::cancelled() {
+            return Err(Error::Database(interrupt::CANCELLED.to_string()));
+        }
+        let mut inner = self.pool.get()?;
+        let registration = match &self.canceller {
+            Some(canceller) if interrupt::in_scope() => {
+                let pid = backend_pid(&mut inner)?;
+                interrupt::register(pid, canceller)
+                    .map_err(|()| Error::Database(interrupt::CANCELLED.to_string()))?
+            }
+            _ => None,
+        };
+        Ok(Conn {
+            registration,
+            inner,
+        })
     }
 
     /// The most connections the pool keeps (`DATABASE_POOL_SIZE`).
@@ -296,6 +355,22 @@ impl Database {
         let row: Version = diesel::sql_query(sql).get_result(&mut *conn)?;
         Ok(row.version)
     }
+}
+
+/// The backend process serving `conn` (PostgreSQL), asked once per physical connection.
+fn backend_pid(conn: &mut PooledConnection<Manager>) -> Result<i32> {
+    use diesel::{sql_types::Integer, QueryableByName, RunQueryDsl};
+    if let Some(BackendPid(pid)) = PooledConnection::extensions(conn).get::<BackendPid>() {
+        return Ok(*pid);
+    }
+    #[derive(QueryableByName)]
+    struct Pid {
+        #[diesel(sql_type = Integer)]
+        pid: i32,
+    }
+    let row: Pid = diesel::sql_query("SELECT pg_backend_pid() AS pid").get_result(&mut **conn)?;
+    PooledConnection::extensions_mut(conn).insert(BackendPid(row.pid));
+    Ok(row.pid)
 }
 
 /// Runs `work` in a transaction meant to write. On SQLite the main database's write

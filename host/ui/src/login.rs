@@ -102,7 +102,7 @@ pub async fn submit(
     let age = state.settings.session_cookie_age;
     let name = username.clone();
     let previous = req.cookie(sessions::COOKIE).map(|c| c.value().to_string());
-    let session = web::block(move || -> Result<Option<String>> {
+    let session = nautobot_app::blocking(move || -> Result<Option<String>> {
         let Some(user) = users::authenticate(&db, &name, &password)? else {
             // A failed attempt leaves the session it came with alone.
             return Ok(None);
@@ -158,7 +158,7 @@ pub async fn logout(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
         let value = cookie.value().to_string();
         let db = state.db.clone();
         let secret = state.settings.secret_key.clone();
-        web::block(move || -> Result<()> {
+        nautobot_app::blocking(move || -> Result<()> {
             let mut conn = db.conn()?;
             sessions::delete(&mut conn, &secret, &value)
         })

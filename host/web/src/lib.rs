@@ -190,6 +190,9 @@ pub fn serve(
             .map_err(|e| Error::Internal(format!("cannot keep the listening socket: {e}")))?;
         let server = HttpServer::new(move || app(state.clone(), layout.clone()))
             .workers(workers)
+            // A client that closes its side is gone: its request's future is dropped,
+            // which cancels the SQL it runs (nautobot_app::blocking).
+            .h1_allow_half_closed(false)
             .listen(listener)
             .map_err(|e| Error::Usage(format!("cannot serve the listening socket: {e}")))?;
         for addr in server.addrs() {

@@ -242,7 +242,7 @@ async fn authenticate(
             let db = state.db.clone();
             // The user's permissions are read on the same connection, now: nearly every
             // request checks them, and a later read would take a connection of its own.
-            let found = web::block(move || {
+            let found = nautobot_app::blocking(move || {
                 let mut conn = db.conn()?;
                 let Some((user, write_enabled)) = tokens::lookup(&mut conn, &key)? else {
                     return Ok::<_, Error>(None);
@@ -257,7 +257,7 @@ async fn authenticate(
         (_, _, Some(cookie)) => {
             let db = state.db.clone();
             let secret = state.settings.secret_key.clone();
-            let found = web::block(move || {
+            let found = nautobot_app::blocking(move || {
                 let mut conn = db.conn()?;
                 let Some(user) = sessions::lookup(&mut conn, &secret, &cookie)? else {
                     return Ok::<_, Error>(None);
