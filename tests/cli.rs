@@ -218,7 +218,7 @@ fn plugins_inspect_prints_the_manifest_of_a_library_file() {
         .run(&["plugins", "inspect", library.to_str().unwrap()])
         .success();
     let report: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
-    assert_eq!(report["abi_version"], "1.1.0");
+    assert_eq!(report["abi_version"], "1.2.0");
     let manifest = &report["manifest"];
     assert_eq!(manifest["name"], "example_plugin");
     assert_eq!(manifest["verbose_name"], "Example Plugin");
@@ -270,7 +270,7 @@ fn plugins_inspect_refuses_what_check_refuses() {
         ),
         (
             "future_plugin",
-            &["requires Nautobot minimum version 9.0.0", "found 1.1.0"][..],
+            &["requires Nautobot minimum version 9.0.0", "found 1.2.0"][..],
         ),
         (
             "template_escape_plugin",
@@ -311,7 +311,7 @@ fn plugins_inspect_refuses_what_check_refuses() {
 fn version_and_usage_errors() {
     let root = Root::new(Backend::Sqlite);
     let out = root.run(&["--version"]).success();
-    assert_eq!(out.stdout.trim(), "nautobot-server 1.1.0");
+    assert_eq!(out.stdout.trim(), "nautobot-server 1.2.0");
     let out = root.run(&["frobnicate"]);
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("unrecognized subcommand 'frobnicate'"));

@@ -167,7 +167,7 @@ fn a_plugin_requiring_a_newer_host_is_refused() {
         &[
             "requires Nautobot minimum version 9.0.0",
             "expected host version >= 9.0.0",
-            "found 1.1.0",
+            "found 1.2.0",
         ],
     );
 }
@@ -182,7 +182,7 @@ fn a_plugin_supporting_only_older_hosts_is_refused() {
         &[
             "requires Nautobot maximum version 0.9.0",
             "expected host version <= 0.9.0",
-            "found 1.1.0",
+            "found 1.2.0",
         ],
     );
 }

@@ -22,6 +22,7 @@ both_backends!(
     migrate_zero_unapplies_a_plugin_app_unless_another_refers_to_it,
     a_plugin_with_bad_models_stops_check_and_migrate,
     core_pages_keep_working_when_a_plugin_is_uninstalled_under_a_running_server,
+    device_lifecycle_upgrades_to_many_to_many_fields_keeping_every_link,
 );
 
 const WIDGETS: &str = "/api/plugins/evolving/widgets/";
@@ -637,4 +638,121 @@ fn core_pages_keep_working_when_a_plugin_is_uninstalled_under_a_running_server(b
     );
     root.set("PLUGINS", "[]");
     root.run(&["check"]).success();
+}
+
+/// device_lifecycle 1.0.0 (the `device_lifecycle_v1` fixture: single `device_type` and
+/// `device` references on validated software) with objects in it, then upgraded as an
+/// operator would (install the new library, migrate): `0002_validated_software_lists`
+/// moves each reference into the many-to-many lists, and nothing is lost.
+fn device_lifecycle_upgrades_to_many_to_many_fields_keeping_every_link(backend: Backend) {
+    const VALIDATED: &str = "/api/plugins/device-lifecycle/validated-software/";
+    let mut root = Root::new(backend);
+    let library = root.plugins_dir().join("libdevice_lifecycle.so");
+    std::fs::copy(
+        support::paths::plugin_library("device_lifecycle_v1"),
+        &library,
+    )
+    .unwrap();
+    root.set("PLUGINS", "[\"device_lifecycle\"]");
+    root.install();
+    let (types, device, rows) = {
+        let server = root.start();
+        let api = server.client().with_token(ADMIN_TOKEN);
+        let create = |path: &str, body: Value| -> String {
+            let res = api.send_json("POST", path, &body);
+            assert_eq!(res.status, 201, "{path}: {}", res.body);
+            res.json()["id"].as_str().unwrap().to_string()
+        };
+        let site = create("/api/dcim/location-types/", json!({"name": "Site"}));
+        let hq = create(
+            "/api/dcim/locations/",
+            json!({"name": "HQ", "location_type": site, "status": "Active"}),
+        );
+        let maker = create("/api/dcim/manufacturers/", json!({"name": "Acme"}));
+        let platform = create("/api/dcim/platforms/", json!({"name": "AcmeOS"}));
+        let role = create(
+            "/api/extras/roles/",
+            json!({"name": "Edge", "content_types": ["dcim.device"]}),
+        );
+        let types: Vec<String> = ["R1", "R2"]
+            .iter()
+            .map(|m| {
+                create(
+                    "/api/dcim/device-types/",
+                    json!({"manufacturer": maker, "model": m}),
+                )
+            })
+            .collect();
+        let device = create(
+            "/api/dcim/devices/",
+            json!({"name": "edge1", "device_type": types[0], "role": role, "location": hq,
+                   "status": "Active"}),
+        );
+        let software = create(
+            "/api/plugins/device-lifecycle/software-versions/",
+            json!({"platform": platform, "version": "1.0"}),
+        );
+        let rows = vec![
+            create(
+                VALIDATED,
+                json!({"software": software, "device_type": types[0], "start": "2020-01-01"}),
+            ),
+            create(
+                VALIDATED,
+                json!({"software": software, "device": device, "start": "2021-01-01"}),
+            ),
+            create(
+                VALIDATED,
+                json!({"software": software, "device_type": types[1], "device": device,
+                       "start": "2022-01-01"}),
+            ),
+        ];
+        (types, device, rows)
+    };
+
+    // The upgrade.
+    std::fs::copy(support::paths::plugin_library("device_lifecycle"), &library).unwrap();
+    let migrated = root.run(&["migrate"]).success();
+    assert!(
+        migrated
+            .stdout
+            .contains("Applying device_lifecycle.0002_validated_software_lists... OK"),
+        "{}",
+        migrated.stdout
+    );
+    let server = root.start();
+    let api = server.client().with_token(ADMIN_TOKEN);
+    let ids = |object: &Value, field: &str| -> Vec<String> {
+        object[field]
+            .as_array()
+            .unwrap_or_else(|| panic!("{field} is a list: {object}"))
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let expected = [
+        (vec![types[0].clone()], vec![]),
+        (vec![], vec![device.clone()]),
+        (vec![types[1].clone()], vec![device.clone()]),
+    ];
+    for (id, (device_types, devices)) in rows.iter().zip(expected) {
+        let object = api.get(&format!("{VALIDATED}{id}/")).json();
+        assert_eq!(ids(&object, "device_types"), device_types, "{object}");
+        assert_eq!(ids(&object, "devices"), devices, "{object}");
+        assert!(
+            object.get("device_type").is_none() && object.get("device").is_none(),
+            "{object}"
+        );
+    }
+    let listed = api.get(&format!("{VALIDATED}?devices={device}")).json();
+    assert_eq!(listed["count"], 2, "{listed}");
+    // Deleting the device removes its links, not the validated software.
+    let res = api.request("DELETE", &format!("/api/dcim/devices/{device}/"), &[], None);
+    assert_eq!(res.status, 204, "{}", res.body);
+    assert_eq!(api.get(VALIDATED).json()["count"], 3);
+    assert_eq!(
+        api.get(&format!("{VALIDATED}?devices__isnull=false"))
+            .json()["count"],
+        0
+    );
 }

@@ -42,7 +42,7 @@ fn the_example_plugin_pages_render_inside_the_site(backend: Backend) {
         .body
         .contains("href=\"/static/example_plugin/css/example.css\""));
     assert!(home.body.contains("id=\"nav-menu\""));
-    assert!(home.body.contains("nautobot-server 1.1.0"));
+    assert!(home.body.contains("nautobot-server 1.2.0"));
 
     let config = client.get("/plugins/example-plugin/config/");
     assert_eq!(config.status, 200);

@@ -363,7 +363,7 @@ fn status_reports_versions_and_plugins(backend: Backend) {
     let res = server.client().with_token(ADMIN_TOKEN).get("/api/status/");
     assert_eq!(res.status, 200);
     let status = res.json();
-    assert_eq!(status["nautobot-version"], "1.1.0");
+    assert_eq!(status["nautobot-version"], "1.2.0");
     assert_eq!(status["api-version"], "2.4");
     let plugins = serde_json::json!({"example_plugin": "1.0.0", "dependent_plugin": "0.2.0"});
     assert_eq!(status["plugins"], plugins);

@@ -279,6 +279,18 @@ impl FieldSchema {
         )
     }
 
+    /// A many-to-many field to the model `to` (`"dcim.device"`); optional (an empty
+    /// list) unless [`FieldSchema::required_list`] is called. Since 1.2.
+    pub fn many_to_many(name: impl Into<String>, to: impl Into<String>) -> Self {
+        Self::new(name, FieldKind::ManyToMany { to: to.into() }).blank()
+    }
+
+    /// A many-to-many field must name at least one object (`blank: false`).
+    pub fn required_list(mut self) -> Self {
+        self.blank = false;
+        self
+    }
+
     /// A choice field.
     pub fn choice<I>(name: impl Into<String>, choices: I) -> Self
     where
@@ -409,8 +421,39 @@ pub enum FieldKind {
         #[serde(default)]
         on_delete: OnDelete,
     },
+    /// Many objects of another model (`"dcim.device"`), kept in a through table
+    /// `<app_label>_<model>_<field>` of `(<model>_id, <other model>_id)` rows (`from_…`
+    /// and `to_…` when a model refers to itself), never in the model's own table.
+    ///
+    /// The REST API reads a list of references (whole objects at `depth=1`) and takes a
+    /// list of ids, `{"id": …}` objects or lookups on the other model
+    /// (`[{"name": "ams01-edge-01"}]`); `?<field>=<id or name>` matches objects linked
+    /// to any of the values, `<field>__n` those linked to none, `<field>__isnull`
+    /// those with (or without) links. Deleting an object on either side removes its
+    /// links. Since 1.2.
+    ManyToMany {
+        /// The model referred to, `app_label.name`.
+        to: String,
+    },
     /// Tags (`extras.tag`), many per object.
     Tags,
+}
+
+impl FieldKind {
+    /// Whether values of this kind are a column of the model's own table: `false` for
+    /// [`FieldKind::Tags`] and [`FieldKind::ManyToMany`], which are lists kept in tables
+    /// of their own (and cannot be ordered by, or be unique).
+    pub fn is_column(&self) -> bool {
+        !matches!(self, FieldKind::Tags | FieldKind::ManyToMany { .. })
+    }
+
+    /// The model a [`FieldKind::ForeignKey`] or [`FieldKind::ManyToMany`] refers to.
+    pub fn related_model(&self) -> Option<&str> {
+        match self {
+            FieldKind::ForeignKey { to, .. } | FieldKind::ManyToMany { to } => Some(to),
+            _ => None,
+        }
+    }
 }
 
 /// A value a choice field allows, and how it is shown.
@@ -538,6 +581,18 @@ pub enum Operation {
     AlterModelOptions {
         /// The model as it becomes (its fields are ignored).
         model: ModelSchema,
+    },
+    /// Data migration for moving a foreign key to a many-to-many field: every row whose
+    /// foreign key `from` is set gets a link to that object in the many-to-many field
+    /// `to` (to the same model). Run it after adding `to` and before removing `from`.
+    /// Since 1.2.
+    CopyForeignKeyToManyToMany {
+        /// The model's name.
+        model: String,
+        /// The foreign key copied from.
+        from: String,
+        /// The many-to-many field linked.
+        to: String,
     },
 }
 

@@ -1,20 +1,23 @@
 //! `device_lifecycle`: hardware and software lifecycle data for devices, in the spirit of
 //! Nautobot's Device Lifecycle Management app.
 //!
-//! Models (migration `0001_initial`), served by the host's generic REST API and UI under
+//! Models (migrations `0001_initial` and `0002_validated_software_lists`), served by the host's generic REST API and UI under
 //! `/api/plugins/device-lifecycle/` and `/plugins/device-lifecycle/`:
 //!
 //! * `HardwareNotice` (`hardware-notices/`): the end of sale and end of support of one
 //!   device type (one notice per device type).
 //! * `SoftwareVersion` (`software-versions/`): a version of a platform's software, with
 //!   its release date and end of support (one per platform and version).
-//! * `ValidatedSoftware` (`validated-software/`): a software version validated for a
-//!   device type and/or a device, from `start` until `end` (open-ended without one).
+//! * `ValidatedSoftware` (`validated-software/`): a software version validated for
+//!   device types and/or devices (many-to-many fields `device_types` and `devices`), from
+//!   `start` until `end` (open-ended without one). Migration
+//!   `0002_validated_software_lists` moved the single `device_type` and `device` of
+//!   `0001_initial` to these lists, keeping every row's links.
 //! * `DeviceSoftware` (`device-software/`): the software version a device runs (core
 //!   devices have no software field; this is the plugin's own, at most one per device).
 //!
 //! Custom validators refuse a notice whose end of support precedes its end of sale, and
-//! a validated software that names neither a device type nor a device or ends before it
+//! a validated software that names no device type and no device or ends before it
 //! starts. A panel on the device detail page (styled by the plugin's own stylesheet, which
 //! the host links in the page's `<head>`) shows the device type's notice, the software
 //! validated for the device today, and whether the device's software is one of them —
@@ -62,14 +65,15 @@ pub fn plugin() -> PluginBuilder {
              software validated for device types and devices, shown on device pages.",
         )
         .base_url("device-lifecycle")
-        // Template extension stylesheets (`TemplateExtension::stylesheet`) are new in 1.1.
-        .min_version("1.1.0")
+        // Many-to-many fields are new in 1.2 (template extension stylesheets in 1.1).
+        .min_version("1.2.0")
         .max_version("1.99.99")
         .model(hardware_notice())
         .model(software_version())
         .model(validated_software())
         .model(device_software())
         .migration(migration_0001_initial())
+        .migration(migration_0002_validated_software_lists())
         .validator(
             HARDWARE_NOTICE,
             "hardwarenotice_dates",
@@ -160,9 +164,43 @@ fn software_version() -> ModelSchema {
         .search_fields(["version"])
 }
 
-/// `ValidatedSoftware`: a software version validated for a device type and/or a device
-/// during a window.
+/// `ValidatedSoftware`: a software version validated for device types and/or devices
+/// during a window (many-to-many fields, as Nautobot's Device Lifecycle app has them).
 fn validated_software() -> ModelSchema {
+    ModelSchema::new(APP, "validatedsoftware")
+        .verbose_names("validated software", "validated software")
+        .description(
+            "A software version validated for device types and/or devices, from start \
+             until end.",
+        )
+        .field(
+            FieldSchema::foreign_key("software", SOFTWARE_VERSION, OnDelete::Cascade)
+                .help_text("The software version validated."),
+        )
+        .field(
+            FieldSchema::new("start", FieldKind::Date)
+                .help_text("The first day the validation holds."),
+        )
+        .field(
+            FieldSchema::new("end", FieldKind::Date)
+                .optional()
+                .help_text("The last day the validation holds (none: open-ended)."),
+        )
+        .field(
+            FieldSchema::many_to_many("device_types", "dcim.devicetype")
+                .verbose_name("device types")
+                .help_text("The device types it is validated for (or give devices)."),
+        )
+        .field(
+            FieldSchema::many_to_many("devices", "dcim.device")
+                .help_text("The devices it is validated for (or give device types)."),
+        )
+        .ordering(["start"])
+}
+
+/// `ValidatedSoftware` as `0001_initial` created it: one optional device type and one
+/// optional device (`0002_validated_software_lists` moves them to lists).
+fn validated_software_0001() -> ModelSchema {
     ModelSchema::new(APP, "validatedsoftware")
         .verbose_names("validated software", "validated software")
         .description(
@@ -224,10 +262,53 @@ fn migration_0001_initial() -> Migration {
             model: software_version(),
         })
         .operation(Operation::CreateModel {
-            model: validated_software(),
+            model: validated_software_0001(),
         })
         .operation(Operation::CreateModel {
             model: device_software(),
+        })
+}
+
+/// Moves a validated software's device type and device to the many-to-many fields
+/// `device_types` and `devices`, keeping every existing row's links.
+fn migration_0002_validated_software_lists() -> Migration {
+    let model = || "validatedsoftware".to_string();
+    let final_field = |name: &str| {
+        validated_software()
+            .get_field(name)
+            .cloned()
+            .expect("a field of the final model")
+    };
+    Migration::new(APP, "0002_validated_software_lists")
+        .depends_on(APP, "0001_initial")
+        .operation(Operation::AddField {
+            model: model(),
+            field: final_field("device_types"),
+        })
+        .operation(Operation::AddField {
+            model: model(),
+            field: final_field("devices"),
+        })
+        .operation(Operation::CopyForeignKeyToManyToMany {
+            model: model(),
+            from: "device_type".into(),
+            to: "device_types".into(),
+        })
+        .operation(Operation::CopyForeignKeyToManyToMany {
+            model: model(),
+            from: "device".into(),
+            to: "devices".into(),
+        })
+        .operation(Operation::RemoveField {
+            model: model(),
+            field: "device_type".into(),
+        })
+        .operation(Operation::RemoveField {
+            model: model(),
+            field: "device".into(),
+        })
+        .operation(Operation::AlterModelOptions {
+            model: validated_software(),
         })
 }
 
@@ -299,15 +380,19 @@ fn validate_validated_software(
     check_validated_software(&req.data)
 }
 
-/// A validated software names a device type or a device (or both), and does not end
+/// A validated software names device types or devices (or both), and does not end
 /// before it starts.
 fn check_validated_software(data: &Map<String, Value>) -> Result<(), PluginError> {
     let mut errors: Vec<(&str, String)> = Vec::new();
-    let given = |field: &str| data.get(field).is_some_and(|v| !v.is_null() && v != "");
-    if !given("device_type") && !given("device") {
-        let message = "Validated software needs a device type or a device (or both).";
-        errors.push(("device_type", message.to_string()));
-        errors.push(("device", message.to_string()));
+    let given = |field: &str| {
+        data.get(field)
+            .and_then(Value::as_array)
+            .is_some_and(|list| !list.is_empty())
+    };
+    if !given("device_types") && !given("devices") {
+        let message = "Validated software needs device types or devices (or both).";
+        errors.push(("device_types", message.to_string()));
+        errors.push(("devices", message.to_string()));
     }
     if let (Some(start), Some(end)) = (date_field(data, "start"), date_field(data, "end")) {
         if end < start {
@@ -421,7 +506,7 @@ fn validated_for_device(
     let mut rows = host.query_all(
         VALIDATED_SOFTWARE,
         Query::new()
-            .filter("device", device_id)
+            .filter("devices", device_id)
             .filter("start__lte", day),
     )?;
     if let Some(dt) = device_type_id {
@@ -429,7 +514,7 @@ fn validated_for_device(
             host.query_all(
                 VALIDATED_SOFTWARE,
                 Query::new()
-                    .filter("device_type", dt)
+                    .filter("device_types", dt)
                     .filter("start__lte", day),
             )?,
         );
@@ -589,7 +674,9 @@ fn panel_context(
                     "url": ui_url("software-versions", software),
                     "start": v["start"].as_str().unwrap_or_default(),
                     "end": v["end"].as_str().unwrap_or_default(),
-                    "for_device": v["device"].is_object() || v["device"].is_string(),
+                    "for_device": v["devices"]
+                        .as_array()
+                        .is_some_and(|list| list.iter().any(|d| ref_id(d) == Some(device_id))),
                 }))
             })
             .collect();
@@ -784,8 +871,8 @@ mod tests {
         assert_eq!(m["name"], "device_lifecycle");
         assert_eq!(m["base_url"], "device-lifecycle");
         assert_eq!(m["verbose_name"], "Device Lifecycle");
-        assert_eq!(m["version"], "1.0.0");
-        assert_eq!(m["min_version"], "1.1.0");
+        assert_eq!(m["version"], "1.1.0");
+        assert_eq!(m["min_version"], "1.2.0");
     }
 
     #[test]
@@ -809,7 +896,7 @@ mod tests {
     #[test]
     fn the_migration_builds_the_declared_models() {
         let manifest = plugin().manifest().clone();
-        assert_eq!(manifest.migrations.len(), 1);
+        assert_eq!(manifest.migrations.len(), 2);
         let created: Vec<ModelSchema> = manifest.migrations[0]
             .operations
             .iter()
@@ -818,7 +905,28 @@ mod tests {
                 _ => None,
             })
             .collect();
-        assert_eq!(created, manifest.models);
+        // 0001 made validated software with single references; 0002 moves them to lists
+        // (the host checks the migrated result equals the declared models at load).
+        let first: Vec<ModelSchema> = manifest
+            .models
+            .iter()
+            .map(|m| match m.name.as_str() {
+                "validatedsoftware" => validated_software_0001(),
+                _ => m.clone(),
+            })
+            .collect();
+        assert_eq!(created, first);
+        let second = &manifest.migrations[1];
+        assert_eq!(
+            second.dependencies,
+            [(APP.to_string(), "0001_initial".to_string())]
+        );
+        let copies = second
+            .operations
+            .iter()
+            .filter(|op| matches!(op, Operation::CopyForeignKeyToManyToMany { .. }))
+            .count();
+        assert_eq!(copies, 2, "both references keep their links");
     }
 
     #[test]
@@ -896,23 +1004,23 @@ mod tests {
     #[test]
     fn validated_software_needs_a_target_and_an_ordered_window() {
         assert!(check_validated_software(&data(
-            json!({"device_type": "x", "device": null, "start": "2024-01-01", "end": null})
+            json!({"device_types": ["x"], "devices": [], "start": "2024-01-01", "end": null})
         ))
         .is_ok());
         assert!(check_validated_software(&data(
-            json!({"device_type": null, "device": "d", "start": "2024-01-01", "end": "2024-01-01"})
+            json!({"device_types": [], "devices": ["d"], "start": "2024-01-01", "end": "2024-01-01"})
         ))
         .is_ok());
         let err = check_validated_software(&data(
-            json!({"device_type": null, "device": null, "start": "2024-02-01", "end": "2024-01-01"}),
+            json!({"device_types": [], "devices": [], "start": "2024-02-01", "end": "2024-01-01"}),
         ))
         .unwrap_err();
         let details = err.details().unwrap();
         assert_eq!(
-            details["device_type"],
-            json!(["Validated software needs a device type or a device (or both)."])
+            details["device_types"],
+            json!(["Validated software needs device types or devices (or both)."])
         );
-        assert_eq!(details["device"], details["device_type"]);
+        assert_eq!(details["devices"], details["device_types"]);
         assert_eq!(
             details["end"],
             json!(["End (2024-01-01) must not be before start (2024-02-01)."])

@@ -202,26 +202,53 @@ fn the_models_have_crud_and_validation_at_their_paths() {
         assert_eq!(res.json()["version"], "16.0.1");
         assert_eq!(admin.get(VERSIONS).json()["count"], 2);
 
-        // ValidatedSoftware: a target and an ordered window.
+        // ValidatedSoftware: targets (many-to-many lists) and an ordered window.
         let valid = create(
             &admin,
             VALIDATED,
-            json!({"software": id(&v1), "device_type": core.old_type, "start": "2020-01-01"}),
+            json!({"software": id(&v1), "device_types": [core.old_type, {"model": "New Router 9000"}],
+                   "start": "2020-01-01"}),
         );
         assert_eq!(valid["end"], Value::Null);
+        let mut types: Vec<&str> = valid["device_types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap())
+            .collect();
+        types.sort();
+        let mut expected = vec![core.old_type.as_str(), core.new_type.as_str()];
+        expected.sort();
+        assert_eq!(types, expected, "{valid}");
+        assert_eq!(valid["device_types"][0]["object_type"], "dcim.devicetype");
+        assert_eq!(valid["devices"], json!([]));
+        // At depth 1 the linked objects are whole.
+        let deep = admin
+            .get(&format!("{VALIDATED}{}/?depth=1", id(&valid)))
+            .json();
+        assert!(deep["device_types"][0]["model"].is_string(), "{deep}");
         let res = admin.post_json(
             VALIDATED,
             &json!({"software": id(&v1), "start": "2020-01-01"}),
         );
         assert_status(&res, 400, "no target");
-        let message = "Validated software needs a device type or a device (or both).";
+        let message = "Validated software needs device types or devices (or both).";
         assert_eq!(
             res.json(),
-            json!({"device_type": [message], "device": [message]})
+            json!({"device_types": [message], "devices": [message]})
         );
         let res = admin.post_json(
             VALIDATED,
-            &json!({"software": id(&v1), "device": id(&core.edge1),
+            &json!({"software": id(&v1), "devices": "edge1", "start": "2020-01-01"}),
+        );
+        assert_status(&res, 400, "not a list");
+        assert!(res.json()["devices"][0]
+            .as_str()
+            .unwrap()
+            .contains("Expected a list"));
+        let res = admin.post_json(
+            VALIDATED,
+            &json!({"software": id(&v1), "devices": [id(&core.edge1)],
                    "start": "2024-01-02", "end": "2024-01-01"}),
         );
         assert_status(&res, 400, "end before start");
@@ -232,15 +259,89 @@ fn the_models_have_crud_and_validation_at_their_paths() {
         let for_device = create(
             &admin,
             VALIDATED,
-            json!({"software": id(&v2), "device": id(&core.edge1),
+            json!({"software": id(&v2), "devices": [{"name": "edge1"}],
                    "start": "2020-01-01", "end": "2020-12-31"}),
         );
         let res = admin.patch_json(
             &format!("{VALIDATED}{}/", id(&for_device)),
-            &json!({"device": null}),
+            &json!({"devices": []}),
         );
         assert_status(&res, 400, "clearing the only target");
         assert_eq!(admin.get(VALIDATED).json()["count"], 2);
+        // Filters: linked to any of the values (ids or names), to none of them.
+        let count =
+            |query: &str| admin.get(&format!("{VALIDATED}?{query}")).json()["count"].clone();
+        assert_eq!(count(&format!("devices={}", id(&core.edge1))), 1);
+        assert_eq!(count("devices=edge1"), 1);
+        assert_eq!(count(&format!("device_types={}", core.new_type)), 1);
+        assert_eq!(
+            count(&format!(
+                "device_types={}&device_types=edge1",
+                core.spare_type
+            )),
+            0
+        );
+        assert_eq!(count("devices__n=edge1"), 1);
+        assert_eq!(count("devices__isnull=true"), 1);
+        assert_eq!(admin.get(&format!("{VALIDATED}?devices__ic=e")).status, 400);
+
+        // The UI: a multiple select on the form, the linked objects on the detail page,
+        // comma-separated names in the CSV export.
+        let add = "/plugins/device-lifecycle/validated-software/add/";
+        let form = admin.get_page(add);
+        assert_status(&form, 200, "add form");
+        assert!(
+            form.text()
+                .contains(r#"<select name="device_types" id="id_device_types" multiple"#),
+            "{}",
+            form.body
+        );
+        assert!(form.text().contains("Spare Switch 10"), "{}", form.body);
+        let posted = admin.post_form(
+            add,
+            &[
+                ("software", &id(&v2)),
+                ("start", "2021-01-01"),
+                ("device_types", &core.spare_type),
+                ("device_types", &core.new_type),
+            ],
+        );
+        assert_status(&posted, 302, "form with two device types");
+        assert_eq!(count(&format!("device_types={}", core.spare_type)), 1);
+        let detail = admin.get_page(&format!(
+            "/plugins/device-lifecycle/validated-software/{}/",
+            id(&valid)
+        ));
+        assert_status(&detail, 200, "validated software page");
+        for model in ["Old Router 1000", "New Router 9000"] {
+            assert!(detail.text().contains(model), "{}", detail.body);
+        }
+        let device_type_page = admin.get_page(&format!("/dcim/device-types/{}/", core.old_type));
+        assert!(
+            device_type_page.text().contains("Validated software"),
+            "the device type counts what refers to it: {}",
+            device_type_page.body
+        );
+        let csv = admin.get_page("/plugins/device-lifecycle/validated-software/?export=csv");
+        assert_status(&csv, 200, "CSV export");
+        let header = csv.text().lines().next().unwrap_or_default().to_string();
+        assert!(
+            header.contains("device_types") && header.contains("devices"),
+            "{header}"
+        );
+        assert!(
+            csv.text().contains("\"New Router 9000,Old Router 1000\"")
+                || csv.text().contains("\"Old Router 1000,New Router 9000\""),
+            "{}",
+            csv.body
+        );
+        let res = admin.delete(&format!(
+            "{VALIDATED}{}/",
+            id(&admin
+                .get(&format!("{VALIDATED}?device_types={}", core.spare_type))
+                .json()["results"][0])
+        ));
+        assert_status(&res, 204, "delete the form's object");
 
         // DeviceSoftware: at most one per device.
         let running = create(
@@ -342,18 +443,18 @@ fn the_device_page_shows_the_lifecycle_panel_with_its_stylesheet() {
         create(
             &admin,
             VALIDATED,
-            json!({"software": id(&current), "device_type": core.old_type, "start": "2020-01-01"}),
+            json!({"software": id(&current), "device_types": [core.old_type], "start": "2020-01-01"}),
         );
         create(
             &admin,
             VALIDATED,
-            json!({"software": id(&expired), "device_type": core.new_type,
+            json!({"software": id(&expired), "device_types": [core.new_type],
                    "start": "2019-01-01", "end": "2020-12-31"}),
         );
         create(
             &admin,
             VALIDATED,
-            json!({"software": id(&pinned), "device": id(&core.edge1), "start": "2021-06-01"}),
+            json!({"software": id(&pinned), "devices": [id(&core.edge1)], "start": "2021-06-01"}),
         );
         create(
             &admin,

@@ -539,6 +539,7 @@ pub fn describe_fields(model: &Model) -> Map<String, Value> {
             FieldKind::IpAddress | FieldKind::IpNetwork | FieldKind::MacAddress => "string",
             FieldKind::Choice { .. } => "choice",
             FieldKind::ForeignKey { .. } => "related object",
+            FieldKind::ManyToMany { .. } => "many related objects",
             FieldKind::Tags => "list",
         };
         let mut d = json!({
@@ -562,7 +563,7 @@ pub fn describe_fields(model: &Model) -> Map<String, Value> {
                         .collect(),
                 );
             }
-            FieldKind::ForeignKey { to, .. } => {
+            FieldKind::ForeignKey { to, .. } | FieldKind::ManyToMany { to } => {
                 d["related_model"] = Value::String(to.clone());
             }
             _ => {}

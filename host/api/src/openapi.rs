@@ -350,8 +350,9 @@ fn scalar_schema(field: &FieldSchema) -> Value {
             "type": "string",
             "enum": choices.iter().map(|c| c.value.clone()).collect::<Vec<_>>(),
         }),
-        FieldKind::ForeignKey { .. } => json!({"type": "string", "format": "uuid"}),
-        FieldKind::Tags => json!({"type": "string", "format": "uuid"}),
+        FieldKind::ForeignKey { .. } | FieldKind::ManyToMany { .. } | FieldKind::Tags => {
+            json!({"type": "string", "format": "uuid"})
+        }
     }
 }
 
@@ -385,6 +386,9 @@ fn read_field(registry: &Registry, field: &FieldSchema) -> Value {
         FieldKind::ForeignKey { to, .. } if registry.get(to).is_some() => {
             schema_ref("NestedReference")
         }
+        FieldKind::ManyToMany { to } if registry.get(to).is_some() => {
+            json!({"type": "array", "items": schema_ref("NestedReference")})
+        }
         FieldKind::Tags => json!({"type": "array", "items": schema_ref("NestedReference")}),
         _ => scalar_schema(field),
     };
@@ -395,7 +399,9 @@ fn read_field(registry: &Registry, field: &FieldSchema) -> Value {
 fn write_field(field: &FieldSchema) -> Value {
     let mut schema = match &field.kind {
         FieldKind::ForeignKey { .. } => schema_ref("RelatedObjectInput"),
-        FieldKind::Tags => json!({"type": "array", "items": schema_ref("RelatedObjectInput")}),
+        FieldKind::ManyToMany { .. } | FieldKind::Tags => {
+            json!({"type": "array", "items": schema_ref("RelatedObjectInput")})
+        }
         FieldKind::Choice { choices } => {
             let mut values: Vec<String> = choices.iter().map(|c| c.value.clone()).collect();
             if field.blank {
@@ -509,6 +515,10 @@ fn filter_value(field: Option<&FieldSchema>, name: &str) -> Value {
                 "description": "The related object's id or name; `null` for none",
             }),
             FieldKind::Tags => json!({"type": "string", "description": "A tag's id or name"}),
+            FieldKind::ManyToMany { .. } => json!({
+                "type": "string",
+                "description": "A related object's id or name (objects linked to any of the values)",
+            }),
             FieldKind::Json => json!({"type": "string", "description": "A value in the list"}),
             FieldKind::Choice { .. } if f.null => json!({"type": "string"}),
             FieldKind::Char { .. } | FieldKind::Text | FieldKind::Slug { .. } => {

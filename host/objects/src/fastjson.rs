@@ -148,6 +148,26 @@ pub fn select_expr(registry: &Registry, model: &Model, backend: Backend) -> Opti
                 ),
                 None => col,
             },
+            FieldKind::ManyToMany { to } => {
+                let target = registry.get(to)?;
+                let link = model.link(&field.name)?;
+                let (t, own, other) = (
+                    ident(&link.table),
+                    ident(&link.own_column),
+                    ident(&link.other_column),
+                );
+                let item = d.reference(&format!("{t}.{other}"), target);
+                match backend {
+                    Backend::Sqlite => format!(
+                        "(SELECT json_group_array({item}) FROM (SELECT {other} FROM {t} \
+                         WHERE {own} = {id} ORDER BY {other}) AS {t})"
+                    ),
+                    Backend::Postgres => format!(
+                        "COALESCE((SELECT json_agg({item} ORDER BY {t}.{other}) \
+                         FROM {t} WHERE {t}.{own} = {id}), '[]'::json)"
+                    ),
+                }
+            }
             FieldKind::Tags => {
                 let tag = registry.get("extras.tag")?;
                 let ct = quote(&content_type(model));
@@ -200,10 +220,17 @@ fn base_source(base: &str, backend: Backend) -> Sql {
 }
 
 /// The expression selecting an object of `model` as REST JSON text ([`select_expr`]),
-/// made on first use and kept with the model; `None` for models with link tables or
-/// write-only fields (the full serializer's business) or too many fields.
+/// made on first use and kept with the model; `None` for models with link tables other
+/// than many-to-many fields' (the `users` models') or write-only fields (the full
+/// serializer's business) or too many fields.
 fn api_select<'m>(registry: &Registry, model: &'m Model, backend: Backend) -> Option<&'m str> {
-    if !model.links.is_empty() || !model.write_only.is_empty() {
+    let other_links = model.links.iter().any(|l| {
+        !matches!(
+            model.field(&l.field).map(|f| &f.kind),
+            Some(FieldKind::ManyToMany { .. })
+        )
+    });
+    if other_links || !model.write_only.is_empty() {
         return None;
     }
     model.api_select(|| select_expr(registry, model, backend))

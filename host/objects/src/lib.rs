@@ -14,6 +14,9 @@ pub mod serialize;
 pub mod values;
 pub mod write;
 
+#[cfg(test)]
+mod many_to_many_tests;
+
 use nautobot_plugin_abi::{FieldKind, ValidationRequest};
 use serde_json::Value;
 
@@ -76,8 +79,8 @@ pub fn select_row(model: &Model, backend: Backend) -> String {
         );
         args.push(match backend {
             Backend::Sqlite => format!(
-                "'{}', (SELECT json_group_array({other}) FROM {link_table} \
-                 WHERE {own} = {table}.\"id\")",
+                "'{}', (SELECT json_group_array({other}) FROM (SELECT {other} FROM {link_table} \
+                 WHERE {own} = {table}.\"id\" ORDER BY {other}))",
                 link.field
             ),
             Backend::Postgres => format!(

@@ -201,6 +201,9 @@ impl ListQuery {
 fn is_filterable(model: &Model, name: &str) -> bool {
     matches!(name, "id" | "created" | "last_updated")
         || (model.field(name).is_some() && is_readable_column(model, name))
+        || model
+            .field(name)
+            .is_some_and(|f| matches!(f.kind, FieldKind::ManyToMany { .. }))
 }
 
 fn is_sortable(model: &Model, name: &str) -> bool {
@@ -298,6 +301,9 @@ fn condition(
     backend: Backend,
 ) -> std::result::Result<Sql, String> {
     let negated = matches!(lookup, "n" | "nic" | "nisw" | "niew" | "nie");
+    if let Some(link) = many_to_many(model, name) {
+        return link_condition(registry, link, lookup, values);
+    }
     if lookup == "exact" && values.len() > 1 {
         if let Some(sql) = exact_any(registry, model, name, values)? {
             return Ok(sql);
@@ -314,6 +320,94 @@ fn condition(
     }
     out.push(")");
     Ok(out)
+}
+
+/// The link of `name` when it is a [`FieldKind::ManyToMany`] field.
+fn many_to_many<'m>(model: &'m Model, name: &str) -> Option<&'m nautobot_schema::Link> {
+    model
+        .field(name)
+        .filter(|f| matches!(f.kind, FieldKind::ManyToMany { .. }))
+        .and_then(|f| model.link(&f.name))
+}
+
+/// A many-to-many filter, as Nautobot's: `field=<id or name>` (objects linked to any of
+/// the values), `field__n` (linked to none of them), `field__isnull` (without links, or
+/// with some). One subquery on the through table's `(other, own)` index whatever the
+/// number of values.
+fn link_condition(
+    registry: &Registry,
+    link: &nautobot_schema::Link,
+    lookup: &str,
+    values: &[String],
+) -> std::result::Result<Sql, String> {
+    let (t, own, other) = (
+        ident(&link.table),
+        ident(&link.own_column),
+        ident(&link.other_column),
+    );
+    let id = ident("id");
+    if lookup == "isnull" {
+        let mut yes = None;
+        for v in values {
+            let this = values::parse_bool(v).ok_or("Enter a valid boolean.")?;
+            if yes.is_some_and(|y| y != this) {
+                // Both: every object.
+                return Ok(Sql::from("1 = 1"));
+            }
+            yes = Some(this);
+        }
+        let not = if yes == Some(true) { "NOT " } else { "" };
+        return Ok(Sql::from(format!("{id} {not}IN (SELECT {own} FROM {t})")));
+    }
+    if !matches!(lookup, "exact" | "n") {
+        return Err(format!("Lookup '{lookup}' is not supported on this field"));
+    }
+    let (ids, names): (Vec<&String>, Vec<&String>) = values
+        .iter()
+        .partition(|v| uuid::Uuid::parse_str(v).is_ok());
+    let mut sub = Sql::from(format!(
+        "{id} {}IN (SELECT {own} FROM {t} WHERE ",
+        if lookup == "n" { "NOT " } else { "" }
+    ));
+    let mut parts = 0;
+    if !ids.is_empty() {
+        sub.push(format!("{other} IN ("));
+        for (i, v) in ids.iter().enumerate() {
+            if i > 0 {
+                sub.push(", ");
+            }
+            sub.bind(SqlValue::text(v.to_lowercase()));
+        }
+        sub.push(")");
+        parts += 1;
+    }
+    if !names.is_empty() {
+        let target = registry.get(&link.to).and_then(|m| m.display_field.clone());
+        let Some(display) = target else {
+            return Err(format!(
+                "Select a valid choice. {} is not one of the available choices.",
+                names[0]
+            ));
+        };
+        if parts > 0 {
+            sub.push(" OR ");
+        }
+        sub.push(format!(
+            "{other} IN (SELECT {} FROM {} WHERE {} IN (",
+            ident("id"),
+            ident(&table_of(&link.to)),
+            ident(&display)
+        ));
+        for (i, v) in names.iter().enumerate() {
+            if i > 0 {
+                sub.push(", ");
+            }
+            sub.bind(SqlValue::text(v.as_str()));
+        }
+        sub.push("))");
+    }
+    sub.push(")");
+    Ok(sub)
 }
 
 /// Several exact values of one filter as one `IN` list (or one subquery) rather than

@@ -156,7 +156,9 @@ pub fn clean(field: &FieldSchema, input: &Value) -> Result<Value, String> {
                 Err(format!("\"{s}\" is not a valid choice."))
             }
         }
-        FieldKind::ForeignKey { .. } | FieldKind::Tags => Ok(input.clone()),
+        FieldKind::ForeignKey { .. } | FieldKind::ManyToMany { .. } | FieldKind::Tags => {
+            Ok(input.clone())
+        }
     }
 }
 

@@ -621,6 +621,10 @@ impl Writer<'_> {
             };
             if let Some(link) = model.link(&field.name) {
                 match self.clean_link(conn, &link.to, &value) {
+                    Ok(ids) if ids.is_empty() && !field.blank => errors
+                        .entry(field.name.clone())
+                        .or_default()
+                        .push("This list may not be empty.".into()),
                     Ok(ids) => {
                         row.insert(
                             field.name.clone(),
@@ -1081,6 +1085,9 @@ pub fn default_for(field: &FieldSchema) -> Option<Value> {
     }
     match field.kind {
         FieldKind::Tags => Some(Value::Array(Vec::new())),
+        // An optional many-to-many field starts empty; a required one must be given.
+        FieldKind::ManyToMany { .. } if field.blank => Some(Value::Array(Vec::new())),
+        FieldKind::ManyToMany { .. } => None,
         FieldKind::Boolean => Some(Value::Bool(false)),
         _ if field.null => Some(Value::Null),
         _ if field.blank && values::is_string_kind(&field.kind) => {

@@ -30,6 +30,21 @@ pub fn object<'a>(
     for field in &model.schema.fields {
         match &field.kind {
             FieldKind::Tags => continue,
+            // One linked object each, in turn.
+            FieldKind::ManyToMany { to } => match target(to) {
+                Target::Ids(ids) if !ids.is_empty() => {
+                    input.insert(field.name.clone(), json!([ids[index % ids.len()]]));
+                }
+                _ if field.blank => {
+                    input.insert(field.name.clone(), json!([]));
+                }
+                _ => {
+                    return Err(format!(
+                        "its field '{}' needs an existing {to}, and there is none",
+                        field.name
+                    ))
+                }
+            },
             FieldKind::ForeignKey { to, .. } => match target(to) {
                 Target::Ids(ids) if !ids.is_empty() => {
                     input.insert(field.name.clone(), json!(ids[index % ids.len()]));
@@ -147,7 +162,9 @@ pub fn value(model: &Model, field: &FieldSchema, index: usize) -> Value {
             (None, Some(c)) => json!(c.value),
             (None, None) => Value::Null,
         },
-        FieldKind::ForeignKey { .. } | FieldKind::Tags => Value::Null,
+        FieldKind::ForeignKey { .. } | FieldKind::ManyToMany { .. } | FieldKind::Tags => {
+            Value::Null
+        }
     }
 }
 

@@ -1171,11 +1171,12 @@ impl<'a> Loader<'a> {
             let model = pending.remove(at);
             let mut targets: HashMap<String, Vec<String>> = HashMap::new();
             for field in &model.schema.fields {
-                if let FieldKind::ForeignKey { to, .. } = &field.kind {
-                    if targets.contains_key(to) || *to == model.label() {
+                if let Some(to) = field.kind.related_model() {
+                    let to = to.to_string();
+                    if targets.contains_key(&to) || to == model.label() {
                         continue;
                     }
-                    if let Some(target) = self.registry.get(to) {
+                    if let Some(target) = self.registry.get(&to) {
                         targets.insert(to.clone(), ids_of(conn, target, count)?);
                     }
                 }
@@ -1296,9 +1297,9 @@ fn required_targets(model: &Model) -> Vec<&str> {
         .schema
         .fields
         .iter()
-        .filter(|f| !f.null)
         .filter_map(|f| match &f.kind {
-            FieldKind::ForeignKey { to, .. } => Some(to.as_str()),
+            FieldKind::ForeignKey { to, .. } if !f.null => Some(to.as_str()),
+            FieldKind::ManyToMany { to } if !f.blank => Some(to.as_str()),
             _ => None,
         })
         .collect()

@@ -538,6 +538,7 @@ fn valid_filter(
             vec!["exact", "n"],
             prop_oneof![uuid, Just("null".to_string())].boxed(),
         ),
+        FieldKind::ManyToMany { .. } => (vec!["exact", "n"], uuid),
         FieldKind::Tags | FieldKind::Json => (vec!["exact", "n"], text),
     }
 }

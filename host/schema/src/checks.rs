@@ -151,6 +151,30 @@ fn check(
                             );
                         }
                     }
+                    FieldKind::ManyToMany { to } => {
+                        if !reachable.contains(to) && !dependency_model(to) {
+                            return fail(
+                                format!("model {label} field '{}' refers to an unknown model", field.name),
+                                "a core model, one of the plugin's own, or one of its dependencies'",
+                                format!("'{to}'"),
+                            );
+                        }
+                        if field.unique || field.null {
+                            return fail(
+                                format!("model {label} field '{}' is a many-to-many field", field.name),
+                                "no unique or null on a many-to-many field (an empty list is blank)",
+                                "unique or null".to_string(),
+                            );
+                        }
+                        let through = format!("{}_{}", model.table(), field.name);
+                        if through.len() > 63 {
+                            return fail(
+                                format!("model {label} field '{}' needs too long a table name", field.name),
+                                "a through table name (<app>_<model>_<field>) of at most 63 characters",
+                                format!("'{through}' ({} characters)", through.len()),
+                            );
+                        }
+                    }
                     FieldKind::Char { max_length } | FieldKind::Slug { max_length }
                         if *max_length == 0 =>
                     {

@@ -7,7 +7,7 @@
 use nautobot_plugin_abi::{FieldKind, FieldSchema, ModelSchema, OnDelete};
 use serde_json::Value;
 
-use super::{column, fk_target};
+use super::{column, fk_target, through_link};
 use nautobot_db::{dynamic::ident, Backend};
 
 /// The table of model `label` (`dcim.location` → `dcim_location`).
@@ -32,6 +32,7 @@ pub fn column_type(field: &FieldSchema, backend: Backend) -> String {
         | FieldKind::MacAddress
         | FieldKind::Choice { .. }
         | FieldKind::ForeignKey { .. }
+        | FieldKind::ManyToMany { .. }
         | FieldKind::Tags => "TEXT".into(),
         FieldKind::Integer { .. } | FieldKind::PositiveInteger => {
             if pg { "BIGINT" } else { "INTEGER" }.into()
@@ -149,7 +150,7 @@ pub fn index_statements(model: &ModelSchema, backend: Backend) -> Vec<String> {
     let table = model.table();
     let mut out = Vec::new();
     for field in &model.fields {
-        if matches!(field.kind, FieldKind::Tags) || !field.unique {
+        if !field.kind.is_column() || !field.unique {
             continue;
         }
         let col = column(field);
@@ -203,7 +204,7 @@ fn create_table_named(model: &ModelSchema, table: &str, backend: Backend) -> Vec
     };
     let mut cols = vec![format!("{} TEXT PRIMARY KEY NOT NULL", ident("id"))];
     for field in &model.fields {
-        if matches!(field.kind, FieldKind::Tags) {
+        if !field.kind.is_column() {
             continue;
         }
         cols.push(column_def(field, backend, false));
@@ -215,6 +216,51 @@ fn create_table_named(model: &ModelSchema, table: &str, backend: Backend) -> Vec
         ident(table),
         cols.join(",\n    ")
     )]
+}
+
+/// The through table of each many-to-many field of `model`, with its indexes: one row
+/// per link, both columns referring to their objects with `ON DELETE CASCADE` (deleting
+/// either side removes the link), the primary key `(own, other)` serving an object's
+/// list and an index `(other, own)` the filters and the other side's lookups.
+pub fn through_tables(model: &ModelSchema, backend: Backend) -> Vec<String> {
+    model
+        .fields
+        .iter()
+        .flat_map(|f| through_table(model, f, backend))
+        .collect()
+}
+
+/// The through table of one many-to-many field (nothing for other fields).
+pub fn through_table(model: &ModelSchema, field: &FieldSchema, backend: Backend) -> Vec<String> {
+    let Some(link) = through_link(model, field) else {
+        return Vec::new();
+    };
+    let deferred = if backend == Backend::Postgres {
+        " DEFERRABLE INITIALLY DEFERRED"
+    } else {
+        ""
+    };
+    let (own, other) = (ident(&link.own_column), ident(&link.other_column));
+    vec![
+        format!(
+            "CREATE TABLE {} (\n    {own} TEXT NOT NULL REFERENCES {} ({}) ON DELETE CASCADE{deferred},\n    \
+             {other} TEXT NOT NULL REFERENCES {} ({}) ON DELETE CASCADE{deferred},\n    PRIMARY KEY ({own}, {other})\n)",
+            ident(&link.table),
+            ident(&model.table()),
+            ident("id"),
+            ident(&table_of(&link.to)),
+            ident("id"),
+        ),
+        format!(
+            "CREATE INDEX {} ON {} ({other}, {own})",
+            ident(&index_name(
+                &link.table,
+                &[link.other_column.clone(), link.own_column.clone()],
+                "idx"
+            )),
+            ident(&link.table)
+        ),
+    ]
 }
 
 /// SQLite's procedure for changes `ALTER TABLE` cannot make: a new table of the new

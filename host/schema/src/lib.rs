@@ -141,16 +141,21 @@ impl Model {
             search_fields,
             ordering,
             read_only,
-            links: Vec::new(),
+            links: schema
+                .fields
+                .iter()
+                .filter_map(|f| through_link(&schema, f))
+                .collect(),
             write_only: Vec::new(),
             schema,
             api_select: std::sync::OnceLock::new(),
         }
     }
 
-    /// The model with many-to-many fields in link tables.
+    /// The model with more many-to-many fields in link tables (the `users` models',
+    /// declared as JSON fields; [`FieldKind::ManyToMany`] fields have theirs already).
     pub fn with_links(mut self, links: Vec<Link>) -> Model {
-        self.links = links;
+        self.links.extend(links);
         self
     }
 
@@ -225,7 +230,7 @@ impl Model {
         self.schema
             .fields
             .iter()
-            .filter(|f| !matches!(f.kind, FieldKind::Tags) && self.link(&f.name).is_none())
+            .filter(|f| f.kind.is_column() && self.link(&f.name).is_none())
     }
 
     /// Whether the model has tags.
@@ -267,12 +272,40 @@ pub struct Link {
     pub other_column: String,
 }
 
+/// The through table of a [`FieldKind::ManyToMany`] field of `model`, as Django names
+/// it: `<app>_<model>_<field>`, with columns `<model>_id` and `<other model>_id`
+/// (`from_<model>_id` and `to_<model>_id` when both models have one name).
+pub fn through_link(model: &ModelSchema, field: &FieldSchema) -> Option<Link> {
+    let FieldKind::ManyToMany { to } = &field.kind else {
+        return None;
+    };
+    let other = to.rsplit('.').next().unwrap_or(to);
+    let (own_column, other_column) = if other == model.name {
+        (format!("from_{other}_id"), format!("to_{other}_id"))
+    } else {
+        (format!("{}_id", model.name), format!("{other}_id"))
+    };
+    Some(Link {
+        field: field.name.clone(),
+        to: to.clone(),
+        table: format!("{}_{}", model.table(), field.name),
+        own_column,
+        other_column,
+    })
+}
+
 /// The column a field is stored in: `<name>_id` for foreign keys.
 pub fn column(field: &FieldSchema) -> String {
     match field.kind {
         FieldKind::ForeignKey { .. } => format!("{}_id", field.name),
         _ => field.name.clone(),
     }
+}
+
+/// The model a foreign key or a many-to-many field refers to: what must exist before
+/// the model, and may not go while the model refers to it.
+pub fn refers_to(field: &FieldSchema) -> Option<&str> {
+    field.kind.related_model()
 }
 
 /// The model a foreign key points at.
@@ -329,8 +362,25 @@ impl Registry {
         conn: &mut nautobot_db::DbConnection,
         label: &str,
     ) -> nautobot_base::error::Result<Vec<(Arc<Model>, FieldSchema)>> {
+        Self::present(conn, self.referencing(label))
+    }
+
+    /// [`referencing_any`](Self::referencing_any), without the plugin models whose table
+    /// is gone (as [`referencing_present`](Self::referencing_present)).
+    pub fn referencing_any_present(
+        &self,
+        conn: &mut nautobot_db::DbConnection,
+        label: &str,
+    ) -> nautobot_base::error::Result<Vec<(Arc<Model>, FieldSchema)>> {
+        Self::present(conn, self.referencing_any(label))
+    }
+
+    fn present(
+        conn: &mut nautobot_db::DbConnection,
+        pairs: Vec<(Arc<Model>, FieldSchema)>,
+    ) -> nautobot_base::error::Result<Vec<(Arc<Model>, FieldSchema)>> {
         let mut present = Vec::new();
-        for (model, field) in self.referencing(label) {
+        for (model, field) in pairs {
             if model.plugin.is_some() && !indexes::table_exists(conn, &model.table())? {
                 tracing::warn!(
                     model = %model.label(),
@@ -343,6 +393,20 @@ impl Registry {
             present.push((model, field));
         }
         Ok(present)
+    }
+
+    /// Every (model, field) whose foreign key or many-to-many field points at `label`:
+    /// the related objects a detail page counts.
+    pub fn referencing_any(&self, label: &str) -> Vec<(Arc<Model>, FieldSchema)> {
+        let mut found = Vec::new();
+        for model in &self.models {
+            for field in &model.schema.fields {
+                if refers_to(field) == Some(label) {
+                    found.push((model.clone(), field.clone()));
+                }
+            }
+        }
+        found
     }
 
     /// Every (model, field) whose foreign key points at `label`.

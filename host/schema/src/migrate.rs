@@ -450,11 +450,15 @@ fn statements(
             let m = model_after(&model.name)?;
             let mut out = ddl::create_table(m, backend);
             out.extend(ddl::index_statements(m, backend));
+            out.extend(ddl::through_tables(m, backend));
             ddl(out)
         }
         Operation::AddField { model, field } => {
             if matches!(field.kind, FieldKind::Tags) {
                 return Ok(Vec::new());
+            }
+            if matches!(field.kind, FieldKind::ManyToMany { .. }) {
+                return Ok(ddl(ddl::through_table(model_after(model)?, field, backend)));
             }
             let new = model_after(model)?;
             let old = model_before(model)?;
@@ -486,6 +490,20 @@ fn statements(
         Operation::AlterField { model, field } => {
             let new = model_after(model)?;
             let old = model_before(model)?;
+            let was = old.get_field(&field.name);
+            if let Some(was) = was.filter(|w| w.kind != field.kind) {
+                if !was.kind.is_column() || !field.kind.is_column() {
+                    return Err(Error::Database(format!(
+                        "{app}.{model}.{}: a many-to-many or tags field cannot become another \
+                         kind of field, nor another field one: remove it and add the new one",
+                        field.name
+                    )));
+                }
+            }
+            if !field.kind.is_column() {
+                // Only its options (blank, help text …) change: nothing in the database.
+                return Ok(Vec::new());
+            }
             if sqlite {
                 let mut out = ddl::rebuild_sqlite(new, &identity_copy(new));
                 out.extend(added_indexes(model)?);
@@ -535,6 +553,9 @@ fn statements(
             if matches!(removed.kind, FieldKind::Tags) {
                 return Ok(Vec::new());
             }
+            if let Some(link) = super::through_link(old, removed) {
+                return Ok(ddl(vec![format!("DROP TABLE {}", ident(&link.table))]));
+            }
             let new = model_after(model)?;
             if sqlite {
                 let mut out = ddl::rebuild_sqlite(new, &identity_copy(new));
@@ -567,6 +588,16 @@ fn statements(
             let renamed = new.get_field(new_name).ok_or_else(|| {
                 Error::Database(format!("unknown field {app}.{model}.{new_name}"))
             })?;
+            if let (Some(was), Some(now)) = (
+                super::through_link(old, field),
+                super::through_link(new, renamed),
+            ) {
+                return Ok(ddl(vec![format!(
+                    "ALTER TABLE {} RENAME TO {}",
+                    ident(&was.table),
+                    ident(&now.table)
+                )]));
+            }
             let mut out = ddl::drop_changed_indexes(old, new, backend);
             out.push(format!(
                 "ALTER TABLE {} RENAME COLUMN {} TO {}",
@@ -583,14 +614,21 @@ fn statements(
             if let Some(other) = after.models().find(|m| {
                 m.fields
                     .iter()
-                    .any(|f| super::fk_target(f).map(|(to, _)| to) == Some(label.as_str()))
+                    .any(|f| super::refers_to(f) == Some(label.as_str()))
             }) {
                 return Err(Error::Database(format!(
                     "cannot delete {label}: {} still refers to it",
                     other.label()
                 )));
             }
-            ddl(vec![format!("DROP TABLE {}", ident(&old.table()))])
+            let mut out: Vec<String> = old
+                .fields
+                .iter()
+                .filter_map(|f| super::through_link(old, f))
+                .map(|link| format!("DROP TABLE {}", ident(&link.table)))
+                .collect();
+            out.push(format!("DROP TABLE {}", ident(&old.table())));
+            ddl(out)
         }
         Operation::AddIndex {
             model,
@@ -613,6 +651,26 @@ fn statements(
             rows.iter()
                 .map(|row| insert_row(m, row, backend))
                 .collect::<Result<Vec<_>>>()?
+        }
+        Operation::CopyForeignKeyToManyToMany { model, from, to } => {
+            let m = model_after(model)?;
+            let (Some(source), Some(link)) = (
+                m.get_field(from),
+                m.get_field(to).and_then(|f| super::through_link(m, f)),
+            ) else {
+                return Err(Error::Database(format!(
+                    "unknown field {app}.{model}.{from} or {to}"
+                )));
+            };
+            let col = ident(&column(source));
+            ddl(vec![format!(
+                "INSERT INTO {} ({}, {}) SELECT {}, {col} FROM {} WHERE {col} IS NOT NULL",
+                ident(&link.table),
+                ident(&link.own_column),
+                ident(&link.other_column),
+                ident("id"),
+                ident(&m.table()),
+            )])
         }
     })
 }
@@ -640,7 +698,7 @@ fn index_statement(model: &ModelSchema, name: &str, fields: &[String]) -> Result
 fn identity_copy(model: &ModelSchema) -> Vec<(String, String)> {
     let mut copy = vec![("id".to_string(), ident("id"))];
     for field in &model.fields {
-        if matches!(field.kind, FieldKind::Tags) {
+        if !field.kind.is_column() {
             continue;
         }
         let col = column(field);
@@ -671,7 +729,7 @@ fn insert_row(model: &ModelSchema, row: &Value, backend: Backend) -> Result<Sql>
     let mut vals = Sql::new();
     vals.bind(SqlValue::text(id));
     for field in &model.fields {
-        if matches!(field.kind, FieldKind::Tags) {
+        if !field.kind.is_column() {
             continue;
         }
         let value = values
@@ -747,7 +805,7 @@ pub fn zero(db: &Database, plan: &Plan, app: &str) -> Result<Vec<String>> {
             continue;
         }
         for field in &other.fields {
-            if let Some((to, _)) = super::fk_target(field) {
+            if let Some(to) = super::refers_to(field) {
                 if labels.contains(to) {
                     blockers.push(format!("{}.{} -> {to}", other.label(), field.name));
                 }
@@ -769,9 +827,10 @@ pub fn zero(db: &Database, plan: &Plan, app: &str) -> Result<Vec<String>> {
             remaining.iter().partition(|m| {
                 !remaining.iter().any(|other| {
                     other.label() != m.label()
-                        && other.fields.iter().any(|f| {
-                            super::fk_target(f).map(|(to, _)| to) == Some(m.label().as_str())
-                        })
+                        && other
+                            .fields
+                            .iter()
+                            .any(|f| super::refers_to(f) == Some(m.label().as_str()))
                 })
             });
         order.extend(free);
@@ -780,7 +839,13 @@ pub fn zero(db: &Database, plan: &Plan, app: &str) -> Result<Vec<String>> {
             order.append(&mut remaining);
         }
     }
-    let tables: Vec<String> = order.iter().map(|m| m.table()).collect();
+    // Through tables first: they refer to the models' tables.
+    let mut tables: Vec<String> = order
+        .iter()
+        .flat_map(|m| m.fields.iter().filter_map(|f| super::through_link(m, f)))
+        .map(|link| link.table)
+        .collect();
+    tables.extend(order.iter().map(|m| m.table()));
     let app_name = app.to_string();
     atomically(&mut conn, |conn| {
         for table in &tables {

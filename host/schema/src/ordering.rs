@@ -66,7 +66,7 @@ pub fn default_ordering(schema: &ModelSchema) -> Vec<String> {
 
 /// Whether a field can be sorted on (and so gets an ordering index).
 pub fn is_sortable(field: &FieldSchema) -> bool {
-    !matches!(field.kind, FieldKind::Tags | FieldKind::Json)
+    field.kind.is_column() && !matches!(field.kind, FieldKind::Json)
 }
 
 /// The term of a field name (`-` prefix for descending); `None` when it cannot be

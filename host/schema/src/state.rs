@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use nautobot_plugin_abi::{ModelSchema, Operation};
+use nautobot_plugin_abi::{FieldKind, ModelSchema, Operation};
 
 use nautobot_base::error::{Error, Result};
 
@@ -202,6 +202,27 @@ impl ProjectState {
             }
             Operation::RunData { model, .. } => {
                 self.model_mut(app, model)?;
+            }
+            Operation::CopyForeignKeyToManyToMany { model, from, to } => {
+                let label = format!("{app}.{model}");
+                let m = self.model_mut(app, model)?;
+                let source = m.get_field(from).and_then(|f| match &f.kind {
+                    FieldKind::ForeignKey { to, .. } => Some(to.clone()),
+                    _ => None,
+                });
+                let target = m.get_field(to).and_then(|f| match &f.kind {
+                    FieldKind::ManyToMany { to } => Some(to.clone()),
+                    _ => None,
+                });
+                match (source, target) {
+                    (Some(a), Some(b)) if a == b => {}
+                    _ => {
+                        return Err(Error::Database(format!(
+                        "{label}: copy_foreign_key_to_many_to_many needs a foreign key '{from}' \
+                             and a many-to-many field '{to}' to the same model"
+                    )))
+                    }
+                }
             }
         }
         Ok(())

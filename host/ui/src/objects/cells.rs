@@ -134,7 +134,7 @@ impl Related {
                 continue;
             }
             let target = match &field.kind {
-                FieldKind::ForeignKey { to, .. } => to.as_str(),
+                FieldKind::ForeignKey { to, .. } | FieldKind::ManyToMany { to } => to.as_str(),
                 FieldKind::Tags => "extras.tag",
                 _ => continue,
             };
@@ -216,7 +216,8 @@ impl Related {
 
     /// Whether `field` shows as links to objects (tags, many-to-many fields).
     fn is_listed(&self, field: &FieldSchema) -> bool {
-        matches!(field.kind, FieldKind::Tags) || self.links.contains_key(&field.name)
+        matches!(field.kind, FieldKind::Tags | FieldKind::ManyToMany { .. })
+            || self.links.contains_key(&field.name)
     }
 
     /// How `value` of `field` is shown.
@@ -234,29 +235,29 @@ impl Related {
                 },
                 None => Cell::new("text", id.clone()),
             },
-            (FieldKind::Tags | FieldKind::Json, Value::Array(ids))
-                if ids.is_empty() && self.is_listed(field) =>
-            {
-                Cell::new("empty", "")
-            }
-            (FieldKind::Tags | FieldKind::Json, Value::Array(ids)) if self.is_listed(field) => {
-                Cell {
-                    kind: "links",
-                    text: String::new(),
-                    url: None,
-                    links: ids
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .map(|id| {
-                            self.link(&field.name, id).cloned().unwrap_or(Link {
-                                text: id.to_string(),
-                                ..Default::default()
-                            })
+            (
+                FieldKind::Tags | FieldKind::ManyToMany { .. } | FieldKind::Json,
+                Value::Array(ids),
+            ) if ids.is_empty() && self.is_listed(field) => Cell::new("empty", ""),
+            (
+                FieldKind::Tags | FieldKind::ManyToMany { .. } | FieldKind::Json,
+                Value::Array(ids),
+            ) if self.is_listed(field) => Cell {
+                kind: "links",
+                text: String::new(),
+                url: None,
+                links: ids
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|id| {
+                        self.link(&field.name, id).cloned().unwrap_or(Link {
+                            text: id.to_string(),
+                            ..Default::default()
                         })
-                        .collect(),
-                    color: None,
-                }
-            }
+                    })
+                    .collect(),
+                color: None,
+            },
             (FieldKind::Boolean, Value::Bool(b)) => {
                 Cell::new("bool", if *b { "Yes" } else { "No" })
             }
@@ -294,7 +295,7 @@ impl Related {
                 .link(&field.name, id)
                 .map(|l| l.text.clone())
                 .unwrap_or_else(|| id.clone()),
-            (FieldKind::Tags, Value::Array(ids)) => ids
+            (FieldKind::Tags | FieldKind::ManyToMany { .. }, Value::Array(ids)) => ids
                 .iter()
                 .filter_map(Value::as_str)
                 .map(|id| {

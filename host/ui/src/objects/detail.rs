@@ -84,7 +84,7 @@ fn page(ctx: &Ctx) -> Result<Outcome> {
     let label = model.label();
     // Which referring models the user may see, before taking a connection.
     let mut referring = Vec::new();
-    for (other, field) in registry.referencing(&label) {
+    for (other, field) in registry.referencing_any(&label) {
         if !is_hidden(&other.label()) && ctx.can(&other, "view")? {
             let within = ctx.within(&other, "view")?;
             referring.push((other, field, within));
@@ -92,7 +92,7 @@ fn page(ctx: &Ctx) -> Result<Outcome> {
     }
     let fields: Vec<_> = model.readable_fields().collect();
     let mut conn = ctx.state.db.conn()?;
-    let present = registry.referencing_present(&mut conn, &label)?;
+    let present = registry.referencing_any_present(&mut conn, &label)?;
     referring.retain(|(other, field, _)| {
         present
             .iter()

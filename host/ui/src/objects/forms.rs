@@ -54,7 +54,10 @@ pub fn is_list(model: &Model, field: &FieldSchema) -> bool {
 /// Whether the field is a foreign key, tags or a model list: its options come from the
 /// database (or the registry).
 pub fn needs_options(field: &FieldSchema) -> bool {
-    matches!(field.kind, FieldKind::ForeignKey { .. } | FieldKind::Tags) || is_model_list(field)
+    matches!(
+        field.kind,
+        FieldKind::ForeignKey { .. } | FieldKind::ManyToMany { .. } | FieldKind::Tags
+    ) || is_model_list(field)
 }
 
 /// One `<option>`.
@@ -150,8 +153,11 @@ pub fn build(
         .iter()
         .map(|field| {
             let given: &[String] = values.get(&field.name).map(Vec::as_slice).unwrap_or(&[]);
-            let value = given.first().cloned().unwrap_or_default();
             let (widget, input_type) = widget_of(field, options.contains_key(&field.name), bulk);
+            let value = match (&field.kind, widget) {
+                (FieldKind::ManyToMany { .. }, "text") => given.join(", "),
+                _ => given.first().cloned().unwrap_or_default(),
+            };
             let select = |choices: Vec<(String, String)>, empty: bool| {
                 let mut out = Vec::new();
                 if empty {
@@ -230,7 +236,9 @@ fn widget_of(field: &FieldSchema, has_options: bool, bulk: bool) -> (&'static st
         FieldKind::Date => ("text", "date"),
         FieldKind::Choice { .. } => ("select", "text"),
         FieldKind::ForeignKey { .. } if has_options => ("select", "text"),
-        FieldKind::Tags => ("multiselect", "text"),
+        // Too many objects to offer: ids or names, separated by commas.
+        FieldKind::ManyToMany { .. } if !has_options => ("text", "text"),
+        FieldKind::ManyToMany { .. } | FieldKind::Tags => ("multiselect", "text"),
         _ => ("text", "text"),
     }
 }
@@ -313,6 +321,17 @@ pub fn to_json(model: &Model, form: &FormValues) -> Result<Map<String, Value>, V
                 Value::Bool(given.is_some_and(|v| v.iter().any(|s| parse_bool(s) == Some(true))))
             }
             FieldKind::Tags => list(given),
+            // A multiple select's ids, or ids and names typed separated by commas.
+            FieldKind::ManyToMany { .. } => Value::Array(
+                given
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|s| s.split(','))
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| Value::String(s.to_string()))
+                    .collect(),
+            ),
             FieldKind::Json if is_list(model, field) => list(given),
             FieldKind::Json => {
                 let Some(text) = given.and_then(|v| v.first()) else {
@@ -527,7 +546,7 @@ pub fn csv_record_to_json(
             )
         };
         let value = match field.kind {
-            FieldKind::Tags => split(),
+            FieldKind::Tags | FieldKind::ManyToMany { .. } => split(),
             FieldKind::Json => serde_json::from_str(cell).unwrap_or_else(|_| split()),
             _ => Value::String(cell.to_string()),
         };

@@ -60,6 +60,7 @@ pub fn filter_fields(model: &Model) -> Vec<&FieldSchema> {
                     | FieldKind::Choice { .. }
                     | FieldKind::Boolean
                     | FieldKind::ForeignKey { .. }
+                    | FieldKind::ManyToMany { .. }
                     | FieldKind::Tags
                     | FieldKind::Integer { .. }
                     | FieldKind::PositiveInteger
@@ -203,7 +204,7 @@ fn page(ctx: &Ctx) -> Result<Outcome> {
         None => header("id", "ID".into(), true),
     }];
     for f in &columns {
-        let sortable = !matches!(f.kind, FieldKind::Tags | FieldKind::Json);
+        let sortable = f.kind.is_column() && !matches!(f.kind, FieldKind::Json);
         table_columns.push(header(&f.name, capfirst(&f.label()), sortable));
     }
     let table_rows: Vec<Value> = rows

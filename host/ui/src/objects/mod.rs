@@ -482,8 +482,10 @@ pub fn select_options(
         };
         let restricted =
             nautobot_schema::core::RESTRICTED_BY_CONTENT_TYPE.contains(&target.label().as_str());
-        if matches!(field.kind, FieldKind::ForeignKey { .. })
-            && !restricted
+        if matches!(
+            field.kind,
+            FieldKind::ForeignKey { .. } | FieldKind::ManyToMany { .. }
+        ) && !restricted
             && query::count(conn, target, &nautobot_db::dynamic::Sql::new())? > SELECT_OPTIONS_MAX
         {
             continue;
