@@ -203,6 +203,32 @@ fn add_the_rest(root: &Root, api: &Client) {
             201,
         );
     }
+    // Custom fields on locations: a text field in a group and a selection with choices
+    // (every location page then shows the panel and the inputs).
+    api_send(
+        api,
+        "POST",
+        "/api/extras/custom-fields/",
+        &json!({"label": "Circuit ID", "content_types": ["dcim.location"],
+               "grouping": "Provider", "description": "The provider's <id>"}),
+        201,
+    );
+    let tier = api_send(
+        api,
+        "POST",
+        "/api/extras/custom-fields/",
+        &json!({"label": "Tier", "type": "select", "content_types": ["dcim.location"]}),
+        201,
+    );
+    for value in ["gold", "<silver>"] {
+        api_send(
+            api,
+            "POST",
+            "/api/extras/custom-field-choices/",
+            &json!({"custom_field": tier["id"], "value": value}),
+            201,
+        );
+    }
     let group = api_send(
         api,
         "POST",

@@ -209,6 +209,19 @@ fn every_operation_answers_as_the_document_says(backend: Backend) {
     );
     rule("required-rules", json!({}));
     rule("unique-rules", json!({"max_instances": 100}));
+    // A selection custom field with a choice, on roles.
+    let res = api.send_json(
+        "POST",
+        "/api/extras/custom-fields/",
+        &json!({"label": "Fuzz tier", "type": "select", "content_types": ["extras.role"]}),
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    let res = api.send_json(
+        "POST",
+        "/api/extras/custom-field-choices/",
+        &json!({"custom_field": res.json()["id"], "value": "gold"}),
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
     // Users, tokens, groups and permissions of their own (see ONLY).
     for (path, body) in [
         ("/api/users/users/", json!({"username": "fuzzing"})),

@@ -13,6 +13,7 @@ both_backends!(
     permissions_hide_buttons_and_refuse_pages,
     plugin_models_have_pages_too,
     forms_offer_the_statuses_of_their_model,
+    custom_fields_are_inputs_on_forms_and_a_panel_on_detail_pages,
 );
 
 use support::start;
@@ -873,4 +874,86 @@ fn forms_offer_the_statuses_of_their_model(backend: Backend) {
     let location = admin.get("/dcim/locations/add/");
     assert!(location.body.contains(">Retired</option>"));
     assert!(!location.body.contains(">Offline</option>"));
+}
+
+/// Custom fields defined through the API appear on the add and edit forms of their
+/// model (a select for a selection field, the default filled in), the form's values are
+/// saved and refused like the API's, and the detail page shows them grouped.
+fn custom_fields_are_inputs_on_forms_and_a_panel_on_detail_pages(backend: Backend) {
+    let (_root, server) = start(backend, &[]);
+    let api = server.client().with_token(ADMIN_TOKEN);
+    let (location_type, hq) = api_location(&server, "HQ");
+    let define = |body: serde_json::Value| {
+        let res = api.send_json("POST", "/api/extras/custom-fields/", &body);
+        assert_eq!(res.status, 201, "{}", res.body);
+        res.json()["id"].as_str().unwrap().to_string()
+    };
+    define(
+        serde_json::json!({"label": "Circuit ID", "content_types": ["dcim.location"],
+                              "grouping": "Provider"}),
+    );
+    define(
+        serde_json::json!({"label": "Floor", "type": "integer", "default": 2,
+                              "content_types": ["dcim.location"]}),
+    );
+    let tier = define(serde_json::json!({"label": "Tier", "type": "select",
+                                         "content_types": ["dcim.location"]}));
+    for value in ["gold", "silver"] {
+        let res = api.send_json(
+            "POST",
+            "/api/extras/custom-field-choices/",
+            &serde_json::json!({"custom_field": tier, "value": value}),
+        );
+        assert_eq!(res.status, 201, "{}", res.body);
+    }
+
+    let admin = server.login("admin", "admin");
+    let form = admin.get("/dcim/locations/add/");
+    assert_eq!(form.status, 200, "{}", form.body);
+    for input in [
+        "name=\"cf_circuit_id\"",
+        "name=\"cf_floor\"",
+        "id=\"id_cf_tier\"",
+    ] {
+        assert!(form.body.contains(input), "{input}: {}", form.body);
+    }
+    assert!(form.body.contains(">gold</option>"), "{}", form.body);
+    let status = option_value(&form.body, "status", "Active");
+    let token = csrf(&admin);
+    let base = [
+        ("csrfmiddlewaretoken", token.as_str()),
+        ("name", "Branch"),
+        ("location_type", location_type.as_str()),
+        ("status", status.as_str()),
+        ("cf_circuit_id", "CID-7"),
+        ("cf_floor", "2"),
+    ];
+    // An invalid choice: the form again, with the reason.
+    let mut bad = base.to_vec();
+    bad.push(("cf_tier", "bronze"));
+    let refused = admin.post_form("/dcim/locations/add/", &bad);
+    assert_eq!(refused.status, 200, "{}", refused.body);
+    assert!(refused.body.contains("Invalid choice"), "{}", refused.body);
+    let mut good = base.to_vec();
+    good.push(("cf_tier", "silver"));
+    let created = admin.post_form("/dcim/locations/add/", &good);
+    let id = created_id(&created, "/dcim/locations/");
+    let saved = api.get(&format!("/api/dcim/locations/{id}/")).json();
+    assert_eq!(
+        saved["custom_fields"],
+        serde_json::json!({"circuit_id": "CID-7", "floor": 2, "tier": "silver"})
+    );
+    let detail = admin.get(&format!("/dcim/locations/{id}/"));
+    assert!(
+        detail.body.contains("id=\"object-custom-fields\""),
+        "{}",
+        detail.body
+    );
+    assert!(detail.body.contains(">Provider</div>"), "{}", detail.body);
+    assert!(detail.body.contains("CID-7"), "{}", detail.body);
+    // The edit form shows the stored values; an unchanged submit keeps them.
+    let edit = admin.get(&format!("/dcim/locations/{hq}/edit/"));
+    assert!(edit.body.contains("name=\"cf_floor\""), "{}", edit.body);
+    let list = admin.get("/dcim/locations/?cf_tier=silver");
+    assert_eq!(ids(&list), vec![id]);
 }

@@ -196,7 +196,22 @@ pub fn select_expr(registry: &Registry, model: &Model, backend: Backend) -> Opti
         timestamp(&format!("{table}.{}", ident("last_updated")), backend),
     ));
     pairs.push(("notes_url".into(), format!("{url} || 'notes/'")));
-    pairs.push(("custom_fields".into(), d.literal("{}")));
+    pairs.push((
+        "custom_fields".into(),
+        if super::custom_fields::applies_to(model) {
+            let data = format!(
+                "(SELECT \"data\" FROM {} WHERE \"content_type\" = {} AND \"object_id\" = {id})",
+                super::custom_fields::DATA_TABLE,
+                quote(&content_type(model))
+            );
+            match backend {
+                Backend::Sqlite => format!("COALESCE(json({data}), json('{{}}'))"),
+                Backend::Postgres => format!("COALESCE({data}::json, '{{}}'::json)"),
+            }
+        } else {
+            d.literal("{}")
+        },
+    ));
     if pairs.len() * 2 > MAX_ARGS {
         return None;
     }

@@ -7,6 +7,7 @@
 
 pub mod changelog;
 pub mod constraints;
+pub mod custom_fields;
 pub mod fastjson;
 pub mod query;
 pub mod seek;
@@ -16,6 +17,9 @@ pub mod write;
 
 #[cfg(test)]
 mod many_to_many_tests;
+
+#[cfg(test)]
+mod custom_fields_tests;
 
 use nautobot_plugin_abi::{FieldKind, ValidationRequest};
 use serde_json::Value;
@@ -92,6 +96,13 @@ pub fn select_row(model: &Model, backend: Backend) -> String {
     }
     args.push(format!("'created', {}", ident("created")));
     args.push(format!("'last_updated', {}", ident("last_updated")));
+    if custom_fields::applies_to(model) {
+        let ct = content_type(model).replace('\'', "''");
+        args.push(format!(
+            "'custom_fields', (SELECT \"data\" FROM {} WHERE \"content_type\" = '{ct}' AND \"object_id\" = {table}.\"id\")",
+            custom_fields::DATA_TABLE
+        ));
+    }
     if model.has_tags() {
         let ct = content_type(model).replace('\'', "''");
         let table = ident(&model.table());
@@ -141,6 +152,15 @@ pub fn normalise(model: &Model, raw: Value) -> Row {
             other => other.unwrap_or(Value::Null),
         };
         row.insert(ts.into(), value);
+    }
+    if custom_fields::applies_to(model) {
+        // SQLite gives the JSON document as text; PostgreSQL as JSON.
+        let data = match raw.remove("custom_fields") {
+            Some(Value::String(s)) => serde_json::from_str(&s).unwrap_or_default(),
+            Some(Value::Object(o)) => Value::Object(o),
+            _ => Value::Object(serde_json::Map::new()),
+        };
+        row.insert("custom_fields".into(), data);
     }
     row
 }

@@ -200,6 +200,10 @@ impl ListQuery {
 
 fn is_filterable(model: &Model, name: &str) -> bool {
     matches!(name, "id" | "created" | "last_updated")
+        || (name
+            .strip_prefix("cf_")
+            .is_some_and(super::custom_fields::is_key)
+            && super::custom_fields::applies_to(model))
         || (model.field(name).is_some() && is_readable_column(model, name))
         || model
             .field(name)
@@ -301,6 +305,12 @@ fn condition(
     backend: Backend,
 ) -> std::result::Result<Sql, String> {
     let negated = matches!(lookup, "n" | "nic" | "nisw" | "niew" | "nie");
+    if let Some(key) = name
+        .strip_prefix("cf_")
+        .filter(|_| model.field(name).is_none())
+    {
+        return super::custom_fields::condition(model, key, lookup, values, backend);
+    }
     if let Some(link) = many_to_many(model, name) {
         return link_condition(registry, link, lookup, values);
     }

@@ -227,6 +227,12 @@ pub fn serialize_row(
         row.get("last_updated").cloned().unwrap_or(Value::Null),
     );
     out.insert("notes_url".into(), Value::String(format!("{url}notes/")));
-    out.insert("custom_fields".into(), Value::Object(Map::new()));
+    out.insert(
+        "custom_fields".into(),
+        match row.get("custom_fields") {
+            Some(Value::Object(data)) => Value::Object(data.clone()),
+            _ => Value::Object(Map::new()),
+        },
+    );
     Value::Object(out)
 }

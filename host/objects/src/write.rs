@@ -49,6 +49,9 @@ pub struct Writer<'a> {
 pub struct WriteCache {
     fks: std::sync::Mutex<std::collections::HashMap<(String, String), Value>>,
     objects: std::sync::Mutex<std::collections::HashMap<(String, String), Option<Row>>>,
+    /// The custom fields of each model written, asked once per writer.
+    custom_fields:
+        std::sync::Mutex<std::collections::HashMap<String, Vec<super::custom_fields::Definition>>>,
 }
 
 impl<'a> Writer<'a> {
@@ -148,6 +151,7 @@ impl Writer<'_> {
             add_tags(conn, model, &id, tags)?;
         }
         set_links(conn, model, &id, &row, false)?;
+        self.after_write(conn, model, &id, &row, None)?;
         // The new object must lie within what the user may add (Nautobot checks the
         // saved object against the constrained queryset and rolls back).
         if !self.within(conn, model, std::slice::from_ref(&id), "add")? {
@@ -339,6 +343,7 @@ impl Writer<'_> {
                 add_tags(conn, model, id, tags)?;
             }
             set_links(conn, model, id, row, false)?;
+            self.after_write(conn, model, id, row, None)?;
         }
         if !self.within(conn, model, &ids, "add")? {
             return Err(super::constraints::outside_error("add", model));
@@ -434,6 +439,7 @@ impl Writer<'_> {
             set_tags(conn, model, id, tags)?;
         }
         set_links(conn, model, id, &row, true)?;
+        self.after_write(conn, model, id, &row, Some(&original))?;
         if model.label() == nautobot_schema::users::USER && row.contains_key("password") {
             // A new password ends the user's other sessions (the one that set it, if
             // theirs, stays); tokens are untouched.
@@ -554,6 +560,12 @@ impl Writer<'_> {
                 .bind(SqlValue::text(id));
             dynamic::execute(conn, &sql)?;
         }
+        if super::custom_fields::applies_to(model) {
+            super::custom_fields::remove(conn, model, id)?;
+        }
+        if model.label() == super::custom_fields::DEFINITION {
+            super::custom_fields::definition_deleted(conn, &row)?;
+        }
         let mut sql = Sql::from(format!(
             "DELETE FROM {} WHERE {} = ",
             ident(&model.table()),
@@ -649,11 +661,71 @@ impl Writer<'_> {
                 Err(message) => errors.entry(field.name.clone()).or_default().push(message),
             }
         }
-        if errors.is_empty() {
-            Ok((row, tags))
-        } else {
-            Err(invalid(errors))
+        if super::custom_fields::applies_to(model) {
+            let defs = self.custom_field_definitions(conn, model)?;
+            let stored = original
+                .and_then(|o| o.get("custom_fields"))
+                .and_then(Value::as_object);
+            match super::custom_fields::clean(&defs, input.get("custom_fields"), stored) {
+                Ok(data) => {
+                    row.insert("custom_fields".into(), Value::Object(data));
+                }
+                Err(e) => errors.extend(e),
+            }
         }
+        if !errors.is_empty() {
+            return Err(invalid(errors));
+        }
+        if model.label() == super::custom_fields::DEFINITION {
+            super::custom_fields::prepare_definition(self.registry, &mut row, original)?;
+        }
+        Ok((row, tags))
+    }
+
+    /// The custom fields defined for `model`, asked once per writer.
+    fn custom_field_definitions(
+        &self,
+        conn: &mut DbConnection,
+        model: &Model,
+    ) -> Result<Vec<super::custom_fields::Definition>> {
+        let label = model.label();
+        if let Some(found) = self
+            .cache
+            .custom_fields
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&label).cloned())
+        {
+            return Ok(found);
+        }
+        let found = super::custom_fields::definitions(conn, self.registry, model)?;
+        if let Ok(mut cache) = self.cache.custom_fields.lock() {
+            cache.insert(label, found.clone());
+        }
+        Ok(found)
+    }
+
+    /// Stores the custom field document `row` carries, and for a custom field definition
+    /// provisions its key into the documents of its models.
+    fn after_write(
+        &self,
+        conn: &mut DbConnection,
+        model: &Model,
+        id: &str,
+        row: &Row,
+        original: Option<&Row>,
+    ) -> Result<()> {
+        if let Some(Value::Object(data)) = row.get("custom_fields") {
+            super::custom_fields::store(conn, model, id, data)?;
+        }
+        if model.label() == super::custom_fields::DEFINITION {
+            super::custom_fields::definition_saved(conn, self.registry, original, row)?;
+            // Later writes of this writer see the new definition.
+            if let Ok(mut cache) = self.cache.custom_fields.lock() {
+                cache.clear();
+            }
+        }
+        Ok(())
     }
 
     fn clean_value(

@@ -31,7 +31,7 @@ const READ_ONLY: &[&str] = &[
 ];
 
 /// Internal models with no UI or API.
-const HIDDEN: &[&str] = &["extras.taggeditem"];
+const HIDDEN: &[&str] = &["extras.taggeditem", "extras.customfielddata"];
 
 /// The name of every core app's first migration.
 const INITIAL: &str = "0001_initial";
@@ -44,7 +44,7 @@ pub fn core_apps() -> Vec<AppMigrations> {
         AppMigrations {
             app: "extras".into(),
             plugin: None,
-            migrations: vec![extras_0001()],
+            migrations: vec![extras_0001(), extras_0002()],
         },
         AppMigrations {
             app: "dcim".into(),
@@ -318,6 +318,145 @@ fn extras_0001() -> Migration {
                 .field(FieldSchema::char("object_id", 36).verbose_name("object ID"))
                 .unique_together(["tag", "content_type", "object_id"])
                 .display_field("content_type"),
+        ))
+}
+
+/// Custom field types, Nautobot's `CustomFieldTypeChoices`.
+pub const CUSTOM_FIELD_TYPES: [(&str, &str); 9] = [
+    ("text", "Text"),
+    ("integer", "Integer"),
+    ("boolean", "Boolean (true/false)"),
+    ("date", "Date"),
+    ("url", "URL"),
+    ("select", "Selection"),
+    ("multi-select", "Multiple selection"),
+    ("json", "JSON"),
+    ("markdown", "Markdown"),
+];
+
+/// How a custom field's list filter matches, Nautobot's `CustomFieldFilterLogicChoices`.
+pub const CUSTOM_FIELD_FILTER_LOGIC: [(&str, &str); 3] = [
+    ("disabled", "Disabled"),
+    ("loose", "Loose"),
+    ("exact", "Exact"),
+];
+
+/// `extras.customfield`, `extras.customfieldchoice` (Nautobot 2.x's fields and URLs), and
+/// the hidden `extras.customfielddata`: one JSON document of custom field values per
+/// object, keyed by content type and object id (Nautobot's `_custom_field_data`).
+fn extras_0002() -> Migration {
+    Migration::new("extras", "0002_custom_fields")
+        .depends_on("extras", INITIAL)
+        .operation(create(
+            ModelSchema::new("extras", "customfield")
+                .verbose_names("custom field", "custom fields")
+                .description("A field users add to objects of some models, without a migration.")
+                .field(
+                    FieldSchema::char("label", 50)
+                        .help_text("Name of the field as displayed to users."),
+                )
+                .field(
+                    FieldSchema::new("key", FieldKind::Slug { max_length: 50 })
+                        .unique()
+                        .blank()
+                        .default_value("")
+                        .help_text(
+                            "Internal field name. Please use underscores rather than dashes in \
+                             this key. Made from the label when left empty; cannot change.",
+                        ),
+                )
+                .field(
+                    FieldSchema::choice("type", CUSTOM_FIELD_TYPES)
+                        .default_value("text")
+                        .help_text("The type of value data."),
+                )
+                .field(content_types())
+                .field(
+                    blank_char("grouping", 255)
+                        .help_text("Human-readable grouping that this custom field belongs to."),
+                )
+                .field(description().help_text("A helpful description for this field."))
+                .field(
+                    FieldSchema::boolean("required")
+                        .default_value(false)
+                        .help_text("If true, this field is required when creating new objects or editing an existing object."),
+                )
+                .field(
+                    FieldSchema::new("default", FieldKind::Json)
+                        .optional()
+                        .help_text("Default value for the field (must be a JSON value). Encapsulate strings with double quotes (e.g. \"Foo\")."),
+                )
+                .field(
+                    FieldSchema::new("weight", FieldKind::PositiveInteger)
+                        .default_value(100)
+                        .help_text("Fields with higher weights appear lower in a form."),
+                )
+                .field(
+                    FieldSchema::choice("filter_logic", CUSTOM_FIELD_FILTER_LOGIC)
+                        .default_value("loose")
+                        .verbose_name("filter logic")
+                        .help_text("Loose matches any instance of a given string; Exact matches the entire field."),
+                )
+                .field(
+                    FieldSchema::boolean("advanced_ui")
+                        .default_value(false)
+                        .verbose_name("move to Advanced tab")
+                        .help_text("Hide this field from the object's primary information tab. It will appear in the \"Advanced\" tab instead."),
+                )
+                .field(
+                    FieldSchema::integer("validation_minimum")
+                        .optional()
+                        .verbose_name("minimum value")
+                        .help_text("Minimum allowed value (for numeric fields) or length (for text fields)."),
+                )
+                .field(
+                    FieldSchema::integer("validation_maximum")
+                        .optional()
+                        .verbose_name("maximum value")
+                        .help_text("Maximum allowed value (for numeric fields) or length (for text fields)."),
+                )
+                .field(
+                    blank_char("validation_regex", 500)
+                        .verbose_name("validation regex")
+                        .help_text("Regular expression to enforce on text field values. Use ^ and $ to force matching of entire string."),
+                )
+                .display_field("label")
+                .natural_key(["key"])
+                .ordering(["weight", "label"])
+                .search_fields(["label", "key", "description"]),
+        ))
+        .operation(create(
+            ModelSchema::new("extras", "customfieldchoice")
+                .verbose_names("custom field choice", "custom field choices")
+                .description("A value a selection custom field offers.")
+                .field(
+                    FieldSchema::foreign_key("custom_field", "extras.customfield", OnDelete::Cascade)
+                        .verbose_name("custom field"),
+                )
+                .field(FieldSchema::char("value", 100))
+                .field(
+                    FieldSchema::new("weight", FieldKind::PositiveInteger)
+                        .default_value(100)
+                        .help_text("Higher weights appear later in the list"),
+                )
+                .unique_together(["custom_field", "value"])
+                .display_field("value")
+                .ordering(["custom_field", "weight", "value"])
+                .search_fields(["value"]),
+        ))
+        .operation(create(
+            ModelSchema::new("extras", "customfielddata")
+                .verbose_names("custom field data", "custom field data")
+                .description("The custom field values of one object.")
+                .field(
+                    FieldSchema::char("content_type", 100)
+                        .verbose_name("content type")
+                        .help_text("The object's model (app_label.model)"),
+                )
+                .field(FieldSchema::char("object_id", 36).verbose_name("object ID"))
+                .field(FieldSchema::new("data", FieldKind::Json).default_value(json!({})))
+                .unique_together(["content_type", "object_id"])
+                .display_field("object_id"),
         ))
 }
 
@@ -669,6 +808,7 @@ mod tests {
             names,
             [
                 "extras.0001_initial",
+                "extras.0002_custom_fields",
                 "dcim.0001_initial",
                 "ipam.0001_initial",
                 "dcim.0002_device_primary_ip4",
@@ -692,6 +832,9 @@ mod tests {
             ("extras", "tag", "tags"),
             ("extras", "role", "roles"),
             ("extras", "taggeditem", "tagged-items"),
+            ("extras", "customfield", "custom-fields"),
+            ("extras", "customfieldchoice", "custom-field-choices"),
+            ("extras", "customfielddata", "custom-field-data"),
             ("ipam", "namespace", "namespaces"),
             ("ipam", "vlan", "vlans"),
             ("ipam", "prefix", "prefixes"),
@@ -833,7 +976,7 @@ mod tests {
         nautobot_db::migrations::migrate(&db).unwrap();
         let plan = plan();
         let applied = migrate::migrate(&db, &plan).unwrap();
-        assert_eq!(applied.len(), 4, "{applied:?}");
+        assert_eq!(applied.len(), 5, "{applied:?}");
         assert_eq!(
             applied.last().unwrap(),
             &("dcim".to_string(), "0002_device_primary_ip4".to_string())

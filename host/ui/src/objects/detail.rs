@@ -124,7 +124,9 @@ fn page(ctx: &Ctx) -> Result<Outcome> {
         }));
     }
     let changed = changed_object(ctx, &mut conn, &row)?;
+    let defs = nautobot_objects::custom_fields::definitions(&mut conn, registry, model)?;
     drop(conn);
+    let custom_fields = super::custom_fields::panel(&defs, &row);
 
     let shown: Vec<Value> = fields
         .iter()
@@ -170,6 +172,7 @@ fn page(ctx: &Ctx) -> Result<Outcome> {
             "perms": ctx.perms()?,
             "object": object,
             "fields": shown,
+            "custom_fields": custom_fields,
             "has_tags": tags.is_some(),
             "tags": tags,
             "related_objects": related_objects,

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::{
     cells::detail_url,
-    checked_form,
+    checked_form, custom_fields,
     detail::{load, object_json},
     forms::{self, FormValues},
     plugin_failure, run, select_options, split_errors, Ctx, Outcome, Route,
@@ -60,7 +60,8 @@ pub async fn edit(
     run(ctx.actor.request_id.clone(), move || {
         ctx.require("change")?;
         let row = load(&ctx, &mut *ctx.state.db.conn()?, "change")?;
-        let values = forms::initial_from_row(&ctx.model, &row);
+        let mut values = forms::initial_from_row(&ctx.model, &row);
+        values.extend(custom_fields::initial(&row));
         form_page(&ctx, Some(&row), &values, &ValidationErrors::new())
     })
     .await
@@ -134,7 +135,12 @@ fn save(ctx: &Ctx, row: Option<&Row>, form: &FormValues) -> Result<Outcome> {
     ctx.require(if row.is_some() { "change" } else { "add" })?;
     let model = &ctx.model;
     let input = match forms::to_json(model, form) {
-        Ok(input) => Value::Object(input),
+        Ok(mut input) => {
+            if let Some(data) = custom_fields::from_form(model, form) {
+                input.insert("custom_fields".into(), data);
+            }
+            Value::Object(input)
+        }
         Err(errors) => return form_page(ctx, row, form, &errors),
     };
     let hooks = ctx.state.hooks(Some(&ctx.identity));
@@ -191,15 +197,15 @@ fn form_page(
         .copied()
         .filter(|f| forms::needs_options(f) || model.link(&f.name).is_some())
         .collect();
-    let options = select_options(
-        &mut *ctx.state.db.conn()?,
-        ctx.registry(),
-        model,
-        &option_fields,
-        &|m| ctx.within(m, "view"),
-    )?;
+    let mut conn = ctx.state.db.conn()?;
+    let options = select_options(&mut conn, ctx.registry(), model, &option_fields, &|m| {
+        ctx.within(m, "view")
+    })?;
+    let defs = nautobot_objects::custom_fields::definitions(&mut conn, ctx.registry(), model)?;
+    drop(conn);
     let (field_errors, form_errors) = split_errors(errors, &fields);
     let mut inputs = forms::build(&fields, values, &field_errors, &options, false);
+    inputs.extend(custom_fields::inputs(&defs, values, row.is_none()));
     for input in inputs.iter_mut().filter(|i| model.is_write_only(&i.name)) {
         // A password (or token key) is typed, never shown back.
         input.input_type = "password";

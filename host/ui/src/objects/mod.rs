@@ -9,6 +9,7 @@
 
 pub mod cells;
 pub mod csv;
+pub mod custom_fields;
 pub mod extensions;
 pub mod forms;
 pub mod paging;
