@@ -955,5 +955,60 @@ fn custom_fields_are_inputs_on_forms_and_a_panel_on_detail_pages(backend: Backen
     let edit = admin.get(&format!("/dcim/locations/{hq}/edit/"));
     assert!(edit.body.contains("name=\"cf_floor\""), "{}", edit.body);
     let list = admin.get("/dcim/locations/?cf_tier=silver");
-    assert_eq!(ids(&list), vec![id]);
+    assert_eq!(ids(&list), vec![id.clone()]);
+    // A key no field defines is an unknown filter: the list says so.
+    let unknown = admin.get("/dcim/locations/?cf_nothing=1");
+    assert!(
+        unknown.body.contains("<li>cf_nothing: Unknown filter field</li>"),
+        "{}",
+        unknown.body
+    );
+
+    // CSV: cf_<key> columns out, and in.
+    let export = admin.get("/dcim/locations/?export=csv&cf_tier=silver");
+    assert_eq!(export.status, 200, "{}", export.body);
+    let mut lines = export.body.lines();
+    let header = lines.next().unwrap_or_default();
+    assert!(
+        header.ends_with(",cf_circuit_id,cf_floor,cf_tier"),
+        "{header}"
+    );
+    assert!(
+        lines
+            .next()
+            .unwrap_or_default()
+            .ends_with(",CID-7,2,silver"),
+        "{}",
+        export.body
+    );
+    let token = csrf(&admin);
+    let imported = admin.post_form(
+        "/dcim/locations/import/",
+        &[
+            ("csrfmiddlewaretoken", token.as_str()),
+            (
+                "csv_data",
+                "name,location_type,status,cf_tier,cf_floor\nImported,HQ type,Active,gold,\n",
+            ),
+        ],
+    );
+    assert_eq!(imported.status, 302, "{}", imported.body);
+    let got = api.get("/api/dcim/locations/?name=Imported").json();
+    assert_eq!(
+        got["results"][0]["custom_fields"],
+        serde_json::json!({"circuit_id": null, "floor": 2, "tier": "gold"}),
+        "an empty cell takes the default"
+    );
+    let refused = admin.post_form(
+        "/dcim/locations/import/",
+        &[
+            ("csrfmiddlewaretoken", token.as_str()),
+            (
+                "csv_data",
+                "name,location_type,status,cf_tier\nWrong,HQ type,Active,bronze\n",
+            ),
+        ],
+    );
+    assert_eq!(refused.status, 200, "{}", refused.body);
+    assert!(refused.body.contains("Invalid choice"), "{}", refused.body);
 }

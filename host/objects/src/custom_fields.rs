@@ -716,3 +716,45 @@ pub fn condition(
     out.push(")");
     Ok(out)
 }
+
+/// Refuses `cf_<key>` filters of `filters` whose key no custom field of `model` defines,
+/// or whose field's `filter_logic` is `disabled` (400 "Unknown filter field", as any
+/// unknown filter): asked only when there are such filters.
+pub fn check_filters(
+    conn: &mut DbConnection,
+    registry: &Registry,
+    model: &Model,
+    filters: &[(String, String, Vec<String>)],
+) -> Result<()> {
+    let named: Vec<(&str, &str)> = filters
+        .iter()
+        .filter(|(name, _, _)| model.field(name).is_none())
+        .filter_map(|(name, lookup, _)| name.strip_prefix("cf_").map(|k| (k, lookup.as_str())))
+        .collect();
+    if named.is_empty() {
+        return Ok(());
+    }
+    let defs = definitions(conn, registry, model)?;
+    let mut errors = ValidationErrors::new();
+    for (key, lookup) in named {
+        let usable = defs
+            .iter()
+            .any(|d| d.key == key && d.filter_logic != "disabled");
+        if !usable {
+            let name = if lookup == "exact" {
+                format!("cf_{key}")
+            } else {
+                format!("cf_{key}__{lookup}")
+            };
+            errors
+                .entry(name)
+                .or_default()
+                .push("Unknown filter field".into());
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(Box::new(errors)))
+    }
+}

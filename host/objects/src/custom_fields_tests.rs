@@ -239,6 +239,10 @@ fn exercise(db: &Database) {
     assert_eq!(names(&mut conn, &[("cf_tier__isnull", "true")]), ["OLD"]);
     assert_eq!(names(&mut conn, &[("cf_tier__n", "silver")]), ["OLD"]);
     assert!(query::ListQuery::parse(&locations, &[("cf_Bad-Key".into(), "1".into())]).is_err());
+    // A key no field defines is an unknown filter, as Nautobot's.
+    let q = query::ListQuery::parse(&locations, &[("cf_nothing".into(), "1".into())]).unwrap();
+    let err = query::list(&mut conn, registry, &locations, &q).unwrap_err();
+    assert!(messages(err).contains("cf_nothing"));
     // Each field's filter has its index; a deleted field's goes with it.
     let index_count = |conn: &mut nautobot_db::DbConnection, key: &str| {
         let sql = match nautobot_db::dynamic::backend_of(conn) {

@@ -969,6 +969,7 @@ pub fn list_page(
     query: &ListQuery,
 ) -> Result<(u64, Vec<Row>, Option<String>)> {
     let backend = dynamic::backend_of(conn);
+    super::custom_fields::check_filters(conn, registry, model, &query.filters)?;
     let plan = plan(registry, model, query, backend)?;
     let page = fetch_page(
         conn,
@@ -1041,6 +1042,7 @@ pub fn page_rows(
     query: &ListQuery,
 ) -> Result<(Vec<Row>, Option<String>)> {
     let backend = dynamic::backend_of(conn);
+    super::custom_fields::check_filters(conn, registry, model, &query.filters)?;
     let plan = plan(registry, model, query, backend)?;
     let mut page = page_sql(
         model,

@@ -354,7 +354,17 @@ fn import_csv(ctx: &Ctx, form: &FormValues) -> Result<Outcome> {
             &["Enter a header row of field names and one row per object.".to_string()],
         );
     };
-    let columns = match forms::csv_columns(model, header) {
+    // `cf_<key>` columns are custom field values (the model layer checks the keys).
+    let is_custom =
+        |name: &str| name.trim().starts_with("cf_") && model.field(name.trim()).is_none();
+    let model_header: Vec<String> = header.iter().filter(|h| !is_custom(h)).cloned().collect();
+    let custom_columns: Vec<(usize, String)> = header
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| is_custom(h))
+        .map(|(i, h)| (i, h.trim()["cf_".len()..].to_string()))
+        .collect();
+    let columns = match forms::csv_columns(model, &model_header) {
         Ok(columns) => columns,
         Err(e) => return import_page(ctx, text, &[e]),
     };
@@ -371,8 +381,32 @@ fn import_csv(ctx: &Ctx, form: &FormValues) -> Result<Outcome> {
         let mut problems = Vec::new();
         for (i, record) in rows.iter().enumerate() {
             let n = i + 1;
-            let input = match forms::csv_record_to_json(&columns, record) {
-                Ok(input) => Value::Object(input),
+            if record.len() != header.len() {
+                problems.push(format!(
+                    "Row {n}: this row has {} fields but the header has {}",
+                    record.len(),
+                    header.len()
+                ));
+                continue;
+            }
+            let model_record: Vec<String> = record
+                .iter()
+                .zip(header)
+                .filter(|(_, h)| !is_custom(h))
+                .map(|(cell, _)| cell.clone())
+                .collect();
+            let input = match forms::csv_record_to_json(&columns, &model_record) {
+                Ok(mut input) => {
+                    let custom: serde_json::Map<String, Value> = custom_columns
+                        .iter()
+                        .filter(|(i, _)| !record[*i].trim().is_empty())
+                        .map(|(i, key)| (key.clone(), Value::String(record[*i].trim().to_string())))
+                        .collect();
+                    if !custom.is_empty() {
+                        input.insert("custom_fields".into(), Value::Object(custom));
+                    }
+                    Value::Object(input)
+                }
                 Err(e) => {
                     problems.push(format!("Row {n}: {e}"));
                     continue;

@@ -355,15 +355,33 @@ fn export_chunk(
     conn: &mut nautobot_db::DbConnection,
     registry: &nautobot_schema::Registry,
     fields: &[&FieldSchema],
+    custom_keys: &[String],
     rows: &[Row],
 ) -> Result<String> {
     let related = Related::fetch(conn, registry, fields, rows)?;
     let mut out = String::new();
     for row in rows {
-        let values: Vec<String> = fields
+        let mut values: Vec<String> = fields
             .iter()
             .map(|f| related.export_text(f, row.get(&f.name).unwrap_or(&Value::Null)))
             .collect();
+        let data = row.get("custom_fields").and_then(Value::as_object);
+        values.extend(custom_keys.iter().map(|key| {
+            match data.and_then(|d| d.get(key)).unwrap_or(&Value::Null) {
+                Value::Null => String::new(),
+                Value::String(s) => s.clone(),
+                Value::Array(items) => items
+                    .iter()
+                    .map(|i| {
+                        i.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| i.to_string())
+                    })
+                    .collect::<Vec<_>>()
+                    .join(","),
+                other => other.to_string(),
+            }
+        }));
         out.push_str(&csv::record(&values));
     }
     Ok(out)
@@ -389,13 +407,26 @@ fn export(ctx: &Ctx, params: &[(String, String)]) -> Result<Outcome> {
     // The first chunk here, so that a refused filter is an error page, not a file.
     let registry = ctx.registry();
     let fields: Vec<&FieldSchema> = model.readable_fields().collect();
-    let header: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
-    let mut first = csv::record(&header);
-    let (rows, mut cursor) = {
+    let (rows, mut cursor, custom_keys, first) = {
         let mut conn = ctx.state.db.conn()?;
+        // Custom fields as `cf_<key>` columns after the model's, as Nautobot exports them.
+        let custom_keys: Vec<String> =
+            nautobot_objects::custom_fields::definitions(&mut conn, registry, &model)?
+                .into_iter()
+                .map(|d| d.key)
+                .collect();
+        let mut header: Vec<String> = fields.iter().map(|f| f.name.clone()).collect();
+        header.extend(custom_keys.iter().map(|k| format!("cf_{k}")));
+        let mut first = csv::record(&header);
         let (rows, cursor) = query::page_rows(&mut conn, registry, &model, &query)?;
-        first.push_str(&export_chunk(&mut conn, registry, &fields, &rows)?);
-        (rows, cursor)
+        first.push_str(&export_chunk(
+            &mut conn,
+            registry,
+            &fields,
+            &custom_keys,
+            &rows,
+        )?);
+        (rows, cursor, custom_keys, first)
     };
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<actix_web::web::Bytes>>(2);
     let more = rows.len() as u64 == EXPORT_CHUNK;
@@ -417,7 +448,7 @@ fn export(ctx: &Ctx, params: &[(String, String)]) -> Result<Outcome> {
                         if rows.len() as u64 == EXPORT_CHUNK {
                             cursor = next;
                         }
-                        export_chunk(&mut conn, registry, &fields, &rows)
+                        export_chunk(&mut conn, registry, &fields, &custom_keys, &rows)
                     });
                     let failed = chunk.is_err();
                     if let Err(e) = &chunk {
