@@ -24,6 +24,8 @@ UI_LIST = "UI location list"
 UI_DEVICE = "UI device detail (plugin panel)"
 SUPERUSER = "location list, superuser"
 CONSTRAINED = "location list, constrained user (Sites)"
+CUSTOM_LIST = "location list, 5 custom fields"
+CUSTOM_FILTER = "location list, cf_ filter (1 row)"
 EXPORT_RSS = "CSV export of"
 BIG_SMALL_TARGETS = {FIRST: 0.8, UI_LIST: 0.8, UI_DEVICE: 0.8}
 
@@ -221,6 +223,21 @@ def targets(figures, backends, top, bulk, scales):
                 b,
                 ratio(v(CONSTRAINED, size), v(SUPERUSER, size)),
                 "constrained/superuser",
+                (">=", 0.8),
+            )
+        for size in (small, big):
+            add(
+                f"location list with 5 custom fields / without, {scales[size]}",
+                b,
+                ratio(v(CUSTOM_LIST, size), v(FIRST, size)),
+                "5 custom fields/none",
+                (">=", 0.8),
+            )
+            add(
+                f"cf_ filter (1 row) / detail, {scales[size]}",
+                b,
+                ratio(v(CUSTOM_FILTER, size), v(DETAIL, size)),
+                "cf filter/detail",
                 (">=", 0.8),
             )
         export = next(
