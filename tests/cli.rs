@@ -24,6 +24,7 @@ fn migrate_says_what_it_applied_and_is_idempotent(backend: Backend) {
         ("core", "0006_users_models"),
         ("extras", "0001_initial"),
         ("extras", "0002_custom_fields"),
+        ("extras", "0003_computed_fields"),
         ("dcim", "0001_initial"),
         ("dcim", "0002_device_primary_ip4"),
         ("ipam", "0001_initial"),

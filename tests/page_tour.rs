@@ -229,6 +229,14 @@ fn add_the_rest(root: &Root, api: &Client) {
             201,
         );
     }
+    api_send(
+        api,
+        "POST",
+        "/api/extras/computed-fields/",
+        &json!({"label": "Shout", "content_type": "dcim.location",
+               "template": "<b>{{ obj.name | upper }}</b>"}),
+        201,
+    );
     let group = api_send(
         api,
         "POST",

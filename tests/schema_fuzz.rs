@@ -222,6 +222,12 @@ fn every_operation_answers_as_the_document_says(backend: Backend) {
         &json!({"custom_field": res.json()["id"], "value": "gold"}),
     );
     assert_eq!(res.status, 201, "{}", res.body);
+    let res = api.send_json(
+        "POST",
+        "/api/extras/computed-fields/",
+        &json!({"label": "Fuzz shout", "content_type": "extras.role", "template": "{{ obj.name | upper }}"}),
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
     // Users, tokens, groups and permissions of their own (see ONLY).
     for (path, body) in [
         ("/api/users/users/", json!({"username": "fuzzing"})),

@@ -14,6 +14,7 @@ both_backends!(
     plugin_models_have_pages_too,
     forms_offer_the_statuses_of_their_model,
     custom_fields_are_inputs_on_forms_and_a_panel_on_detail_pages,
+    computed_fields_render_in_the_api_and_on_detail_pages,
 );
 
 use support::start;
@@ -959,7 +960,9 @@ fn custom_fields_are_inputs_on_forms_and_a_panel_on_detail_pages(backend: Backen
     // A key no field defines is an unknown filter: the list says so.
     let unknown = admin.get("/dcim/locations/?cf_nothing=1");
     assert!(
-        unknown.body.contains("<li>cf_nothing: Unknown filter field</li>"),
+        unknown
+            .body
+            .contains("<li>cf_nothing: Unknown filter field</li>"),
         "{}",
         unknown.body
     );
@@ -1011,4 +1014,78 @@ fn custom_fields_are_inputs_on_forms_and_a_panel_on_detail_pages(backend: Backen
     );
     assert_eq!(refused.status, 200, "{}", refused.body);
     assert!(refused.body.contains("Invalid choice"), "{}", refused.body);
+}
+
+/// A computed field renders its template from each object: in REST answers with
+/// `?include=computed_fields` (list and detail), and on the detail page; a template that
+/// does not compile is refused, one that fails on an object shows its fallback.
+fn computed_fields_render_in_the_api_and_on_detail_pages(backend: Backend) {
+    let (_root, server) = start(backend, &[]);
+    let api = server.client().with_token(ADMIN_TOKEN);
+    let (_, hq) = api_location(&server, "HQ <1>");
+    let define = |body: serde_json::Value, status: u16| {
+        let res = api.send_json("POST", "/api/extras/computed-fields/", &body);
+        assert_eq!(res.status, status, "{}", res.body);
+        res.json()
+    };
+    let shout = define(
+        serde_json::json!({"content_type": "dcim.location", "label": "Shout",
+                           "template": "{{ obj.name | upper }}!"}),
+        201,
+    );
+    assert_eq!(shout["key"], "shout");
+    define(
+        serde_json::json!({"content_type": "dcim.location", "label": "Broken",
+                           "template": "{{ obj.nothing.deeper }}", "fallback_value": "n/a"}),
+        201,
+    );
+    let refused = define(
+        serde_json::json!({"content_type": "dcim.location", "label": "Bad", "template": "{% if %}"}),
+        400,
+    );
+    assert!(
+        refused["template"][0]
+            .as_str()
+            .unwrap()
+            .contains("does not compile"),
+        "{refused}"
+    );
+    let refused = define(
+        serde_json::json!({"content_type": "dcim.nothing", "label": "Bad", "template": "x"}),
+        400,
+    );
+    assert!(refused["content_type"].is_array(), "{refused}");
+
+    let detail = api
+        .get(&format!(
+            "/api/dcim/locations/{hq}/?include=computed_fields"
+        ))
+        .json();
+    assert_eq!(
+        detail["computed_fields"],
+        serde_json::json!({"shout": "HQ <1>!", "broken": "n/a"})
+    );
+    let plain = api.get(&format!("/api/dcim/locations/{hq}/")).json();
+    assert!(plain.get("computed_fields").is_none(), "{plain}");
+    let list = api
+        .get("/api/dcim/locations/?include=computed_fields")
+        .json();
+    assert_eq!(list["results"][0]["computed_fields"]["shout"], "HQ <1>!");
+    let deep = api
+        .get(&format!(
+            "/api/dcim/locations/{hq}/?include=computed_fields&depth=1"
+        ))
+        .json();
+    assert_eq!(deep["computed_fields"]["shout"], "HQ <1>!");
+
+    let admin = server.login("admin", "admin");
+    let page = admin.get(&format!("/dcim/locations/{hq}/"));
+    assert!(
+        page.body.contains("id=\"object-computed-fields\""),
+        "{}",
+        page.body
+    );
+    // The template's output is text: escaped on the page.
+    assert!(page.body.contains("HQ &lt;1&gt;!"), "{}", page.body);
+    assert!(!page.body.contains("HQ <1>!"), "{}", page.body);
 }

@@ -20,7 +20,7 @@ use nautobot_auth::{permissions::can, Identity};
 use nautobot_base::error::{Error, Result};
 use nautobot_objects::capitalise;
 use nautobot_objects::{
-    self as objects, fastjson,
+    self as objects, computed_fields, fastjson,
     query::{self, ListQuery},
     serialize,
     write::{self, Writer},
@@ -182,31 +182,40 @@ async fn list(
         }
         let mut conn = st.db.conn()?;
         let registry = &st.catalog.registry;
-        if depth(&params) == 0 {
-            // The database writes the JSON of each object (objects::fastjson).
-            if let Some(page) = fastjson::list(&mut conn, registry, &model, &query, &base)? {
-                return Ok((page, query));
+        // At depth 0 the database writes the JSON of each object (objects::fastjson).
+        let fast = match depth(&params) {
+            0 => fastjson::list(&mut conn, registry, &model, &query, &base)?,
+            _ => None,
+        };
+        let mut page = match fast {
+            Some(page) => page,
+            None => {
+                let (count, rows, cursor) = query::list_page(&mut conn, registry, &model, &query)?;
+                let results = serialize::serialize_rows_visible(
+                    &mut conn,
+                    registry,
+                    &model,
+                    &rows,
+                    &base,
+                    depth(&params),
+                    &|m| may_view(&st, &identity, m),
+                )?;
+                query::Page {
+                    count,
+                    rows: results.iter().map(Value::to_string).collect(),
+                    cursor,
+                }
             }
+        };
+        if computed_fields::included(&params) {
+            let defs = computed_fields::definitions(&mut conn, registry, &model)?;
+            page.rows = page
+                .rows
+                .iter()
+                .map(|r| with_computed_fields(&defs, r))
+                .collect();
         }
-        let (count, rows, cursor) = query::list_page(&mut conn, registry, &model, &query)?;
-        let results = serialize::serialize_rows_visible(
-            &mut conn,
-            registry,
-            &model,
-            &rows,
-            &base,
-            depth(&params),
-            &|m| may_view(&st, &identity, m),
-        )?;
-        let rows = results.iter().map(Value::to_string).collect();
-        Ok((
-            query::Page {
-                count,
-                rows,
-                cursor,
-            },
-            query,
-        ))
+        Ok((page, query))
     })
     .await??;
     let query::Page {
@@ -266,24 +275,33 @@ pub(crate) async fn detail(
         let registry = &state.catalog.registry;
         // Objects visible to their owner only (tokens) always go through `may_see`.
         let scoped = nautobot_auth::models::owner_scope(&identity, &model).is_some();
-        if depth(&params) == 0 && !scoped {
-            if let Some(found) = fastjson::get(&mut conn, registry, &model, &id, &base, &within)? {
-                return found.ok_or_else(not_found);
+        let fast = match depth(&params) == 0 && !scoped {
+            true => fastjson::get(&mut conn, registry, &model, &id, &base, &within)?,
+            false => None,
+        };
+        let body = match fast {
+            Some(found) => found.ok_or_else(not_found)?,
+            None => {
+                let row = objects::get_within(&mut conn, registry, &model, &id, &within)?
+                    .filter(|row| nautobot_auth::models::may_see(&identity, &model, row))
+                    .ok_or_else(not_found)?;
+                let mut out = serialize::serialize_rows_visible(
+                    &mut conn,
+                    registry,
+                    &model,
+                    &[row],
+                    &base,
+                    depth(&params),
+                    &|m| may_view(&state, &identity, m),
+                )?;
+                out.pop().unwrap_or(Value::Null).to_string()
             }
+        };
+        if computed_fields::included(&params) {
+            let defs = computed_fields::definitions(&mut conn, registry, &model)?;
+            return Ok(with_computed_fields(&defs, &body));
         }
-        let row = objects::get_within(&mut conn, registry, &model, &id, &within)?
-            .filter(|row| nautobot_auth::models::may_see(&identity, &model, row))
-            .ok_or_else(not_found)?;
-        let mut out = serialize::serialize_rows_visible(
-            &mut conn,
-            registry,
-            &model,
-            &[row],
-            &base,
-            depth(&params),
-            &|m| may_view(&state, &identity, m),
-        )?;
-        Ok(out.pop().unwrap_or(Value::Null).to_string())
+        Ok(body)
     })
     .await??;
     Ok(HttpResponse::Ok()
@@ -293,6 +311,19 @@ pub(crate) async fn detail(
 
 fn not_found() -> Error {
     Error::NotFound("Not found.".into())
+}
+
+/// One object's JSON text with `computed_fields` (`?include=computed_fields`), each
+/// rendered from the object as it is shown.
+fn with_computed_fields(defs: &[computed_fields::Computed], object: &str) -> String {
+    let Ok(mut value) = serde_json::from_str::<Value>(object) else {
+        return object.to_string();
+    };
+    let computed = computed_fields::values(defs, &value);
+    if let Value::Object(o) = &mut value {
+        o.insert("computed_fields".into(), computed);
+    }
+    value.to_string()
 }
 
 /// Runs writes in one transaction and serialises what they return.

@@ -731,15 +731,45 @@ pub fn check_filters(
         .filter(|(name, _, _)| model.field(name).is_none())
         .filter_map(|(name, lookup, _)| name.strip_prefix("cf_").map(|k| (k, lookup.as_str())))
         .collect();
-    if named.is_empty() {
+    if named.is_empty() || registry.get(DEFINITION).is_none() {
         return Ok(());
     }
-    let defs = definitions(conn, registry, model)?;
+    // One statement on the keys' unique index (this runs on every filtered list).
+    let label = model.label();
+    let mut sql = Sql::from(
+        "SELECT json_object('key', \"key\", 'filter_logic', \"filter_logic\", 'content_types', \"content_types\") AS row FROM extras_customfield WHERE \"key\" IN (",
+    );
+    if dynamic::backend_of(conn) == Backend::Postgres {
+        sql = Sql::from(
+            "SELECT json_build_object('key', \"key\", 'filter_logic', \"filter_logic\", 'content_types', \"content_types\")::text AS row FROM extras_customfield WHERE \"key\" IN (",
+        );
+    }
+    for (i, (key, _)) in named.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(SqlValue::text(*key));
+    }
+    sql.push(")");
+    let found = dynamic::query_json(conn, &sql)?;
+    let usable_keys: HashSet<String> = found
+        .iter()
+        .filter(|d| d["filter_logic"] != "disabled")
+        .filter(|d| {
+            // SQLite keeps the list as JSON text.
+            let types = match &d["content_types"] {
+                Value::String(s) => serde_json::from_str(s).unwrap_or(Value::Null),
+                other => other.clone(),
+            };
+            types
+                .as_array()
+                .is_some_and(|a| a.iter().any(|t| t.as_str() == Some(label.as_str())))
+        })
+        .filter_map(|d| d["key"].as_str().map(str::to_string))
+        .collect();
     let mut errors = ValidationErrors::new();
     for (key, lookup) in named {
-        let usable = defs
-            .iter()
-            .any(|d| d.key == key && d.filter_logic != "disabled");
+        let usable = usable_keys.contains(key);
         if !usable {
             let name = if lookup == "exact" {
                 format!("cf_{key}")

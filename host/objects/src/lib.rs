@@ -6,6 +6,7 @@
 //! id, tags a list of tag ids, plus `id`, `created` and `last_updated`.
 
 pub mod changelog;
+pub mod computed_fields;
 pub mod constraints;
 pub mod custom_fields;
 pub mod fastjson;

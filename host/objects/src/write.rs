@@ -679,6 +679,9 @@ impl Writer<'_> {
         if model.label() == super::custom_fields::DEFINITION {
             super::custom_fields::prepare_definition(self.registry, &mut row, original)?;
         }
+        if model.label() == super::computed_fields::MODEL {
+            super::computed_fields::prepare_definition(self.registry, &mut row, original)?;
+        }
         Ok((row, tags))
     }
 

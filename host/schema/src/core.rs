@@ -44,7 +44,7 @@ pub fn core_apps() -> Vec<AppMigrations> {
         AppMigrations {
             app: "extras".into(),
             plugin: None,
-            migrations: vec![extras_0001(), extras_0002()],
+            migrations: vec![extras_0001(), extras_0002(), extras_0003()],
         },
         AppMigrations {
             app: "dcim".into(),
@@ -460,6 +460,60 @@ fn extras_0002() -> Migration {
         ))
 }
 
+/// `extras.computedfield`: a template per model whose output objects show (Nautobot
+/// 2.x's fields and URL, `/api/extras/computed-fields/`).
+fn extras_0003() -> Migration {
+    Migration::new("extras", "0003_computed_fields")
+        .depends_on("extras", "0002_custom_fields")
+        .operation(create(
+            ModelSchema::new("extras", "computedfield")
+                .verbose_names("computed field", "computed fields")
+                .description("A value computed from each object of a model by a template.")
+                .field(
+                    FieldSchema::char("content_type", 100)
+                        .verbose_name("content type")
+                        .help_text("The model (app_label.model) whose objects show the field."),
+                )
+                .field(
+                    FieldSchema::new("key", FieldKind::Slug { max_length: 50 })
+                        .unique()
+                        .blank()
+                        .default_value("")
+                        .help_text(
+                            "Internal field name. Please use underscores rather than dashes in \
+                             this key. Made from the label when left empty; cannot change.",
+                        ),
+                )
+                .field(
+                    FieldSchema::char("label", 100)
+                        .help_text("Name of the field as displayed to users"),
+                )
+                .field(description())
+                .field(
+                    FieldSchema::text("template").help_text(
+                        "Template code for the field value (Tera, Jinja-like: {{ obj.name }}).",
+                    ),
+                )
+                .field(blank_char("fallback_value", 500).verbose_name("fallback value").help_text(
+                    "Fallback value (if any) to be output for the field in the case of a template rendering error.",
+                ))
+                .field(
+                    FieldSchema::new("weight", FieldKind::PositiveInteger)
+                        .default_value(100)
+                        .help_text("Fields with higher weights appear lower in a page."),
+                )
+                .field(
+                    FieldSchema::boolean("advanced_ui")
+                        .default_value(false)
+                        .verbose_name("move to Advanced tab"),
+                )
+                .display_field("label")
+                .natural_key(["key"])
+                .ordering(["weight", "label"])
+                .search_fields(["label", "key", "description"]),
+        ))
+}
+
 // ---------------------------------------------------------------------------------------
 // dcim
 // ---------------------------------------------------------------------------------------
@@ -809,6 +863,7 @@ mod tests {
             [
                 "extras.0001_initial",
                 "extras.0002_custom_fields",
+                "extras.0003_computed_fields",
                 "dcim.0001_initial",
                 "ipam.0001_initial",
                 "dcim.0002_device_primary_ip4",
@@ -835,6 +890,7 @@ mod tests {
             ("extras", "customfield", "custom-fields"),
             ("extras", "customfieldchoice", "custom-field-choices"),
             ("extras", "customfielddata", "custom-field-data"),
+            ("extras", "computedfield", "computed-fields"),
             ("ipam", "namespace", "namespaces"),
             ("ipam", "vlan", "vlans"),
             ("ipam", "prefix", "prefixes"),
@@ -976,7 +1032,7 @@ mod tests {
         nautobot_db::migrations::migrate(&db).unwrap();
         let plan = plan();
         let applied = migrate::migrate(&db, &plan).unwrap();
-        assert_eq!(applied.len(), 5, "{applied:?}");
+        assert_eq!(applied.len(), 6, "{applied:?}");
         assert_eq!(
             applied.last().unwrap(),
             &("dcim".to_string(), "0002_device_primary_ip4".to_string())

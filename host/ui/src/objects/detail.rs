@@ -125,8 +125,23 @@ fn page(ctx: &Ctx) -> Result<Outcome> {
     }
     let changed = changed_object(ctx, &mut conn, &row)?;
     let defs = nautobot_objects::custom_fields::definitions(&mut conn, registry, model)?;
+    let computed = nautobot_objects::computed_fields::definitions(&mut conn, registry, model)?;
     drop(conn);
     let custom_fields = super::custom_fields::panel(&defs, &row);
+    // Computed fields from the object as the REST API shows it.
+    let computed_fields: Vec<Value> = match (&rest, computed.is_empty()) {
+        (Some(object), false) => computed
+            .iter()
+            .map(|c| {
+                json!({
+                    "key": c.key,
+                    "label": capfirst(&c.label),
+                    "value": nautobot_objects::computed_fields::render(c, object),
+                })
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
 
     let shown: Vec<Value> = fields
         .iter()
@@ -173,6 +188,7 @@ fn page(ctx: &Ctx) -> Result<Outcome> {
             "object": object,
             "fields": shown,
             "custom_fields": custom_fields,
+            "computed_fields": computed_fields,
             "has_tags": tags.is_some(),
             "tags": tags,
             "related_objects": related_objects,

@@ -1,0 +1,195 @@
+//! Computed fields (Nautobot's `extras.ComputedField`): a template per model whose
+//! output is shown on detail pages and, with `?include=computed_fields`, in the REST API.
+//!
+//! Templates are Tera (Jinja's syntax for what computed fields use: `{{ obj.name }}`,
+//! filters, conditions), rendered with `obj`, the object's REST representation. Each
+//! template is compiled once per process and kept (keyed by its text); a template that
+//! fails to render gives the field's `fallback_value`, or the error as the value — never
+//! a failed request.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use serde_json::{Map, Value};
+
+use nautobot_base::error::{Error, Result, ValidationErrors};
+use nautobot_db::DbConnection;
+use nautobot_schema::{Model, Registry, Row};
+
+/// The definitions' model.
+pub const MODEL: &str = "extras.computedfield";
+
+/// Compiled templates kept at most (older ones are dropped when it is full).
+const CACHE_LIMIT: usize = 512;
+
+/// One computed field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Computed {
+    /// The key under `computed_fields`.
+    pub key: String,
+    /// The label shown on detail pages.
+    pub label: String,
+    /// The template's text.
+    pub template: String,
+    /// What is shown when the template fails (empty: the error).
+    pub fallback: String,
+    /// Shown in the Advanced tab rather than the main one (kept for Nautobot's API).
+    pub advanced_ui: bool,
+}
+
+fn text(row: &Map<String, Value>, field: &str) -> String {
+    row.get(field)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The computed fields of `model`, by weight and label.
+pub fn definitions(
+    conn: &mut DbConnection,
+    registry: &Registry,
+    model: &Model,
+) -> Result<Vec<Computed>> {
+    let Some(defs) = registry.get(MODEL) else {
+        return Ok(Vec::new());
+    };
+    if model.label() == MODEL {
+        return Ok(Vec::new());
+    }
+    let query = super::query::ListQuery {
+        limit: super::query::MAX_LIMIT,
+        ..Default::default()
+    }
+    .filter("content_type", &model.label());
+    let (_, rows) = super::query::list(conn, registry, defs, &query)?;
+    Ok(rows
+        .iter()
+        .map(|r| Computed {
+            key: text(r, "key"),
+            label: text(r, "label"),
+            template: text(r, "template"),
+            fallback: text(r, "fallback_value"),
+            advanced_ui: r
+                .get("advanced_ui")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        })
+        .collect())
+}
+
+/// The compiled template of `source` (compiled on first use, then kept).
+fn compiled(source: &str) -> std::result::Result<Arc<tera::Tera>, String> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<tera::Tera>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(found) = cache.lock().ok().and_then(|c| c.get(source).cloned()) {
+        return Ok(found);
+    }
+    let mut tera = tera::Tera::default();
+    tera.autoescape_on(Vec::new());
+    tera.add_raw_template("computed", source)
+        .map_err(|e| error_text(&e))?;
+    let tera = Arc::new(tera);
+    if let Ok(mut c) = cache.lock() {
+        if c.len() >= CACHE_LIMIT {
+            c.clear();
+        }
+        c.insert(source.to_string(), tera.clone());
+    }
+    Ok(tera)
+}
+
+/// A Tera error with its causes, on one line.
+fn error_text(err: &tera::Error) -> String {
+    let mut message = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
+/// The value of one computed field for `object` (its REST representation).
+pub fn render(def: &Computed, object: &Value) -> String {
+    let rendered = compiled(&def.template).and_then(|tera| {
+        let mut context = tera::Context::new();
+        context.insert("obj", object);
+        tera.render("computed", &context)
+            .map_err(|e| error_text(&e))
+    });
+    match rendered {
+        Ok(text) => text,
+        Err(_) if !def.fallback.is_empty() => def.fallback.clone(),
+        Err(message) => format!("Template error: {message}"),
+    }
+}
+
+/// Every computed field of `defs` for `object`, as `computed_fields`.
+pub fn values(defs: &[Computed], object: &Value) -> Value {
+    Value::Object(
+        defs.iter()
+            .map(|d| (d.key.clone(), Value::String(render(d, object))))
+            .collect(),
+    )
+}
+
+/// Checks and completes a definition before it is written: the key from the label when
+/// empty and fixed afterwards, the model known, the template compiling.
+pub fn prepare_definition(
+    registry: &Registry,
+    row: &mut Row,
+    original: Option<&Row>,
+) -> Result<()> {
+    let mut errors = ValidationErrors::new();
+    let mut error =
+        |field: &str, message: String| errors.entry(field.to_string()).or_default().push(message);
+    let mut key = text(row, "key");
+    if key.is_empty() {
+        key = match original {
+            Some(o) => text(o, "key"),
+            None => super::custom_fields::key_from_label(&text(row, "label")),
+        };
+        row.insert("key".into(), Value::String(key.clone()));
+    }
+    if original.is_some_and(|o| text(o, "key") != key) {
+        error(
+            "key",
+            "The key of a computed field cannot be changed.".into(),
+        );
+    }
+    if !super::custom_fields::is_key(&key) {
+        error(
+            "key",
+            "Enter a key of lower-case letters, digits and underscores, starting with a letter."
+                .into(),
+        );
+    }
+    let label = text(row, "content_type");
+    if !registry
+        .get(&label)
+        .is_some_and(|m| !nautobot_schema::core::is_hidden(&m.label()) && m.label() != MODEL)
+    {
+        error("content_type", format!("Unknown model '{label}'."));
+    }
+    if let Err(message) = compiled(&text(row, "template")) {
+        error(
+            "template",
+            format!("The template does not compile: {message}"),
+        );
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(Box::new(errors)))
+    }
+}
+
+/// Whether `?include=` asks for computed fields.
+pub fn included(params: &[(String, String)]) -> bool {
+    params
+        .iter()
+        .filter(|(k, _)| k == "include")
+        .flat_map(|(_, v)| v.split(','))
+        .any(|v| v.trim() == "computed_fields")
+}
