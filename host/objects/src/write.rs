@@ -719,7 +719,16 @@ impl Writer<'_> {
         original: Option<&Row>,
     ) -> Result<()> {
         if let Some(Value::Object(data)) = row.get("custom_fields") {
-            super::custom_fields::store(conn, model, id, data)?;
+            // No fields and no stored document: nothing to keep (reads show `{}`, and a
+            // field created later provisions a document). Saves a write per object
+            // while a model has no custom fields.
+            let had = original
+                .and_then(|o| o.get("custom_fields"))
+                .and_then(Value::as_object)
+                .is_some_and(|stored| !stored.is_empty());
+            if !data.is_empty() || had {
+                super::custom_fields::store(conn, model, id, data)?;
+            }
         }
         if model.label() == super::custom_fields::DEFINITION {
             super::custom_fields::definition_saved(conn, self.registry, original, row)?;
