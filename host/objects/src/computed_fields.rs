@@ -142,29 +142,12 @@ pub fn prepare_definition(
     original: Option<&Row>,
 ) -> Result<()> {
     let mut errors = ValidationErrors::new();
+    let key_problems = super::custom_fields::settle_key(row, original, "computed field");
+    if !key_problems.is_empty() {
+        errors.insert("key".into(), key_problems);
+    }
     let mut error =
         |field: &str, message: String| errors.entry(field.to_string()).or_default().push(message);
-    let mut key = text(row, "key");
-    if key.is_empty() {
-        key = match original {
-            Some(o) => text(o, "key"),
-            None => super::custom_fields::key_from_label(&text(row, "label")),
-        };
-        row.insert("key".into(), Value::String(key.clone()));
-    }
-    if original.is_some_and(|o| text(o, "key") != key) {
-        error(
-            "key",
-            "The key of a computed field cannot be changed.".into(),
-        );
-    }
-    if !super::custom_fields::is_key(&key) {
-        error(
-            "key",
-            "Enter a key of lower-case letters, digits and underscores, starting with a letter."
-                .into(),
-        );
-    }
     let label = text(row, "content_type");
     if !registry
         .get(&label)

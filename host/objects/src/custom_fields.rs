@@ -407,6 +407,31 @@ pub fn key_from_label(label: &str) -> String {
     key.chars().take(50).collect()
 }
 
+/// The `key` of a definition (a custom or computed field, `what`) being written: made
+/// from its `label` when empty (kept from the stored one on update), a valid key, never
+/// changed once the definition exists. The problems, as messages for `key`.
+pub fn settle_key(row: &mut Row, original: Option<&Row>, what: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut key = text(row, "key");
+    if key.is_empty() {
+        key = match original {
+            Some(o) => text(o, "key"),
+            None => key_from_label(&text(row, "label")),
+        };
+        row.insert("key".into(), Value::String(key.clone()));
+    }
+    if original.is_some_and(|o| text(o, "key") != key) {
+        problems.push(format!("The key of a {what} cannot be changed."));
+    }
+    if !is_key(&key) {
+        problems.push(
+            "Enter a key of lower-case letters, digits and underscores, starting with a letter."
+                .into(),
+        );
+    }
+    problems
+}
+
 /// Checks and completes a definition before it is written: the key made from the label
 /// when empty and never changed afterwards; the regex valid; minimum not above maximum;
 /// the content types known models that carry custom fields; the default a valid value.
@@ -416,28 +441,12 @@ pub fn prepare_definition(
     original: Option<&Row>,
 ) -> Result<()> {
     let mut errors = ValidationErrors::new();
+    let key_problems = settle_key(row, original, "custom field");
+    if !key_problems.is_empty() {
+        errors.insert("key".into(), key_problems);
+    }
     let mut error =
         |field: &str, message: String| errors.entry(field.to_string()).or_default().push(message);
-    let mut key = text(row, "key");
-    if key.is_empty() {
-        key = match original {
-            Some(o) => text(o, "key"),
-            None => key_from_label(&text(row, "label")),
-        };
-        row.insert("key".into(), Value::String(key.clone()));
-    }
-    if let Some(o) = original {
-        if text(o, "key") != key {
-            error("key", "The key of a custom field cannot be changed.".into());
-        }
-    }
-    if !is_key(&key) {
-        error(
-            "key",
-            "Enter a key of lower-case letters, digits and underscores, starting with a letter."
-                .into(),
-        );
-    }
     let regex = text(row, "validation_regex");
     if !regex.is_empty() && regex::Regex::new(&regex).is_err() {
         error(

@@ -321,6 +321,18 @@ fn extras_0001() -> Migration {
         ))
 }
 
+/// `key` of custom and computed fields: unique, made from the label when left empty.
+fn definition_key() -> FieldSchema {
+    FieldSchema::new("key", FieldKind::Slug { max_length: 50 })
+        .unique()
+        .blank()
+        .default_value("")
+        .help_text(
+            "Internal field name. Please use underscores rather than dashes in this key. \
+             Made from the label when left empty; cannot change.",
+        )
+}
+
 /// Custom field types, Nautobot's `CustomFieldTypeChoices`.
 pub const CUSTOM_FIELD_TYPES: [(&str, &str); 9] = [
     ("text", "Text"),
@@ -355,16 +367,7 @@ fn extras_0002() -> Migration {
                     FieldSchema::char("label", 50)
                         .help_text("Name of the field as displayed to users."),
                 )
-                .field(
-                    FieldSchema::new("key", FieldKind::Slug { max_length: 50 })
-                        .unique()
-                        .blank()
-                        .default_value("")
-                        .help_text(
-                            "Internal field name. Please use underscores rather than dashes in \
-                             this key. Made from the label when left empty; cannot change.",
-                        ),
-                )
+                .field(definition_key())
                 .field(
                     FieldSchema::choice("type", CUSTOM_FIELD_TYPES)
                         .default_value("text")
@@ -474,16 +477,7 @@ fn extras_0003() -> Migration {
                         .verbose_name("content type")
                         .help_text("The model (app_label.model) whose objects show the field."),
                 )
-                .field(
-                    FieldSchema::new("key", FieldKind::Slug { max_length: 50 })
-                        .unique()
-                        .blank()
-                        .default_value("")
-                        .help_text(
-                            "Internal field name. Please use underscores rather than dashes in \
-                             this key. Made from the label when left empty; cannot change.",
-                        ),
-                )
+                .field(definition_key())
                 .field(
                     FieldSchema::char("label", 100)
                         .help_text("Name of the field as displayed to users"),
