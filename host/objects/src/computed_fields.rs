@@ -61,7 +61,7 @@ pub fn definitions(
         ..Default::default()
     }
     .filter("content_type", &model.label());
-    let (_, rows) = super::query::list(conn, registry, defs, &query)?;
+    let (rows, _) = super::query::page_rows(conn, registry, defs, &query)?;
     Ok(rows
         .iter()
         .map(|r| Computed {

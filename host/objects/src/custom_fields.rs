@@ -120,7 +120,7 @@ pub fn definitions(
         ..Default::default()
     }
     .filter("content_types", &model.label());
-    let (_, rows) = super::query::list(conn, registry, defs, &query)?;
+    let (rows, _) = super::query::page_rows(conn, registry, defs, &query)?;
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -137,7 +137,7 @@ pub fn definitions(
         query
             .filters
             .push(("custom_field".into(), "exact".into(), ids));
-        let (_, found) = super::query::list(conn, registry, choice_model, &query)?;
+        let (found, _) = super::query::page_rows(conn, registry, choice_model, &query)?;
         for c in found {
             choices
                 .entry(text(&c, "custom_field"))
