@@ -852,6 +852,11 @@ impl Writer<'_> {
             .registry
             .get(to)
             .ok_or_else(|| format!("Unknown model {to}"))?;
+        // PostgreSQL refuses U+0000 in a bound text value, and a refused statement
+        // aborts the request's transaction: such a reference is the client's error.
+        if values::has_null_character(value) {
+            return Err(values::NULL_CHARACTERS.into());
+        }
         let mut lookups: Vec<(String, String)> = Vec::new();
         match value {
             Value::String(s) if uuid::Uuid::parse_str(s.trim()).is_ok() => {
