@@ -237,6 +237,23 @@ fn add_the_rest(root: &Root, api: &Client) {
                "template": "<b>{{ obj.name | upper }}</b>"}),
         201,
     );
+    // A config context for every device, checked by a schema (the devices' Config
+    // Context tab then shows data and its source).
+    let schema = api_send(
+        api,
+        "POST",
+        "/api/extras/config-context-schemas/",
+        &json!({"name": "NTP", "data_schema": {"type": "object", "properties": {"ntp": {"type": "array"}}}}),
+        201,
+    );
+    api_send(
+        api,
+        "POST",
+        "/api/extras/config-contexts/",
+        &json!({"name": "Everywhere", "config_context_schema": schema["id"],
+               "data": {"ntp": ["192.0.2.1", "<192.0.2.2>"], "banner": "a long line of text that has to wrap inside its panel rather than widen the page"}}),
+        201,
+    );
     let group = api_send(
         api,
         "POST",

@@ -228,6 +228,19 @@ fn every_operation_answers_as_the_document_says(backend: Backend) {
         &json!({"label": "Fuzz shout", "content_type": "extras.role", "template": "{{ obj.name | upper }}"}),
     );
     assert_eq!(res.status, 201, "{}", res.body);
+    // A config context schema and a context that uses it.
+    let res = api.send_json(
+        "POST",
+        "/api/extras/config-context-schemas/",
+        &json!({"name": "Fuzz schema", "data_schema": {"type": "object"}}),
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    let res = api.send_json(
+        "POST",
+        "/api/extras/config-contexts/",
+        &json!({"name": "Fuzz context", "config_context_schema": res.json()["id"], "data": {"a": 1}}),
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
     // Users, tokens, groups and permissions of their own (see ONLY).
     for (path, body) in [
         ("/api/users/users/", json!({"username": "fuzzing"})),

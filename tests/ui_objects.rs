@@ -15,6 +15,7 @@ both_backends!(
     forms_offer_the_statuses_of_their_model,
     custom_fields_are_inputs_on_forms_and_a_panel_on_detail_pages,
     computed_fields_render_in_the_api_and_on_detail_pages,
+    devices_have_a_config_context_tab,
 );
 
 use support::start;
@@ -1088,4 +1089,126 @@ fn computed_fields_render_in_the_api_and_on_detail_pages(backend: Backend) {
     // The template's output is text: escaped on the page.
     assert!(page.body.contains("HQ &lt;1&gt;!"), "{}", page.body);
     assert!(!page.body.contains("HQ <1>!"), "{}", page.body);
+}
+
+/// A device's Config Context tab: the rendered context (escaped), the device's own data
+/// and the contexts merged into it, linked for those who may view config contexts.
+fn devices_have_a_config_context_tab(backend: Backend) {
+    let (root, server) = start(backend, &[]);
+    let api = server.client().with_token(ADMIN_TOKEN);
+    let post = |path: &str, body: serde_json::Value| {
+        let res = api.send_json("POST", path, &body);
+        assert_eq!(res.status, 201, "{path}: {}", res.body);
+        res.json()["id"].as_str().unwrap().to_string()
+    };
+    let site = post(
+        "/api/dcim/location-types/",
+        serde_json::json!({"name": "Site", "content_types": ["dcim.device"]}),
+    );
+    let hq = post(
+        "/api/dcim/locations/",
+        serde_json::json!({"name": "HQ", "location_type": site, "status": "Active"}),
+    );
+    let maker = post(
+        "/api/dcim/manufacturers/",
+        serde_json::json!({"name": "Acme"}),
+    );
+    let kind = post(
+        "/api/dcim/device-types/",
+        serde_json::json!({"manufacturer": maker, "model": "R1"}),
+    );
+    let role = post(
+        "/api/extras/roles/",
+        serde_json::json!({"name": "Router", "content_types": ["dcim.device"]}),
+    );
+    let device = post(
+        "/api/dcim/devices/",
+        serde_json::json!({"name": "r1", "device_type": kind, "role": role, "location": hq,
+                           "status": "Active", "local_config_context_data": {"hostname": "r1"}}),
+    );
+    let context = post(
+        "/api/extras/config-contexts/",
+        serde_json::json!({"name": "HQ routers", "locations": [hq], "roles": [role],
+                           "data": {"banner": "<b>welcome</b>"}}),
+    );
+    post(
+        "/api/extras/config-contexts/",
+        serde_json::json!({"name": "Elsewhere", "locations": [], "roles": [],
+                           "platforms": [], "data": {"x": 1}, "is_active": false}),
+    );
+
+    let admin = server.login("admin", "admin");
+    let page = admin.get(&format!("/dcim/devices/{device}/"));
+    assert!(
+        page.body
+            .contains(&format!("href=\"/dcim/devices/{device}/config-context/\"")),
+        "{}",
+        page.body
+    );
+    let tab = admin.get(&format!("/dcim/devices/{device}/config-context/"));
+    assert_eq!(tab.status, 200, "{}", tab.body);
+    assert!(
+        tab.body.contains("&lt;b&gt;welcome"),
+        "escaped: {}",
+        tab.body
+    );
+    assert!(!tab.body.contains("<b>welcome"), "{}", tab.body);
+    assert!(
+        tab.body.contains("&quot;hostname&quot;: &quot;r1&quot;"),
+        "{}",
+        tab.body
+    );
+    assert!(
+        tab.body
+            .contains(&format!("href=\"/extras/config-contexts/{context}/\"")),
+        "{}",
+        tab.body
+    );
+    assert!(!tab.body.contains("Elsewhere"), "inactive: {}", tab.body);
+    // Locations have no config context: no tab, no page.
+    let location = admin.get(&format!("/dcim/locations/{hq}/"));
+    assert!(!location.body.contains("tab-config-context"));
+    assert_eq!(
+        admin
+            .get(&format!("/dcim/locations/{hq}/config-context/"))
+            .status,
+        404
+    );
+
+    // A device viewer sees the data and the names, not links to contexts they may not
+    // view; without the device permission, nothing.
+    root.run(&[
+        "createuser",
+        "--username",
+        "viewer",
+        "--password",
+        "viewer-pw",
+        "--permission",
+        "dcim.view_device",
+    ])
+    .success();
+    let viewer = server.login("viewer", "viewer-pw");
+    let tab = viewer.get(&format!("/dcim/devices/{device}/config-context/"));
+    assert_eq!(tab.status, 200, "{}", tab.body);
+    assert!(tab.body.contains("HQ routers"), "{}", tab.body);
+    assert!(
+        !tab.body.contains("/extras/config-contexts/"),
+        "{}",
+        tab.body
+    );
+    root.run(&[
+        "createuser",
+        "--username",
+        "nobody",
+        "--password",
+        "nobody-pw",
+    ])
+    .success();
+    let nobody = server.login("nobody", "nobody-pw");
+    assert_eq!(
+        nobody
+            .get(&format!("/dcim/devices/{device}/config-context/"))
+            .status,
+        403
+    );
 }

@@ -20,7 +20,7 @@ use nautobot_auth::{permissions::can, Identity};
 use nautobot_base::error::{Error, Result};
 use nautobot_objects::capitalise;
 use nautobot_objects::{
-    self as objects, computed_fields, fastjson,
+    self as objects, computed_fields, config_contexts, fastjson,
     query::{self, ListQuery},
     serialize,
     write::{self, Writer},
@@ -207,14 +207,7 @@ async fn list(
                 }
             }
         };
-        if computed_fields::included(&params) {
-            let defs = computed_fields::definitions(&mut conn, registry, &model)?;
-            page.rows = page
-                .rows
-                .iter()
-                .map(|r| with_computed_fields(&defs, r))
-                .collect();
-        }
+        page.rows = with_includes(&mut conn, registry, &model, &params, page.rows)?;
         Ok((page, query))
     })
     .await??;
@@ -297,11 +290,8 @@ pub(crate) async fn detail(
                 out.pop().unwrap_or(Value::Null).to_string()
             }
         };
-        if computed_fields::included(&params) {
-            let defs = computed_fields::definitions(&mut conn, registry, &model)?;
-            return Ok(with_computed_fields(&defs, &body));
-        }
-        Ok(body)
+        let mut body = with_includes(&mut conn, registry, &model, &params, vec![body])?;
+        Ok(body.pop().unwrap_or_default())
     })
     .await??;
     Ok(HttpResponse::Ok()
@@ -313,17 +303,50 @@ fn not_found() -> Error {
     Error::NotFound("Not found.".into())
 }
 
-/// One object's JSON text with `computed_fields` (`?include=computed_fields`), each
-/// rendered from the object as it is shown.
-fn with_computed_fields(defs: &[computed_fields::Computed], object: &str) -> String {
-    let Ok(mut value) = serde_json::from_str::<Value>(object) else {
-        return object.to_string();
-    };
-    let computed = computed_fields::values(defs, &value);
-    if let Value::Object(o) = &mut value {
-        o.insert("computed_fields".into(), computed);
+/// Objects' JSON text with what `?include=` asks for: `computed_fields`, each rendered
+/// from the object as it is shown, and `config_context` for models that have one (all
+/// of a page's contexts in a fixed number of statements).
+fn with_includes(
+    conn: &mut nautobot_db::DbConnection,
+    registry: &nautobot_schema::Registry,
+    model: &nautobot_schema::Model,
+    params: &[(String, String)],
+    objects: Vec<String>,
+) -> Result<Vec<String>> {
+    let computed = computed_fields::included(params);
+    let contexts = config_contexts::included(params) && config_contexts::applies_to(model);
+    if !computed && !contexts {
+        return Ok(objects);
     }
-    value.to_string()
+    let mut values: Vec<Value> = objects
+        .iter()
+        .map(|o| serde_json::from_str(o).unwrap_or(Value::Null))
+        .collect();
+    if contexts {
+        let rendered = config_contexts::for_objects(conn, registry, &values)?;
+        for (value, context) in values.iter_mut().zip(rendered) {
+            if let Value::Object(o) = value {
+                o.insert("config_context".into(), context);
+            }
+        }
+    }
+    if computed {
+        let defs = computed_fields::definitions(conn, registry, model)?;
+        for value in &mut values {
+            let fields = computed_fields::values(&defs, value);
+            if let Value::Object(o) = value {
+                o.insert("computed_fields".into(), fields);
+            }
+        }
+    }
+    Ok(values
+        .iter()
+        .zip(objects)
+        .map(|(value, text)| match value {
+            Value::Object(_) => value.to_string(),
+            _ => text,
+        })
+        .collect())
 }
 
 /// Runs writes in one transaction and serialises what they return.

@@ -7,6 +7,7 @@
 
 pub mod changelog;
 pub mod computed_fields;
+pub mod config_contexts;
 pub mod constraints;
 pub mod custom_fields;
 pub mod fastjson;
@@ -21,6 +22,9 @@ mod many_to_many_tests;
 
 #[cfg(test)]
 mod custom_fields_tests;
+
+#[cfg(test)]
+mod config_contexts_tests;
 
 use nautobot_plugin_abi::{FieldKind, ValidationRequest};
 use serde_json::Value;

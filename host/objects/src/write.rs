@@ -682,6 +682,13 @@ impl Writer<'_> {
         if model.label() == super::computed_fields::MODEL {
             super::computed_fields::prepare_definition(self.registry, &mut row, original)?;
         }
+        let label = model.label();
+        if label == super::config_contexts::MODEL
+            || label == super::config_contexts::SCHEMA
+            || super::config_contexts::applies_to(model)
+        {
+            super::config_contexts::prepare(conn, self.registry, model, &row)?;
+        }
         Ok((row, tags))
     }
 

@@ -44,12 +44,12 @@ pub fn core_apps() -> Vec<AppMigrations> {
         AppMigrations {
             app: "extras".into(),
             plugin: None,
-            migrations: vec![extras_0001(), extras_0002(), extras_0003()],
+            migrations: vec![extras_0001(), extras_0002(), extras_0003(), extras_0004()],
         },
         AppMigrations {
             app: "dcim".into(),
             plugin: None,
-            migrations: vec![dcim_0001(), dcim_0002()],
+            migrations: vec![dcim_0001(), dcim_0002(), dcim_0003()],
         },
         AppMigrations {
             app: "ipam".into(),
@@ -508,6 +508,66 @@ fn extras_0003() -> Migration {
         ))
 }
 
+/// `extras.configcontextschema` and `extras.configcontext` (Nautobot 2.x's fields and
+/// URLs): JSON data given to the devices in a context's scope, merged by weight, and
+/// JSON Schemas that validate it.
+fn extras_0004() -> Migration {
+    Migration::new("extras", "0004_config_contexts")
+        .depends_on("extras", "0003_computed_fields")
+        .depends_on("dcim", INITIAL)
+        .operation(create(
+            ModelSchema::new("extras", "configcontextschema")
+                .verbose_names("config context schema", "config context schemas")
+                .description("A JSON Schema that config context data must satisfy.")
+                .field(unique_name())
+                .field(description())
+                .field(
+                    FieldSchema::new("data_schema", FieldKind::Json)
+                        .verbose_name("data schema")
+                        .help_text("A JSON Schema document which is used to validate a config context object."),
+                )
+                .natural_key(["name"])
+                .ordering(["name"])
+                .search_fields(["name", "description"]),
+        ))
+        .operation(create(
+            ModelSchema::new("extras", "configcontext")
+                .verbose_names("config context", "config contexts")
+                .description(
+                    "JSON data for the devices in its scope, merged with others by weight.",
+                )
+                .field(unique_name())
+                .field(
+                    FieldSchema::new("weight", FieldKind::PositiveInteger)
+                        .default_value(1000)
+                        .help_text("Contexts with higher weights override those with lower ones."),
+                )
+                .field(description())
+                .field(
+                    FieldSchema::boolean("is_active")
+                        .default_value(true)
+                        .verbose_name("is active"),
+                )
+                .field(
+                    set_null("config_context_schema", "extras.configcontextschema")
+                        .verbose_name("config context schema")
+                        .help_text("Optional schema to validate the structure of the data"),
+                )
+                .field(FieldSchema::many_to_many("locations", "dcim.location"))
+                .field(FieldSchema::many_to_many("roles", "extras.role"))
+                .field(
+                    FieldSchema::many_to_many("device_types", "dcim.devicetype")
+                        .verbose_name("device types"),
+                )
+                .field(FieldSchema::many_to_many("platforms", "dcim.platform"))
+                .field(tags())
+                .field(FieldSchema::new("data", FieldKind::Json).default_value(json!({})))
+                .natural_key(["name"])
+                .ordering(["weight", "name"])
+                .search_fields(["name", "description"]),
+        ))
+}
+
 // ---------------------------------------------------------------------------------------
 // dcim
 // ---------------------------------------------------------------------------------------
@@ -714,6 +774,26 @@ fn dcim_0002() -> Migration {
         })
 }
 
+/// A device's own config context data, merged over its contexts', and the schema it must
+/// satisfy (Nautobot's `ConfigContextModel`).
+fn dcim_0003() -> Migration {
+    Migration::new("dcim", "0003_device_local_config_context")
+        .depends_on("dcim", "0002_device_primary_ip4")
+        .depends_on("extras", "0004_config_contexts")
+        .operation(Operation::AddField {
+            model: "device".into(),
+            field: FieldSchema::new("local_config_context_data", FieldKind::Json)
+                .optional()
+                .verbose_name("local config context data"),
+        })
+        .operation(Operation::AddField {
+            model: "device".into(),
+            field: set_null("local_config_context_schema", "extras.configcontextschema")
+                .verbose_name("local config context schema")
+                .help_text("Optional schema to validate the structure of the data"),
+        })
+}
+
 // ---------------------------------------------------------------------------------------
 // ipam
 // ---------------------------------------------------------------------------------------
@@ -859,8 +939,10 @@ mod tests {
                 "extras.0002_custom_fields",
                 "extras.0003_computed_fields",
                 "dcim.0001_initial",
+                "extras.0004_config_contexts",
                 "ipam.0001_initial",
                 "dcim.0002_device_primary_ip4",
+                "dcim.0003_device_local_config_context",
             ]
         );
         assert_eq!(plan().apps(), MIGRATED_APPS);
@@ -885,6 +967,8 @@ mod tests {
             ("extras", "customfieldchoice", "custom-field-choices"),
             ("extras", "customfielddata", "custom-field-data"),
             ("extras", "computedfield", "computed-fields"),
+            ("extras", "configcontextschema", "config-context-schemas"),
+            ("extras", "configcontext", "config-contexts"),
             ("ipam", "namespace", "namespaces"),
             ("ipam", "vlan", "vlans"),
             ("ipam", "prefix", "prefixes"),
@@ -1026,10 +1110,13 @@ mod tests {
         nautobot_db::migrations::migrate(&db).unwrap();
         let plan = plan();
         let applied = migrate::migrate(&db, &plan).unwrap();
-        assert_eq!(applied.len(), 6, "{applied:?}");
+        assert_eq!(applied.len(), 8, "{applied:?}");
         assert_eq!(
             applied.last().unwrap(),
-            &("dcim".to_string(), "0002_device_primary_ip4".to_string())
+            &(
+                "dcim".to_string(),
+                "0003_device_local_config_context".to_string()
+            )
         );
         assert!(migrate::migrate(&db, &plan).unwrap().is_empty());
 

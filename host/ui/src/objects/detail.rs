@@ -1,5 +1,6 @@
 //! `GET <ui_path><id>/`: one object — its fields, tags, timestamps, related objects,
-//! the plugins' content — and `GET <ui_path><id>/changelog/`: its changes.
+//! the plugins' content — `GET <ui_path><id>/changelog/`: its changes, and
+//! `GET <ui_path><id>/config-context/`: its config context (devices).
 
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use nautobot_plugin_abi::FieldKind;
@@ -42,6 +43,19 @@ pub async fn changelog(
     run(ctx.actor.request_id.clone(), move || changelog_page(&ctx)).await
 }
 
+/// `GET <ui_path><id>/config-context/`.
+pub async fn config_context(
+    state: web::Data<AppState>,
+    route: web::Data<Route>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
+    let ctx = Ctx::of(state, &route, &req);
+    run(ctx.actor.request_id.clone(), move || {
+        config_context_page(&ctx)
+    })
+    .await
+}
+
 /// The object of the path if the requester may `action` it (its grants' constraints
 /// reach it), or a 404.
 pub fn load(ctx: &Ctx, conn: &mut nautobot_db::DbConnection, action: &str) -> Result<Row> {
@@ -65,9 +79,12 @@ pub fn object_json(ctx: &Ctx, row: &Row) -> Value {
         .may_view_changes()
         .unwrap_or(false)
         .then(|| format!("{url}changelog/"));
+    let config_context_url = nautobot_objects::config_contexts::applies_to(&ctx.model)
+        .then(|| format!("{url}config-context/"));
     json!({
         "id": id,
         "display": display(&ctx.model, row),
+        "config_context_url": config_context_url,
         "url": url,
         "edit_url": format!("{url}edit/"),
         "delete_url": format!("{url}delete/"),
@@ -302,6 +319,84 @@ fn changelog_page(ctx: &Ctx) -> Result<Outcome> {
             "tabs": [],
             "pagination": pagination,
             "active_tab": "changelog",
+        }),
+    )
+}
+
+/// The rendered config context, the object's own data and the contexts merged into it
+/// (each linked when the user may view config contexts).
+fn config_context_page(ctx: &Ctx) -> Result<Outcome> {
+    use nautobot_objects::config_contexts;
+    ctx.require("view")?;
+    let registry = ctx.registry();
+    let contexts_model = registry.get(config_contexts::MODEL).cloned();
+    let may_view_contexts = match &contexts_model {
+        Some(m) => ctx.can(m, "view")?,
+        None => false,
+    };
+    let mut conn = ctx.state.db.conn()?;
+    let row = load(ctx, &mut conn, "view")?;
+    let rest = serialize::serialize_rows(
+        &mut conn,
+        registry,
+        &ctx.model,
+        std::slice::from_ref(&row),
+        &ctx.base,
+        0,
+    )?
+    .pop()
+    .unwrap_or(Value::Null);
+    let rendered = config_contexts::for_objects(&mut conn, registry, std::slice::from_ref(&rest))?
+        .pop()
+        .unwrap_or(Value::Null);
+    let sources = config_contexts::sources(&mut conn, registry, &rest)?;
+    let local_schema = match (
+        row.get(config_contexts::LOCAL_SCHEMA)
+            .and_then(Value::as_str),
+        registry.get(config_contexts::SCHEMA),
+    ) {
+        (Some(id), Some(schema_model)) => objects::get(&mut conn, schema_model, id)?.map(|s| {
+            json!({
+                "name": display(schema_model, &s),
+                "url": detail_url(schema_model, id),
+            })
+        }),
+        _ => None,
+    };
+    drop(conn);
+    let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    let local = row
+        .get(config_contexts::LOCAL_DATA)
+        .filter(|v| !v.is_null())
+        .map(pretty);
+    let sources: Vec<Value> = sources
+        .iter()
+        .map(|c| {
+            json!({
+                "name": c.name,
+                "weight": c.weight,
+                "url": contexts_model
+                    .as_ref()
+                    .filter(|_| may_view_contexts)
+                    .map(|m| detail_url(m, &c.id)),
+            })
+        })
+        .collect();
+    let object = object_json(ctx, &row);
+    let title = format!("{} - Config Context", display(&ctx.model, &row));
+    ctx.render(
+        "generic/object_config_context.html",
+        &title,
+        StatusCode::OK,
+        json!({
+            "perms": ctx.perms()?,
+            "object": object,
+            "rendered": pretty(&rendered),
+            "local": local,
+            "local_schema": local_schema,
+            "sources": sources,
+            "tabs": [],
+            "active_tab": "config_context",
         }),
     )
 }

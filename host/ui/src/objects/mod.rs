@@ -110,6 +110,12 @@ pub fn routes(routes: &mut Routes<'_>, state: &AppState) {
         page_route(routes, format!("{base}{{id}}/changelog/"), &route)
             .read(Access::Permissions(changelog), detail::changelog)
             .register();
+        // Nautobot's Config Context tab, for models that have one (devices).
+        if nautobot_objects::config_contexts::applies_to(model) {
+            page_route(routes, format!("{base}{{id}}/config-context/"), &route)
+                .read(may("view"), detail::config_context)
+                .register();
+        }
         if !model.read_only {
             page_route(routes, format!("{base}{{id}}/edit/"), &route)
                 .get(may("change"), edit::edit)

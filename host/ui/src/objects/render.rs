@@ -36,6 +36,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../../templates/generic/object_changelog.html"),
     ),
     (
+        "generic/object_config_context.html",
+        include_str!("../../../../templates/generic/object_config_context.html"),
+    ),
+    (
         "generic/object_secret.html",
         include_str!("../../../../templates/generic/object_secret.html"),
     ),
