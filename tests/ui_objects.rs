@@ -421,7 +421,7 @@ fn locations_are_added_listed_filtered_exported_edited_and_deleted(backend: Back
 
     // The core menu.
     let home = admin.get("/");
-    for tab in ["Organization", "Devices", "IPAM", "Extras"] {
+    for tab in ["Organization", "Devices", "IPAM", "Extensibility"] {
         assert!(home.body.contains(&format!("data-tab=\"{tab}\"")), "{tab}");
     }
     assert!(home

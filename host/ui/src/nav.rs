@@ -162,10 +162,43 @@ const CORE_MENU: &[(&str, u32, &str, u32, &[CoreLink])] = &[
         ],
     ),
     (
-        "Extras",
+        "Extensibility",
+        900,
+        "Data Management",
+        100,
+        &[
+            (
+                "extras.computedfield",
+                "Computed Fields",
+                "/extras/computed-fields/",
+            ),
+            (
+                "extras.configcontext",
+                "Config Contexts",
+                "/extras/config-contexts/",
+            ),
+            (
+                "extras.configcontextschema",
+                "Config Context Schemas",
+                "/extras/config-context-schemas/",
+            ),
+            (
+                "extras.customfield",
+                "Custom Fields",
+                "/extras/custom-fields/",
+            ),
+            (
+                "extras.customfieldchoice",
+                "Custom Field Choices",
+                "/extras/custom-field-choices/",
+            ),
+        ],
+    ),
+    (
+        "Extensibility",
         900,
         "Logging",
-        100,
+        200,
         &[(
             "extras.objectchange",
             "Change Log",
@@ -413,7 +446,7 @@ mod tests {
                 "Devices",
                 "IPAM",
                 "Jobs",
-                "Extras",
+                "Extensibility",
                 "Admin",
                 "Plugins"
             ]
@@ -433,7 +466,10 @@ mod tests {
         let jobs = &menu.tabs()[3].groups[0].items[0];
         assert_eq!(jobs.url, "/extras/jobs/");
         assert!(jobs.buttons.is_empty());
-        let changes = &menu.tabs()[4].groups[0].items[0];
+        let data = &menu.tabs()[4].groups[0];
+        assert_eq!(data.name, "Data Management");
+        assert_eq!(data.items[3].url, "/extras/custom-fields/");
+        let changes = &menu.tabs()[4].groups[1].items[0];
         assert_eq!(changes.url, "/extras/object-changes/");
         assert!(changes.buttons.is_empty());
     }
