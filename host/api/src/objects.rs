@@ -22,7 +22,7 @@ use nautobot_objects::capitalise;
 use nautobot_objects::{
     self as objects, computed_fields, config_contexts, fastjson,
     query::{self, ListQuery},
-    serialize,
+    relationships, serialize,
     write::{self, Writer},
 };
 use nautobot_schema::Model;
@@ -207,7 +207,7 @@ async fn list(
                 }
             }
         };
-        page.rows = with_includes(&mut conn, registry, &model, &params, page.rows)?;
+        page.rows = with_includes(&mut conn, registry, &model, &params, &base, page.rows)?;
         Ok((page, query))
     })
     .await??;
@@ -290,7 +290,7 @@ pub(crate) async fn detail(
                 out.pop().unwrap_or(Value::Null).to_string()
             }
         };
-        let mut body = with_includes(&mut conn, registry, &model, &params, vec![body])?;
+        let mut body = with_includes(&mut conn, registry, &model, &params, &base, vec![body])?;
         Ok(body.pop().unwrap_or_default())
     })
     .await??;
@@ -311,11 +311,13 @@ fn with_includes(
     registry: &nautobot_schema::Registry,
     model: &nautobot_schema::Model,
     params: &[(String, String)],
+    base: &str,
     objects: Vec<String>,
 ) -> Result<Vec<String>> {
     let computed = computed_fields::included(params);
     let contexts = config_contexts::included(params) && config_contexts::applies_to(model);
-    if !computed && !contexts {
+    let related = relationships::included(params) && relationships::applies_to(model);
+    if !computed && !contexts && !related {
         return Ok(objects);
     }
     let mut values: Vec<Value> = objects
@@ -327,6 +329,23 @@ fn with_includes(
         for (value, context) in values.iter_mut().zip(rendered) {
             if let Value::Object(o) = value {
                 o.insert("config_context".into(), context);
+            }
+        }
+    }
+    if related {
+        let ids: Vec<String> = values
+            .iter()
+            .map(|v| {
+                v.get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect();
+        let found = relationships::for_objects(conn, registry, model, &ids, base)?;
+        for (value, data) in values.iter_mut().zip(found) {
+            if let Value::Object(o) = value {
+                o.insert("relationships".into(), data);
             }
         }
     }
@@ -368,7 +387,7 @@ where
     nautobot_app::block(request::request_id(req), move || -> Result<Vec<Value>> {
         require(&state, &identity, &model, action)?;
         let hooks = state.hooks(Some(&identity));
-        let writer = Writer::new(&state.catalog.registry, &actor, &hooks);
+        let writer = Writer::new(&state.catalog.registry, &actor, &hooks).requiring_relationships();
         let rows = write::transaction(&state.db, |conn| work(&writer, conn))?;
         let mut conn = state.db.conn()?;
         serialize::serialize_rows(&mut conn, &state.catalog.registry, &model, &rows, &base, 0)

@@ -265,6 +265,7 @@ pub fn list(
         return Ok(None);
     };
     super::custom_fields::check_filters(conn, registry, model, &query.filters)?;
+    super::relationships::check_filters(conn, registry, model, &query.filters)?;
     let plan = super::query::plan(registry, model, query, backend)?;
     // The page's rows are chosen first and the JSON built for those only: a database
     // sorting the outer query would build it for every matching row.

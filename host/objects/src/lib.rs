@@ -12,6 +12,7 @@ pub mod constraints;
 pub mod custom_fields;
 pub mod fastjson;
 pub mod query;
+pub mod relationships;
 pub mod seek;
 pub mod serialize;
 pub mod values;
@@ -25,6 +26,9 @@ mod custom_fields_tests;
 
 #[cfg(test)]
 mod config_contexts_tests;
+
+#[cfg(test)]
+mod relationships_tests;
 
 use nautobot_plugin_abi::{FieldKind, ValidationRequest};
 use serde_json::Value;

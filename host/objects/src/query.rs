@@ -204,6 +204,8 @@ fn is_filterable(model: &Model, name: &str) -> bool {
             .strip_prefix("cf_")
             .is_some_and(super::custom_fields::is_key)
             && super::custom_fields::applies_to(model))
+        || (super::relationships::filter_name(name).is_some()
+            && super::relationships::applies_to(model))
         || (model.field(name).is_some() && is_readable_column(model, name))
         || model
             .field(name)
@@ -310,6 +312,11 @@ fn condition(
         .filter(|_| model.field(name).is_none())
     {
         return super::custom_fields::condition(model, key, lookup, values, backend);
+    }
+    if let Some((key, side)) =
+        super::relationships::filter_name(name).filter(|_| model.field(name).is_none())
+    {
+        return super::relationships::condition(key, side, lookup, values);
     }
     if let Some(link) = many_to_many(model, name) {
         return link_condition(registry, link, lookup, values);
@@ -970,6 +977,7 @@ pub fn list_page(
 ) -> Result<(u64, Vec<Row>, Option<String>)> {
     let backend = dynamic::backend_of(conn);
     super::custom_fields::check_filters(conn, registry, model, &query.filters)?;
+    super::relationships::check_filters(conn, registry, model, &query.filters)?;
     let plan = plan(registry, model, query, backend)?;
     let page = fetch_page(
         conn,
@@ -1043,6 +1051,7 @@ pub fn page_rows(
 ) -> Result<(Vec<Row>, Option<String>)> {
     let backend = dynamic::backend_of(conn);
     super::custom_fields::check_filters(conn, registry, model, &query.filters)?;
+    super::relationships::check_filters(conn, registry, model, &query.filters)?;
     let plan = plan(registry, model, query, backend)?;
     let mut page = page_sql(
         model,

@@ -41,6 +41,9 @@ pub struct Writer<'a> {
     pub hooks: &'a dyn Hooks,
     /// Related objects looked up so far.
     pub cache: WriteCache,
+    /// Whether creates must give the associations relationships require (`required_on`):
+    /// the REST API's writes, which can give them.
+    pub require_relationships: bool,
 }
 
 /// What a [`Writer`] has looked up: foreign key values resolved to ids, and related
@@ -52,6 +55,10 @@ pub struct WriteCache {
     /// The custom fields of each model written, asked once per writer.
     custom_fields:
         std::sync::Mutex<std::collections::HashMap<String, Vec<super::custom_fields::Definition>>>,
+    /// The relationships of each model written, asked once per writer.
+    relationships: std::sync::Mutex<
+        std::collections::HashMap<String, Vec<super::relationships::Relationship>>,
+    >,
 }
 
 impl<'a> Writer<'a> {
@@ -62,7 +69,15 @@ impl<'a> Writer<'a> {
             actor,
             hooks,
             cache: WriteCache::default(),
+            require_relationships: false,
         }
+    }
+
+    /// The same writer, refusing creates that lack an association a relationship
+    /// requires (see [`Writer::require_relationships`]).
+    pub fn requiring_relationships(mut self) -> Self {
+        self.require_relationships = true;
+        self
     }
 }
 
@@ -563,6 +578,14 @@ impl Writer<'_> {
         if super::custom_fields::applies_to(model) {
             super::custom_fields::remove(conn, model, id)?;
         }
+        // Its relationship associations go with it (each change logged).
+        if super::relationships::applies_to(model) {
+            if let Some(associations) = self.registry.get(super::relationships::ASSOCIATION) {
+                for association in super::relationships::of_object(conn, &model.label(), id)? {
+                    self.delete(conn, associations, &association)?;
+                }
+            }
+        }
         if model.label() == super::custom_fields::DEFINITION {
             super::custom_fields::definition_deleted(conn, &row)?;
         }
@@ -673,8 +696,32 @@ impl Writer<'_> {
                 Err(e) => errors.extend(e),
             }
         }
+        if super::relationships::applies_to(model) && input.contains_key("relationships") {
+            match super::relationships::clean_input(
+                conn,
+                self.registry,
+                model,
+                input.get("relationships"),
+            ) {
+                Ok(wanted) => {
+                    row.insert(
+                        "relationships".into(),
+                        super::relationships::encode_wanted(&wanted),
+                    );
+                }
+                Err(problems) => {
+                    errors.insert("relationships".into(), problems);
+                }
+            }
+        }
         if !errors.is_empty() {
             return Err(invalid(errors));
+        }
+        if model.label() == super::relationships::MODEL {
+            super::relationships::prepare_definition(self.registry, &mut row, original)?;
+        }
+        if model.label() == super::relationships::ASSOCIATION {
+            super::relationships::prepare_association(conn, self.registry, &row, original)?;
         }
         if model.label() == super::custom_fields::DEFINITION {
             super::custom_fields::prepare_definition(self.registry, &mut row, original)?;
@@ -715,6 +762,82 @@ impl Writer<'_> {
         Ok(found)
     }
 
+    /// The relationships of `model`, asked once per writer.
+    fn relationships_of(
+        &self,
+        conn: &mut DbConnection,
+        model: &Model,
+    ) -> Result<Vec<super::relationships::Relationship>> {
+        let label = model.label();
+        if let Some(found) = self
+            .cache
+            .relationships
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&label).cloned())
+        {
+            return Ok(found);
+        }
+        let found = super::relationships::for_model(conn, self.registry, &label)?;
+        if let Ok(mut cache) = self.cache.relationships.lock() {
+            cache.insert(label, found.clone());
+        }
+        Ok(found)
+    }
+
+    /// Makes the object's associations on each side given in `wanted` (see
+    /// [`super::relationships::encode_wanted`]) exactly those listed: the others removed
+    /// first, then the new ones created (each checked and change logged). A refused
+    /// association is an error under `relationships`.
+    fn set_relationships(
+        &self,
+        conn: &mut DbConnection,
+        model: &Model,
+        id: &str,
+        wanted: &Value,
+    ) -> Result<()> {
+        let Some(associations) = self.registry.get(super::relationships::ASSOCIATION) else {
+            return Ok(());
+        };
+        let label = model.label();
+        let relationships = self.relationships_of(conn, model)?;
+        for (relationship_id, side, ids) in super::relationships::decode_wanted(wanted) {
+            let Some(r) = relationships.iter().find(|r| r.id == relationship_id) else {
+                continue;
+            };
+            let current = super::relationships::current(conn, r, &label, id, side)?;
+            for (association, other) in &current {
+                if !ids.contains(other) {
+                    self.delete(conn, associations, association)?;
+                }
+            }
+            for other in &ids {
+                if current.iter().any(|(_, o)| o == other) {
+                    continue;
+                }
+                let input = super::relationships::association_input(r, &label, id, side, other);
+                if let Err(err) = self.create(conn, associations, &input) {
+                    return Err(match err {
+                        Error::Validation(errors) => {
+                            let mut out = ValidationErrors::new();
+                            out.insert(
+                                "relationships".into(),
+                                errors
+                                    .values()
+                                    .flatten()
+                                    .map(|m| format!("{}: {m}", r.label))
+                                    .collect(),
+                            );
+                            invalid(out)
+                        }
+                        other => other,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Stores the custom field document `row` carries, and for a custom field definition
     /// provisions its key into the documents of its models.
     fn after_write(
@@ -735,6 +858,35 @@ impl Writer<'_> {
                 .is_some_and(|stored| !stored.is_empty());
             if !data.is_empty() || had {
                 super::custom_fields::store(conn, model, id, data)?;
+            }
+        }
+        if let Some(wanted) = row.get("relationships") {
+            self.set_relationships(conn, model, id, wanted)?;
+        }
+        if self.require_relationships
+            && original.is_none()
+            && super::relationships::applies_to(model)
+        {
+            let relationships = self.relationships_of(conn, model)?;
+            let missing = super::relationships::missing_required(
+                conn,
+                self.registry,
+                model,
+                &relationships,
+                id,
+            )?;
+            if !missing.is_empty() {
+                let mut errors = ValidationErrors::new();
+                errors.insert(
+                    "relationships".into(),
+                    missing.into_iter().map(|(_, m)| m).collect(),
+                );
+                return Err(invalid(errors));
+            }
+        }
+        if model.label() == super::relationships::MODEL {
+            if let Ok(mut cache) = self.cache.relationships.lock() {
+                cache.clear();
             }
         }
         if model.label() == super::custom_fields::DEFINITION {

@@ -44,7 +44,13 @@ pub fn core_apps() -> Vec<AppMigrations> {
         AppMigrations {
             app: "extras".into(),
             plugin: None,
-            migrations: vec![extras_0001(), extras_0002(), extras_0003(), extras_0004()],
+            migrations: vec![
+                extras_0001(),
+                extras_0002(),
+                extras_0003(),
+                extras_0004(),
+                extras_0005(),
+            ],
         },
         AppMigrations {
             app: "dcim".into(),
@@ -568,6 +574,102 @@ fn extras_0004() -> Migration {
         ))
 }
 
+/// Relationship types, Nautobot's `RelationshipTypeChoices`.
+pub const RELATIONSHIP_TYPES: [(&str, &str); 5] = [
+    ("one-to-one", "One to One"),
+    ("symmetric-one-to-one", "Symmetric One to One"),
+    ("one-to-many", "One to Many"),
+    ("many-to-many", "Many to Many"),
+    ("symmetric-many-to-many", "Symmetric Many to Many"),
+];
+
+/// `extras.relationship` and `extras.relationshipassociation` (Nautobot 2.x's fields and
+/// URLs): links between objects of any two models, without a migration.
+fn extras_0005() -> Migration {
+    let side = |name: &str| {
+        let cap = crate::capitalise(name);
+        [
+            FieldSchema::char(format!("{name}_type"), 100)
+                .verbose_name(format!("{name} type"))
+                .help_text(format!("The {name} model (app_label.model)")),
+            blank_char(&format!("{name}_label"), 50)
+                .verbose_name(format!("{name} label"))
+                .help_text(format!(
+                    "Label for related {} objects, as seen from the other side.",
+                    cap
+                )),
+            FieldSchema::boolean(format!("{name}_hidden"))
+                .default_value(false)
+                .verbose_name(format!("hide for {name} object"))
+                .help_text("Hide this relationship on the object's page."),
+            FieldSchema::new(format!("{name}_filter"), FieldKind::Json)
+                .optional()
+                .verbose_name(format!("{name} filter"))
+                .help_text(format!(
+                    "Filterset filter matching the applicable {name} objects of the selected type"
+                )),
+        ]
+    };
+    let mut relationship = ModelSchema::new("extras", "relationship")
+        .verbose_names("relationship", "relationships")
+        .description("A kind of link between objects of two models, made without a migration.")
+        .field(
+            FieldSchema::char("label", 100)
+                .unique()
+                .help_text("Label of the relationship as displayed to users"),
+        )
+        .field(definition_key())
+        .field(description())
+        .field(
+            FieldSchema::choice("type", RELATIONSHIP_TYPES)
+                .default_value("many-to-many")
+                .help_text("Cardinality of this relationship"),
+        );
+    for field in side("source").into_iter().chain(side("destination")) {
+        relationship = relationship.field(field);
+    }
+    relationship = relationship
+        .field(
+            FieldSchema::choice(
+                "required_on",
+                [("source", "Source objects"), ("destination", "Destination objects")],
+            )
+            .blank()
+            .default_value("")
+            .verbose_name("required on")
+            .help_text("Objects on the specified side MUST implement this relationship. Not supported for symmetric relationships."),
+        )
+        .field(
+            FieldSchema::boolean("advanced_ui")
+                .default_value(false)
+                .verbose_name("move to Advanced tab"),
+        )
+        .display_field("label")
+        .natural_key(["key"])
+        .ordering(["label"])
+        .search_fields(["label", "key", "description"]);
+    Migration::new("extras", "0005_relationships")
+        .depends_on("extras", "0004_config_contexts")
+        .operation(create(relationship))
+        .operation(create(
+            ModelSchema::new("extras", "relationshipassociation")
+                .verbose_names("relationship association", "relationship associations")
+                .description("One link between two objects, by a relationship.")
+                .field(FieldSchema::foreign_key(
+                    "relationship",
+                    "extras.relationship",
+                    OnDelete::Cascade,
+                ))
+                .field(FieldSchema::char("source_type", 100).verbose_name("source type"))
+                .field(FieldSchema::char("source_id", 36).verbose_name("source ID"))
+                .field(FieldSchema::char("destination_type", 100).verbose_name("destination type"))
+                .field(FieldSchema::char("destination_id", 36).verbose_name("destination ID"))
+                .unique_together(["relationship", "source_id", "destination_id"])
+                .display_field("source_id")
+                .ordering(["relationship", "source_id", "destination_id"]),
+        ))
+}
+
 // ---------------------------------------------------------------------------------------
 // dcim
 // ---------------------------------------------------------------------------------------
@@ -940,6 +1042,7 @@ mod tests {
                 "extras.0003_computed_fields",
                 "dcim.0001_initial",
                 "extras.0004_config_contexts",
+                "extras.0005_relationships",
                 "ipam.0001_initial",
                 "dcim.0002_device_primary_ip4",
                 "dcim.0003_device_local_config_context",
@@ -969,6 +1072,12 @@ mod tests {
             ("extras", "computedfield", "computed-fields"),
             ("extras", "configcontextschema", "config-context-schemas"),
             ("extras", "configcontext", "config-contexts"),
+            ("extras", "relationship", "relationships"),
+            (
+                "extras",
+                "relationshipassociation",
+                "relationship-associations",
+            ),
             ("ipam", "namespace", "namespaces"),
             ("ipam", "vlan", "vlans"),
             ("ipam", "prefix", "prefixes"),
@@ -1110,7 +1219,7 @@ mod tests {
         nautobot_db::migrations::migrate(&db).unwrap();
         let plan = plan();
         let applied = migrate::migrate(&db, &plan).unwrap();
-        assert_eq!(applied.len(), 8, "{applied:?}");
+        assert_eq!(applied.len(), 9, "{applied:?}");
         assert_eq!(
             applied.last().unwrap(),
             &(

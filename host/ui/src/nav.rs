@@ -192,6 +192,16 @@ const CORE_MENU: &[(&str, u32, &str, u32, &[CoreLink])] = &[
                 "Custom Field Choices",
                 "/extras/custom-field-choices/",
             ),
+            (
+                "extras.relationship",
+                "Relationships",
+                "/extras/relationships/",
+            ),
+            (
+                "extras.relationshipassociation",
+                "Relationship Associations",
+                "/extras/relationship-associations/",
+            ),
         ],
     ),
     (

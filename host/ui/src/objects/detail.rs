@@ -140,6 +140,7 @@ fn page(ctx: &Ctx) -> Result<Outcome> {
             "url": paging::url_with(&other.ui_path, &[], &[(field.name.as_str(), ctx.id.clone())], &[]),
         }));
     }
+    let relationships = relationships_panel(ctx, &mut conn)?;
     let changed = changed_object(ctx, &mut conn, &row)?;
     let defs = nautobot_objects::custom_fields::definitions(&mut conn, registry, model)?;
     let computed = nautobot_objects::computed_fields::definitions(&mut conn, registry, model)?;
@@ -209,6 +210,7 @@ fn page(ctx: &Ctx) -> Result<Outcome> {
             "has_tags": tags.is_some(),
             "tags": tags,
             "related_objects": related_objects,
+            "relationships": relationships,
             "slots": slots,
             "tabs": tabs,
             "tab_failures": tab_failures,
@@ -216,6 +218,76 @@ fn page(ctx: &Ctx) -> Result<Outcome> {
             "active_tab": "main",
         }),
     )
+}
+
+/// The Relationships panel: each relationship the object takes part in, the objects
+/// linked to it (with a Remove link to the association for those who may delete
+/// associations) and an Add link to a new association with this end filled in.
+fn relationships_panel(ctx: &Ctx, conn: &mut nautobot_db::DbConnection) -> Result<Vec<Value>> {
+    use nautobot_objects::relationships;
+    let registry = ctx.registry();
+    let (Some(associations), true) = (
+        registry.get(relationships::ASSOCIATION),
+        relationships::applies_to(&ctx.model),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let sides = relationships::panel(conn, registry, &ctx.model, &ctx.id)?;
+    if sides.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (may_add, may_delete) = (
+        ctx.can(associations, "add")?,
+        ctx.can(associations, "delete")?,
+    );
+    let label = ctx.model.label();
+    let here = detail_url(&ctx.model, &ctx.id);
+    Ok(sides
+        .iter()
+        .map(|s| {
+            let objects: Vec<Value> = s
+                .objects
+                .iter()
+                .map(|(association, other, display)| {
+                    json!({
+                        "text": display,
+                        "url": registry.get(&s.other_type).map(|m| detail_url(m, other)),
+                        "remove_url": may_delete.then(|| paging::url_with(
+                            &format!("{}delete/", detail_url(associations, association)),
+                            &[],
+                            &[("return_url", here.clone())],
+                            &[],
+                        )),
+                    })
+                })
+                .collect();
+            let (own, other) = match s.side {
+                "source" => ("destination", "source"),
+                _ => ("source", "destination"),
+            };
+            let add_url = may_add.then(|| {
+                paging::url_with(
+                    &format!("{}add/", associations.ui_path),
+                    &[],
+                    &[
+                        ("relationship", s.relationship.id.clone()),
+                        (&format!("{own}_type"), label.clone()),
+                        (&format!("{own}_id"), ctx.id.clone()),
+                        (&format!("{other}_type"), s.other_type.clone()),
+                        ("return_url", here.clone()),
+                    ],
+                    &[],
+                )
+            });
+            json!({
+                "key": s.relationship.key,
+                "relationship": s.relationship.label,
+                "label": capfirst(&s.label),
+                "objects": objects,
+                "add_url": add_url,
+            })
+        })
+        .collect())
 }
 
 /// For an object change: a link to the changed object, if it still exists.
