@@ -26,6 +26,7 @@ fn migrate_says_what_it_applied_and_is_idempotent(backend: Backend) {
         ("extras", "0002_custom_fields"),
         ("extras", "0003_computed_fields"),
         ("extras", "0004_config_contexts"),
+        ("extras", "0005_relationships"),
         ("dcim", "0001_initial"),
         ("dcim", "0002_device_primary_ip4"),
         ("dcim", "0003_device_local_config_context"),

@@ -254,6 +254,28 @@ fn add_the_rest(root: &Root, api: &Client) {
                "data": {"ntp": ["192.0.2.1", "<192.0.2.2>"], "banner": "a long line of text that has to wrap inside its panel rather than widen the page"}}),
         201,
     );
+    // A relationship between locations and VLANs with one association (every location
+    // page then shows the Relationships panel; the first has a linked VLAN).
+    let relationship = api_send(
+        api,
+        "POST",
+        "/api/extras/relationships/",
+        &json!({"label": "Site VLANs", "source_type": "dcim.location", "destination_type": "ipam.vlan",
+               "destination_label": "Served <VLANs>"}),
+        201,
+    );
+    let first = |path: &str| -> Value {
+        api.get(&format!("{path}?limit=1")).json()["results"][0]["id"].clone()
+    };
+    api_send(
+        api,
+        "POST",
+        "/api/extras/relationship-associations/",
+        &json!({"relationship": relationship["id"], "source_type": "dcim.location",
+               "source_id": first("/api/dcim/locations/"), "destination_type": "ipam.vlan",
+               "destination_id": first("/api/ipam/vlans/")}),
+        201,
+    );
     let group = api_send(
         api,
         "POST",

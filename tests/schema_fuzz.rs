@@ -241,6 +241,24 @@ fn every_operation_answers_as_the_document_says(backend: Backend) {
         &json!({"name": "Fuzz context", "config_context_schema": res.json()["id"], "data": {"a": 1}}),
     );
     assert_eq!(res.status, 201, "{}", res.body);
+    // A relationship between locations and VLANs, and one association.
+    let res = api.send_json(
+        "POST",
+        "/api/extras/relationships/",
+        &json!({"label": "Fuzz VLANs", "source_type": "dcim.location", "destination_type": "ipam.vlan"}),
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    let first = |path: &str| -> Value {
+        api.get(&format!("{path}?limit=1")).json()["results"][0]["id"].clone()
+    };
+    let res = api.send_json(
+        "POST",
+        "/api/extras/relationship-associations/",
+        &json!({"relationship": res.json()["id"], "source_type": "dcim.location",
+               "source_id": first("/api/dcim/locations/"), "destination_type": "ipam.vlan",
+               "destination_id": first("/api/ipam/vlans/")}),
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
     // Users, tokens, groups and permissions of their own (see ONLY).
     for (path, body) in [
         ("/api/users/users/", json!({"username": "fuzzing"})),

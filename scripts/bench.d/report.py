@@ -26,6 +26,7 @@ SUPERUSER = "location list, superuser"
 CONSTRAINED = "location list, constrained user (Sites)"
 CUSTOM_LIST = "location list, 5 custom fields"
 CUSTOM_FILTER = "location list, cf_ filter (1 row)"
+RELATIONSHIPS = "location list, include=relationships"
 EXPORT_RSS = "CSV export of"
 BIG_SMALL_TARGETS = {FIRST: 0.8, UI_LIST: 0.8, UI_DEVICE: 0.8}
 
@@ -239,6 +240,13 @@ def targets(figures, backends, top, bulk, scales):
                 ratio(v(CUSTOM_FILTER, size), v(DETAIL, size)),
                 "cf filter/detail",
                 (">=", 0.8),
+            )
+            add(
+                f"include=relationships on 50 rows / without, {scales[size]}",
+                b,
+                ratio(v(RELATIONSHIPS, size), v(CUSTOM_LIST, size)),
+                "relationships/none",
+                (">=", 0.5),
             )
         export = next(
             (r for r in figures.rows if r["name"].startswith(EXPORT_RSS) and r["backend"] == b and r["size"] == big),

@@ -18,18 +18,6 @@ pub mod serialize;
 pub mod values;
 pub mod write;
 
-#[cfg(test)]
-mod many_to_many_tests;
-
-#[cfg(test)]
-mod custom_fields_tests;
-
-#[cfg(test)]
-mod config_contexts_tests;
-
-#[cfg(test)]
-mod relationships_tests;
-
 use nautobot_plugin_abi::{FieldKind, ValidationRequest};
 use serde_json::Value;
 

@@ -8,7 +8,7 @@ use nautobot_db::Database;
 use nautobot_schema::{catalog::Catalog, migrate, Model};
 use serde_json::{json, Value};
 
-use crate::{config_contexts, serialize, write::Writer, Actor, NoHooks};
+use nautobot_objects::{config_contexts, serialize, write::Writer, Actor, NoHooks};
 
 fn messages(err: Error) -> String {
     match err {
@@ -39,7 +39,7 @@ fn exercise(db: &Database) {
     );
     let loc = |conn: &mut nautobot_db::DbConnection,
                name: &str,
-               kind: &crate::Row,
+               kind: &nautobot_objects::Row,
                parent: Value| {
         make(
             conn,
@@ -114,10 +114,10 @@ fn exercise(db: &Database) {
 
     // The REST representations, as the API hands them over (depth 0 and 1).
     let devices = model("dcim.device");
-    let rows: Vec<crate::Row> = [&d1, &d2]
+    let rows: Vec<nautobot_objects::Row> = [&d1, &d2]
         .iter()
         .map(|d| {
-            crate::get(&mut conn, &devices, d["id"].as_str().unwrap())
+            nautobot_objects::get(&mut conn, &devices, d["id"].as_str().unwrap())
                 .unwrap()
                 .unwrap()
         })
@@ -219,7 +219,7 @@ fn exercise(db: &Database) {
                "local_config_context_data": {"ntp": ["4.4.4.4"]}}),
     )
     .unwrap();
-    let row = crate::get(&mut conn, &devices, d2["id"].as_str().unwrap())
+    let row = nautobot_objects::get(&mut conn, &devices, d2["id"].as_str().unwrap())
         .unwrap()
         .unwrap();
     let rest = serialize::serialize_rows(&mut conn, registry, &devices, &[row], "", 0).unwrap();

@@ -11,7 +11,7 @@ use nautobot_plugin_abi::{
 use nautobot_schema::{catalog::Catalog, migrate, Model};
 use serde_json::{json, Value};
 
-use crate::{fastjson, query, serialize, write::Writer, Actor, NoHooks};
+use nautobot_objects::{fastjson, query, serialize, write::Writer, Actor, NoHooks};
 
 const APP: &str = "lists";
 
@@ -227,7 +227,9 @@ fn exercise(db: &Database) {
     );
 
     // Both serialisers give the same references.
-    let row = crate::get(&mut conn, &members, &m3_id).unwrap().unwrap();
+    let row = nautobot_objects::get(&mut conn, &members, &m3_id)
+        .unwrap()
+        .unwrap();
     let slow = serialize::serialize_rows(
         &mut conn,
         registry,
@@ -246,7 +248,7 @@ fn exercise(db: &Database) {
             &members,
             &m3_id,
             "http://testserver",
-            &crate::constraints::Constraint::All,
+            &nautobot_objects::constraints::Constraint::All,
         )
         .unwrap()
         .expect("the fast path serves many-to-many fields")
@@ -262,7 +264,9 @@ fn exercise(db: &Database) {
         format!("http://testserver/api/dcim/locations/{ams}/")
     );
     // At depth 1 each reference is the whole object.
-    let row = crate::get(&mut conn, &members, &m3_id).unwrap().unwrap();
+    let row = nautobot_objects::get(&mut conn, &members, &m3_id)
+        .unwrap()
+        .unwrap();
     let deep = serialize::serialize_rows(
         &mut conn,
         registry,
@@ -349,7 +353,9 @@ fn exercise(db: &Database) {
     writer
         .delete(&mut conn, registry.get("dcim.location").unwrap(), &ams)
         .unwrap();
-    assert!(crate::get(&mut conn, &members, &m3_id).unwrap().is_some());
+    assert!(nautobot_objects::get(&mut conn, &members, &m3_id)
+        .unwrap()
+        .is_some());
     assert_eq!(
         count(
             &mut conn,

@@ -8,7 +8,7 @@ use nautobot_db::Database;
 use nautobot_schema::{catalog::Catalog, migrate, Model};
 use serde_json::{json, Value};
 
-use crate::{query, relationships, write::Writer, Actor, NoHooks};
+use nautobot_objects::{query, relationships, write::Writer, Actor, NoHooks};
 
 fn messages(err: Error) -> String {
     match err {

@@ -9,7 +9,7 @@ use nautobot_db::Database;
 use nautobot_schema::{catalog::Catalog, migrate, Model};
 use serde_json::{json, Value};
 
-use crate::{fastjson, query, serialize, write::Writer, Actor, NoHooks};
+use nautobot_objects::{fastjson, query, serialize, write::Writer, Actor, NoHooks};
 
 fn messages(err: Error) -> String {
     match err {
@@ -38,7 +38,7 @@ fn exercise(db: &Database) {
     let update = |conn: &mut nautobot_db::DbConnection, m: &Model, id: &str, input: Value| {
         Writer::new(registry, &actor, &NoHooks).update(conn, m, id, &input, true)
     };
-    let id = |row: &crate::Row| row["id"].as_str().unwrap().to_string();
+    let id = |row: &nautobot_objects::Row| row["id"].as_str().unwrap().to_string();
     let site = create(
         &mut conn,
         &model("dcim.locationtype"),
@@ -115,7 +115,7 @@ fn exercise(db: &Database) {
     assert!(messages(err).contains("cannot be changed"));
 
     // The existing object got every key, with the defaults.
-    let old_now = crate::get(&mut conn, &locations, &id(&old))
+    let old_now = nautobot_objects::get(&mut conn, &locations, &id(&old))
         .unwrap()
         .unwrap();
     assert_eq!(
@@ -190,7 +190,7 @@ fn exercise(db: &Database) {
     assert_eq!(logged, 2);
 
     // Both serialisers give the document.
-    let row = crate::get(&mut conn, &locations, &id(&hq))
+    let row = nautobot_objects::get(&mut conn, &locations, &id(&hq))
         .unwrap()
         .unwrap();
     let slow = serialize::serialize_rows(&mut conn, registry, &locations, &[row], "http://t", 0)
@@ -204,7 +204,7 @@ fn exercise(db: &Database) {
             &locations,
             &id(&hq),
             "http://t",
-            &crate::constraints::Constraint::All,
+            &nautobot_objects::constraints::Constraint::All,
         )
         .unwrap()
         .unwrap()
@@ -264,7 +264,7 @@ fn exercise(db: &Database) {
     Writer::new(registry, &actor, &NoHooks)
         .delete(&mut conn, &fields, &id(&tier))
         .unwrap();
-    let hq_now = crate::get(&mut conn, &locations, &id(&hq))
+    let hq_now = nautobot_objects::get(&mut conn, &locations, &id(&hq))
         .unwrap()
         .unwrap();
     assert_eq!(
