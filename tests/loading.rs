@@ -363,6 +363,22 @@ fn dependencies_load_first_whatever_the_order_of_plugins() {
 }
 
 #[test]
+fn an_extension_of_a_field_that_does_not_exist_is_refused() {
+    let root = root_with(&["bad_extension_plugin"]);
+    let out = root.run(&["check"]);
+    assert_refused(
+        &out,
+        "bad_extension_plugin",
+        &[
+            &file_of(&root, "bad_extension_plugin"),
+            "an extension does not resolve",
+            "filter extension 'bad_extension_plugin_rack'",
+            "'dcim.device' has no field 'rack'",
+        ],
+    );
+}
+
+#[test]
 fn a_panic_inside_instantiate_is_refused() {
     let root = root_with(&["panic_ready_plugin"]);
     let out = root.run(&["check"]);

@@ -13,8 +13,8 @@ use serde_json::{Map, Value};
 
 use crate::{
     data::{
-        Banner, BannerRequest, DetailTab, TemplateContent, TemplateContentRequest,
-        ValidationRequest,
+        Banner, BannerRequest, DetailTab, RestFieldsRequest, TemplateContent,
+        TemplateContentRequest, ValidationRequest,
     },
     error::PluginError,
     home::HomePagePanel,
@@ -25,8 +25,8 @@ use crate::{
     jobs::{JobDef, JobRequest},
     kinds,
     manifest::{
-        BannerDef, Dependency, MiddlewareDef, PluginManifest, StaticFile, TemplateExtensionDef,
-        TemplateFile, ValidatorDef, ViewDef,
+        BannerDef, Dependency, FilterExtensionDef, MiddlewareDef, PluginManifest, RestFieldDef,
+        StaticFile, TableExtensionDef, TemplateExtensionDef, TemplateFile, ValidatorDef, ViewDef,
     },
     nav::NavMenuTab,
     schema::{Migration, ModelSchema},
@@ -548,6 +548,78 @@ impl PluginBuilder {
         self.manifest.banners.push(BannerDef {
             name,
             paths: paths.iter().map(|p| p.to_string()).collect(),
+        });
+        self
+    }
+
+    /// Adds a filter to another model's filter set (Nautobot's `filter_extensions`):
+    /// `name` (starting with `<plugin name>_`) compares the field at the end of `path`
+    /// (see [`FilterExtensionDef`]). Since 1.2.
+    ///
+    /// ```
+    /// # use nautobot_plugin_abi::PluginBuilder;
+    /// PluginBuilder::new("my_plugin").filter_extension(
+    ///     "dcim.device",
+    ///     "my_plugin_manufacturer",
+    ///     "Manufacturer",
+    ///     "device_type__manufacturer__name",
+    /// );
+    /// ```
+    pub fn filter_extension(
+        mut self,
+        model: impl Into<String>,
+        name: impl Into<String>,
+        label: impl Into<String>,
+        path: impl Into<String>,
+    ) -> Self {
+        self.manifest.filter_extensions.push(FilterExtensionDef {
+            model: model.into(),
+            name: name.into(),
+            label: label.into(),
+            path: path.into(),
+        });
+        self
+    }
+
+    /// Adds a column to another model's UI list (Nautobot's `table_extensions`), from a
+    /// path, a Tera template or both (see [`TableExtensionDef`]). Since 1.2.
+    pub fn table_extension(mut self, extension: TableExtensionDef) -> Self {
+        self.manifest.table_extensions.push(extension);
+        self
+    }
+
+    /// Adds a read-only field to another model's REST answers, under
+    /// `plugin_data.<plugin>.<name>`: `handler` gets one page's objects at once and
+    /// answers one value per object, in order (see [`RestFieldDef`]). Since 1.2.
+    ///
+    /// ```
+    /// # use nautobot_plugin_abi::{PluginBuilder, Context, RestFieldsRequest, PluginError};
+    /// # use nautobot_plugin_abi::serde_json::{json, Value};
+    /// fn name_length(_ctx: &Context<'_>, req: RestFieldsRequest) -> Result<Vec<Value>, PluginError> {
+    ///     Ok(req.objects.iter().map(|o| json!(o["name"].as_str().map(str::len))).collect())
+    /// }
+    /// # let _ = PluginBuilder::new("my_plugin").rest_field("dcim.device", "name_length", name_length);
+    /// ```
+    pub fn rest_field<F>(
+        mut self,
+        model: impl Into<String>,
+        name: impl Into<String>,
+        handler: F,
+    ) -> Self
+    where
+        F: Fn(&Context<'_>, RestFieldsRequest) -> Result<Vec<Value>, PluginError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let name = name.into();
+        self.handlers.insert(
+            (kinds::REST_FIELDS.to_string(), name.clone()),
+            typed(handler),
+        );
+        self.manifest.rest_fields.push(RestFieldDef {
+            name,
+            model: model.into(),
         });
         self
     }

@@ -169,3 +169,14 @@ pub struct Page {
     /// This page's objects, as the REST API represents them.
     pub results: Vec<Value>,
 }
+
+/// What a REST field extension's handler is given (kind `rest_fields`, since 1.2): the
+/// objects of one page of a REST answer, as the API shows them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RestFieldsRequest {
+    /// The model, `app_label.name`.
+    pub model: String,
+    /// The page's objects (REST representations, each with its `id`), in order.
+    pub objects: Vec<Value>,
+}

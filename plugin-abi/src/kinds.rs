@@ -25,3 +25,7 @@ pub const JOB: &str = "job";
 /// A banner at the top of pages (since 1.1): [`BannerRequest`](crate::BannerRequest) in,
 /// an optional [`Banner`](crate::Banner) out.
 pub const BANNER: &str = "banner";
+/// Fields a plugin adds to another model's REST answers (since 1.2):
+/// [`RestFieldsRequest`](crate::RestFieldsRequest) in, a list of values (one per
+/// object) out.
+pub const REST_FIELDS: &str = "rest_fields";

@@ -66,8 +66,8 @@ pub mod schema;
 
 pub use builder::{Context, Middleware, PluginBuilder, TemplateExtension, View};
 pub use data::{
-    Banner, BannerRequest, DetailTab, Page, Query, TemplateContent, TemplateContentRequest,
-    ValidationRequest,
+    Banner, BannerRequest, DetailTab, Page, Query, RestFieldsRequest, TemplateContent,
+    TemplateContentRequest, ValidationRequest,
 };
 pub use error::PluginError;
 pub use ffi::{
@@ -82,8 +82,9 @@ pub use http::{
 };
 pub use jobs::{JobDef, JobRequest, JobVar, VarKind};
 pub use manifest::{
-    BannerDef, Dependency, MiddlewareDef, PluginManifest, StaticFile, TemplateExtensionDef,
-    TemplateFile, ValidatorDef, ViewDef, ALL_MODELS,
+    BannerDef, Dependency, FilterExtensionDef, MiddlewareDef, PluginManifest, RestFieldDef,
+    StaticFile, TableExtensionDef, TemplateExtensionDef, TemplateFile, ValidatorDef, ViewDef,
+    ALL_MODELS,
 };
 pub use nav::{NavMenuButton, NavMenuGroup, NavMenuItem, NavMenuTab};
 pub use schema::{Choice, FieldKind, FieldSchema, Migration, ModelSchema, OnDelete, Operation};
@@ -102,9 +103,9 @@ pub mod prelude {
         HomePageItem, HomePagePanel, Host, JobDef, JobRequest, JobVar, LogLevel, Middleware,
         MiddlewareAction, MiddlewareRequest, MiddlewareResponse, Migration, ModelSchema,
         NavMenuButton, NavMenuGroup, NavMenuItem, NavMenuTab, OnDelete, Operation, Page,
-        PluginBuilder, PluginError, Query, Request, Response, ResponseChanges,
-        TemplateContentRequest, TemplateExtension, User, ValidationRequest, VarKind, View,
-        ALL_MODELS,
+        PluginBuilder, PluginError, Query, Request, Response, ResponseChanges, RestFieldsRequest,
+        TableExtensionDef, TemplateContentRequest, TemplateExtension, User, ValidationRequest,
+        VarKind, View, ALL_MODELS,
     };
     pub use serde_json::json;
 }

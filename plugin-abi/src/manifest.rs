@@ -66,6 +66,18 @@ pub struct PluginManifest {
     /// merged into a core panel of the same name, or panels of their own. Since 1.1.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub homepage_layout: Vec<HomePagePanel>,
+    /// Filters the plugin adds to other models' REST and UI filter sets (Nautobot's
+    /// `filter_extensions`). Since 1.2.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filter_extensions: Vec<FilterExtensionDef>,
+    /// Columns the plugin adds to other models' UI lists (Nautobot's
+    /// `table_extensions`). Since 1.2.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub table_extensions: Vec<TableExtensionDef>,
+    /// Read-only fields the plugin adds to other models' REST answers, under
+    /// `plugin_data.<plugin>.<name>` (kind `rest_fields`). Since 1.2.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rest_fields: Vec<RestFieldDef>,
     /// Middleware hooks, run in the order declared on every request and response.
     pub middleware: Vec<MiddlewareDef>,
     /// Jobs the plugin provides.
@@ -175,6 +187,66 @@ impl BannerDef {
     pub fn applies_to(&self, path: &str) -> bool {
         self.paths.is_empty() || self.paths.iter().any(|p| path.starts_with(p.as_str()))
     }
+}
+
+/// A filter a plugin adds to another model's filter set: in its REST list
+/// (`?<name>=<value>`, with the lookups of the field compared: `<name>__ic`,
+/// `<name>__gte` …), its UI list's filter form and its CSV export. Since 1.2.
+///
+/// The filter compares a field reached from the model over a `path`: segments joined
+/// by `__`, each a foreign key or many-to-many field followed to the model it points at,
+/// or a reverse relation written `<app_label>.<model>.<field>` (the objects of that
+/// model whose foreign key or many-to-many `field` points back), the last one the field
+/// compared. Every step is an indexed lookup, so the filter stays fast at any size. A
+/// path that does not resolve, or a name not starting with `<plugin name>_`, refuses
+/// the plugin at start-up.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FilterExtensionDef {
+    /// The model extended, `app_label.name` (`dcim.device`).
+    pub model: String,
+    /// The filter's name, starting with `<plugin name>_` (`device_lifecycle_software`).
+    pub name: String,
+    /// The label on the UI filter form (the name when empty).
+    pub label: String,
+    /// The path to the field compared (`device_type__manufacturer__name`,
+    /// `device_lifecycle.devicesoftware.device__software__version`).
+    pub path: String,
+}
+
+/// A column a plugin adds to another model's UI list. Since 1.2.
+///
+/// The cell shows the values a `path` reaches (see [`FilterExtensionDef::path`];
+/// several are joined with `, `), or a Tera `template` rendered with `obj` (the row's
+/// REST representation) and `values` (the path's values, when a path is given). One
+/// statement per column for the whole page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TableExtensionDef {
+    /// The model extended, `app_label.name` (`dcim.device`).
+    pub model: String,
+    /// The column's name, starting with `<plugin name>_`.
+    pub name: String,
+    /// Its heading (the name when empty).
+    pub label: String,
+    /// The path to the values shown, if any.
+    pub path: Option<String>,
+    /// A Tera template for the cell, if any (autoescaped).
+    pub template: Option<String>,
+}
+
+/// A read-only field a plugin adds to another model's REST answers (kind
+/// `rest_fields`), under `plugin_data.<plugin>.<name>` of every object of `model`, in
+/// lists and details. The handler is called once per page with all of the page's
+/// objects ([`RestFieldsRequest`](crate::RestFieldsRequest)) and answers one value per
+/// object, in order; a handler that fails leaves `null` and is logged. Since 1.2.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RestFieldDef {
+    /// The handler name, and the key under `plugin_data.<plugin>`.
+    pub name: String,
+    /// The model extended, `app_label.name` (`dcim.device`).
+    pub model: String,
 }
 
 /// Another plugin this plugin requires.

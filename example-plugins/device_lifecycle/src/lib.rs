@@ -93,12 +93,82 @@ pub fn plugin() -> PluginBuilder {
             STYLESHEET,
             include_bytes!("../static/device_lifecycle/lifecycle.css"),
         )
+        // ABI 1.2 extension points: device lists filter by and show the software a
+        // device runs, device type lists show the hardware's end of support, and the
+        // devices' REST answers carry their software under plugin_data.
+        .filter_extension(
+            "dcim.device",
+            "device_lifecycle_software",
+            "Software version",
+            SOFTWARE_PATH,
+        )
+        .table_extension(TableExtensionDef {
+            model: "dcim.device".into(),
+            name: "device_lifecycle_software".into(),
+            label: "Software".into(),
+            path: Some(SOFTWARE_PATH.into()),
+            template: None,
+        })
+        .table_extension(TableExtensionDef {
+            model: "dcim.devicetype".into(),
+            name: "device_lifecycle_end_of_support".into(),
+            label: "End of support".into(),
+            path: Some("device_lifecycle.hardwarenotice.device_type__end_of_support".into()),
+            template: Some(
+                "{% for day in values %}<span class=\"eos\">{{ day }}</span>{% endfor %}".into(),
+            ),
+        })
+        .rest_field("dcim.device", "software", device_software_field)
         .menu_tab(menu())
         .job(past_end_of_support_job(), devices_past_end_of_support)
         .home_view("hardwarenotice_list")
 }
 
 export_plugin!(plugin);
+
+/// From a device to the versions of the software records pointing at it.
+const SOFTWARE_PATH: &str = "device_lifecycle.devicesoftware.device__software__version";
+
+/// `plugin_data.device_lifecycle.software` of each device of a REST page: the version
+/// and end of support of the software it runs (`null` when none is recorded). Two
+/// queries for the whole page, whatever its size.
+fn device_software_field(
+    ctx: &Context<'_>,
+    req: RestFieldsRequest,
+) -> Result<Vec<Value>, PluginError> {
+    let host = ctx.host();
+    let ids: Vec<Value> = req
+        .objects
+        .iter()
+        .filter_map(|o| o.get("id").cloned())
+        .collect();
+    if ids.is_empty() {
+        return Ok(vec![Value::Null; req.objects.len()]);
+    }
+    let records = host.query_all(DEVICE_SOFTWARE, Query::new().filter("device", ids))?;
+    let software_ids: Vec<Value> = records
+        .iter()
+        .filter_map(|r| ref_id(&r["software"]).map(|s| Value::String(s.to_string())))
+        .collect();
+    let versions = match software_ids.is_empty() {
+        true => Vec::new(),
+        false => host.query_all(SOFTWARE_VERSION, Query::new().filter("id", software_ids))?,
+    };
+    Ok(req
+        .objects
+        .iter()
+        .map(|device| {
+            let id = device.get("id").and_then(Value::as_str);
+            records
+                .iter()
+                .find(|r| ref_id(&r["device"]) == id)
+                .and_then(|r| ref_id(&r["software"]))
+                .and_then(|software| versions.iter().find(|v| v["id"].as_str() == Some(software)))
+                .map(|v| json!({"version": v["version"], "end_of_support": v["end_of_support"]}))
+                .unwrap_or(Value::Null)
+        })
+        .collect())
+}
 
 // ---------------------------------------------------------------------------------------
 // Models and migrations

@@ -208,6 +208,8 @@ async fn list(
             }
         };
         page.rows = with_includes(&mut conn, registry, &model, &params, &base, page.rows)?;
+        drop(conn);
+        page.rows = with_plugin_data(&st, &identity, &model, page.rows);
         Ok((page, query))
     })
     .await??;
@@ -290,7 +292,9 @@ pub(crate) async fn detail(
                 out.pop().unwrap_or(Value::Null).to_string()
             }
         };
-        let mut body = with_includes(&mut conn, registry, &model, &params, &base, vec![body])?;
+        let body = with_includes(&mut conn, registry, &model, &params, &base, vec![body])?;
+        drop(conn);
+        let mut body = with_plugin_data(&state, &identity, &model, body);
         Ok(body.pop().unwrap_or_default())
     })
     .await??;
@@ -366,6 +370,95 @@ fn with_includes(
             _ => text,
         })
         .collect())
+}
+
+/// Objects' JSON text with the fields plugins add to their model's REST answers (ABI
+/// 1.2, kind `rest_fields`) under `plugin_data.<plugin>.<name>`: each handler called
+/// once for the whole page. A handler that fails, panics or answers the wrong number of
+/// values leaves `null` for its field and is logged; the answer is still served.
+fn with_plugin_data(
+    state: &AppState,
+    identity: &Identity,
+    model: &Model,
+    objects: Vec<String>,
+) -> Vec<String> {
+    let label = model.label();
+    let extending: Vec<_> = state
+        .registry
+        .iter()
+        .filter(|p| p.manifest.rest_fields.iter().any(|r| r.model == label))
+        .collect();
+    if extending.is_empty() || objects.is_empty() {
+        return objects;
+    }
+    let mut values: Vec<Value> = objects
+        .iter()
+        .map(|o| serde_json::from_str(o).unwrap_or(Value::Null))
+        .collect();
+    let payload = match serde_json::to_string(&nautobot_plugin_abi::RestFieldsRequest {
+        model: label.clone(),
+        objects: values.clone(),
+    }) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!("cannot serialise a REST fields request: {e}");
+            return objects;
+        }
+    };
+    let mut data: Vec<Map<String, Value>> = vec![Map::new(); values.len()];
+    for plugin in extending {
+        let services = state.call_services(plugin, identity, "");
+        let mut fields: Vec<Map<String, Value>> = vec![Map::new(); values.len()];
+        for def in plugin
+            .manifest
+            .rest_fields
+            .iter()
+            .filter(|r| r.model == label)
+        {
+            let answer = plugin
+                .call(
+                    nautobot_plugin_abi::kinds::REST_FIELDS,
+                    &def.name,
+                    &payload,
+                    &services,
+                )
+                .and_then(|a| {
+                    serde_json::from_str::<Vec<Value>>(&a)
+                        .map_err(|e| Error::Internal(format!("not a list of values: {e}")))
+                })
+                .and_then(|list| match list.len() == values.len() {
+                    true => Ok(list),
+                    false => Err(Error::Internal(format!(
+                        "{} values for {} objects",
+                        list.len(),
+                        values.len()
+                    ))),
+                });
+            let list = answer.unwrap_or_else(|e| {
+                tracing::error!(plugin = plugin.name(), field = %def.name, model = %label, "REST field failed: {e}");
+                vec![Value::Null; values.len()]
+            });
+            for (f, v) in fields.iter_mut().zip(list) {
+                f.insert(def.name.clone(), v);
+            }
+        }
+        for (d, f) in data.iter_mut().zip(fields) {
+            d.insert(plugin.name().to_string(), Value::Object(f));
+        }
+    }
+    for (value, d) in values.iter_mut().zip(data) {
+        if let Value::Object(o) = value {
+            o.insert("plugin_data".into(), Value::Object(d));
+        }
+    }
+    values
+        .iter()
+        .zip(objects)
+        .map(|(value, text)| match value {
+            Value::Object(_) => value.to_string(),
+            _ => text,
+        })
+        .collect()
 }
 
 /// Runs writes in one transaction and serialises what they return.

@@ -11,6 +11,7 @@ pub mod config_contexts;
 pub mod constraints;
 pub mod custom_fields;
 pub mod fastjson;
+pub mod paths;
 pub mod query;
 pub mod relationships;
 pub mod seek;

@@ -206,6 +206,7 @@ fn is_filterable(model: &Model, name: &str) -> bool {
             && super::custom_fields::applies_to(model))
         || (super::relationships::filter_name(name).is_some()
             && super::relationships::applies_to(model))
+        || model.filter_extension(name).is_some()
         || (model.field(name).is_some() && is_readable_column(model, name))
         || model
             .field(name)
@@ -297,6 +298,104 @@ fn escape_like(s: &str) -> String {
         .replace('_', "\\_")
 }
 
+/// A plugin's filter extension (ABI 1.2): objects from which `path` reaches a value
+/// matching `lookup` — nested `IN` subqueries, one per step, each an indexed lookup.
+/// A negated lookup keeps the objects from which no value matches its positive form.
+fn extension_condition(
+    registry: &Registry,
+    path: &nautobot_schema::extensions::Path,
+    lookup: &str,
+    values: &[String],
+    backend: Backend,
+) -> std::result::Result<Sql, String> {
+    use nautobot_schema::extensions::Step;
+    let (positive, negated) = match lookup {
+        "n" => ("exact", true),
+        "nic" => ("ic", true),
+        "nisw" => ("isw", true),
+        "niew" => ("iew", true),
+        "nie" => ("ie", true),
+        other => (other, false),
+    };
+    let table = |label: &str| -> std::result::Result<String, String> {
+        registry
+            .get(label)
+            .map(|m| ident(&m.table()))
+            .ok_or_else(|| format!("model '{label}' is not installed"))
+    };
+    let end = registry
+        .get(&path.model)
+        .ok_or_else(|| format!("model '{}' is not installed", path.model))?;
+    // The ids of the objects at the end of the path whose field matches…
+    let mut ids = Sql::from(format!("SELECT \"id\" FROM {} WHERE ", table(&path.model)?));
+    ids.append(condition(
+        registry,
+        end,
+        &path.field.name,
+        positive,
+        values,
+        backend,
+    )?);
+    // …then, step by step back to the extended model, the ids leading to them.
+    for (i, step) in path.steps.iter().enumerate().rev() {
+        if i == 0 {
+            if let Step::Forward { column, .. } = step {
+                // The extended model's own foreign key, compared directly.
+                let col = ident(column);
+                let mut top = match negated {
+                    true => Sql::from(format!("({col} IS NULL OR {col} NOT IN (")),
+                    false => Sql::from(format!("({col} IN (")),
+                };
+                top.append(ids).push("))");
+                return Ok(top);
+            }
+        }
+        let mut outer = match step {
+            Step::Forward { column, .. } => {
+                // Not the first step: the model this step starts from is the previous
+                // step's target.
+                let from = table(path.steps[i - 1].target())?;
+                Sql::from(format!(
+                    "SELECT \"id\" FROM {from} WHERE {} IN (",
+                    ident(column)
+                ))
+            }
+            Step::Link {
+                table: link,
+                own,
+                other,
+                ..
+            } => Sql::from(format!(
+                "SELECT {} FROM {} WHERE {} IN (",
+                ident(own),
+                ident(link),
+                ident(other)
+            )),
+            Step::Reverse { from, column } => Sql::from(format!(
+                "SELECT {col} FROM {} WHERE {col} IS NOT NULL AND \"id\" IN (",
+                table(from)?,
+                col = ident(column)
+            )),
+            Step::ReverseLink {
+                table: link,
+                own,
+                other,
+                ..
+            } => Sql::from(format!(
+                "SELECT {} FROM {} WHERE {} IN (",
+                ident(other),
+                ident(link),
+                ident(own)
+            )),
+        };
+        outer.append(ids).push(")");
+        ids = outer;
+    }
+    let mut out = Sql::from(format!("(\"id\" {}IN (", if negated { "NOT " } else { "" }));
+    out.append(ids).push("))");
+    Ok(out)
+}
+
 /// One filter: `values` OR-ed for positive lookups, AND-ed for negated ones.
 fn condition(
     registry: &Registry,
@@ -312,6 +411,12 @@ fn condition(
         .filter(|_| model.field(name).is_none())
     {
         return super::custom_fields::condition(model, key, lookup, values, backend);
+    }
+    if let Some(extension) = model
+        .filter_extension(name)
+        .filter(|_| model.field(name).is_none())
+    {
+        return extension_condition(registry, &extension.path, lookup, values, backend);
     }
     if let Some((key, side)) =
         super::relationships::filter_name(name).filter(|_| model.field(name).is_none())

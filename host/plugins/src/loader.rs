@@ -103,7 +103,49 @@ pub fn discover(settings: &Settings, host: &Version) -> Result<Vec<Discovered>, 
         )?;
         discovered.push(Discovered { library, config });
     }
+    check_extensions(&discovered)?;
     Ok(discovered)
+}
+
+/// The plugins' filter and table extensions must name models and fields that exist and
+/// their templates compile (ABI 1.2): the first that does not refuses its plugin.
+fn check_extensions(discovered: &[Discovered]) -> Result<(), LoadError> {
+    let manifests: Vec<&nautobot_plugin_abi::PluginManifest> =
+        discovered.iter().map(|d| &d.library.manifest).collect();
+    let file = |plugin: &str| {
+        discovered
+            .iter()
+            .find(|d| d.library.manifest.name == plugin)
+            .map(|d| d.library.path.clone())
+    };
+    if let Err(refused) = nautobot_schema::catalog::Catalog::check_extensions(&manifests) {
+        return Err(LoadError::new(
+            &refused.plugin,
+            file(&refused.plugin).as_deref(),
+            "an extension does not resolve",
+            "extensions of models and fields that exist",
+            refused.problem,
+        ));
+    }
+    for m in &manifests {
+        for t in &m.table_extensions {
+            if let Some(template) = &t.template {
+                if let Err(e) = tera::Tera::default().add_raw_template("cell", template) {
+                    return Err(LoadError::new(
+                        &m.name,
+                        file(&m.name).as_deref(),
+                        format!(
+                            "table extension '{}' has a template that does not compile",
+                            t.name
+                        ),
+                        "a Tera template",
+                        e.to_string(),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What [`check_library`] learnt of a library that passed.

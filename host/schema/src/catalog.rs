@@ -43,6 +43,36 @@ impl Catalog {
             });
         }
         let plan = Plan::new(&apps)?;
+        let mut models = Self::models(plugins)?;
+        // Plugins' filter and table extensions, resolved against every model.
+        let (filters, tables) = crate::extensions::resolve_all(
+            &Registry::new(models.clone()),
+            plugins,
+        )
+        .map_err(|r| {
+            nautobot_base::error::Error::Config(format!("plugin '{}': {}", r.plugin, r.problem))
+        })?;
+        for model in &mut models {
+            let label = model.label();
+            model.filter_extensions = filters
+                .iter()
+                .filter(|(m, _)| *m == label)
+                .map(|(_, f)| f.clone())
+                .collect();
+            model.table_extensions = tables
+                .iter()
+                .filter(|(m, _)| *m == label)
+                .map(|(_, t)| t.clone())
+                .collect();
+        }
+        Ok(Catalog {
+            plan,
+            registry: Registry::new(models),
+        })
+    }
+
+    /// The models of the core and of `plugins`, without their extensions.
+    fn models(plugins: &[&PluginManifest]) -> Result<Vec<Model>> {
         let core_plan = Plan::new(&core::core_apps())?;
         let mut models = Vec::new();
         for schema in final_state(&core_plan)?.models() {
@@ -70,9 +100,18 @@ impl Catalog {
                 ));
             }
         }
-        Ok(Catalog {
-            plan,
-            registry: Registry::new(models),
-        })
+        Ok(models)
+    }
+
+    /// Whether the filter and table extensions of `plugins` resolve against the core's
+    /// and those plugins' models: the first that does not names its plugin.
+    pub fn check_extensions(
+        plugins: &[&PluginManifest],
+    ) -> std::result::Result<(), crate::extensions::Refused> {
+        let models = Self::models(plugins).map_err(|e| crate::extensions::Refused {
+            plugin: plugins.first().map(|p| p.name.clone()).unwrap_or_default(),
+            problem: e.to_string(),
+        })?;
+        crate::extensions::resolve_all(&Registry::new(models), plugins).map(|_| ())
     }
 }

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod checks;
 pub mod core;
 pub mod ddl;
+pub mod extensions;
 pub mod indexes;
 pub mod jobs;
 pub mod migrate;
@@ -73,6 +74,10 @@ pub struct Model {
     /// Fields written but never read back: not in rows, the API, the UI, exports or
     /// the change log (a user's password hash, a token's key).
     pub write_only: Vec<String>,
+    /// Filters plugins add to its filter set (ABI 1.2), resolved at start-up.
+    pub filter_extensions: Vec<extensions::FilterExtension>,
+    /// Columns plugins add to its UI list (ABI 1.2), resolved at start-up.
+    pub table_extensions: Vec<extensions::TableExtension>,
     /// The SQL building the REST representation, made once by the model layer
     /// (`nautobot_objects::fastjson`) and kept with the model.
     api_select: std::sync::OnceLock<Option<String>>,
@@ -148,8 +153,15 @@ impl Model {
                 .collect(),
             write_only: Vec::new(),
             schema,
+            filter_extensions: Vec::new(),
+            table_extensions: Vec::new(),
             api_select: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The filter a plugin added under `name`, if any.
+    pub fn filter_extension(&self, name: &str) -> Option<&extensions::FilterExtension> {
+        self.filter_extensions.iter().find(|f| f.name == name)
     }
 
     /// The model with more many-to-many fields in link tables (the `users` models',

@@ -71,7 +71,8 @@ impl Badge {
 /// A value as a page shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Cell {
-    /// `empty`, `text`, `link`, `links`, `bool`, `json` or `datetime` (ISO 8601 text).
+    /// `empty`, `text`, `link`, `links`, `bool`, `json`, `datetime` (ISO 8601 text) or
+    /// `html` (a plugin table extension's rendered template, autoescaped when rendered).
     pub kind: &'static str,
     /// The text shown.
     pub text: String,
@@ -84,7 +85,8 @@ pub struct Cell {
 }
 
 impl Cell {
-    fn new(kind: &'static str, text: impl Into<String>) -> Cell {
+    /// A cell of `kind` showing `text`.
+    pub fn new(kind: &'static str, text: impl Into<String>) -> Cell {
         Cell {
             kind,
             text: text.into(),

@@ -7,7 +7,7 @@ use nautobot_plugin_abi::{FieldKind, FieldSchema};
 use serde_json::{json, Value};
 
 use super::{
-    cells::{detail_url, Related},
+    cells::{detail_url, Cell, Related},
     csv,
     extensions::{PageContent, LIST_BUTTONS},
     forms::{self, capfirst},
@@ -69,6 +69,8 @@ pub fn filter_fields(model: &Model) -> Vec<&FieldSchema> {
                     | FieldKind::MacAddress
             )
         })
+        // Filters plugins add (ABI 1.2), as text inputs.
+        .chain(model.filter_extensions.iter().map(|f| &f.input))
         .collect()
 }
 
@@ -156,6 +158,7 @@ fn page(ctx: &Ctx) -> Result<Outcome> {
         PageRequest::from_params(&ctx.params),
     )?;
     let related = Related::fetch(&mut conn, registry, &columns, &rows)?;
+    let extension_cells = extension_cells(ctx, &mut conn, &rows)?;
     let options = select_options(&mut conn, registry, model, &filters, &|m| {
         ctx.within(m, "view")
     })?;
@@ -207,14 +210,20 @@ fn page(ctx: &Ctx) -> Result<Outcome> {
         let sortable = f.kind.is_column() && !matches!(f.kind, FieldKind::Json);
         table_columns.push(header(&f.name, capfirst(&f.label()), sortable));
     }
+    for t in &model.table_extensions {
+        table_columns.push(header(&t.name, t.label.clone(), false));
+    }
     let table_rows: Vec<Value> = rows
         .iter()
         .map(|row| {
             let id = row.get("id").and_then(Value::as_str).unwrap_or_default();
-            let cells: Vec<_> = columns
+            let mut cells: Vec<_> = columns
                 .iter()
                 .map(|f| related.cell(f, row.get(&f.name).unwrap_or(&Value::Null)))
                 .collect();
+            if let Some(extra) = extension_cells.get(id) {
+                cells.extend(extra.iter().cloned());
+            }
             json!({
                 "id": id,
                 "url": detail_url(model, id),
@@ -279,6 +288,73 @@ fn page(ctx: &Ctx) -> Result<Outcome> {
             "plugin_head": plugin_head,
         }),
     )
+}
+
+/// The cells of the plugins' table extensions (ABI 1.2) for a page, by object id: for
+/// each column the values its path reaches (one statement per column), or its template
+/// rendered with `obj` (the REST representation, made once for the page) and `values`.
+/// A template that fails shows its error in the cell.
+fn extension_cells(
+    ctx: &Ctx,
+    conn: &mut nautobot_db::DbConnection,
+    rows: &[nautobot_objects::Row],
+) -> Result<std::collections::HashMap<String, Vec<Cell>>> {
+    let model = &ctx.model;
+    let mut out: std::collections::HashMap<String, Vec<Cell>> = std::collections::HashMap::new();
+    if model.table_extensions.is_empty() || rows.is_empty() {
+        return Ok(out);
+    }
+    let registry = ctx.registry();
+    let ids: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            r.get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    let rest = match model.table_extensions.iter().any(|t| t.template.is_some()) {
+        true => {
+            nautobot_objects::serialize::serialize_rows(conn, registry, model, rows, &ctx.base, 0)?
+        }
+        false => Vec::new(),
+    };
+    for t in &model.table_extensions {
+        let values = match &t.path {
+            Some(path) => {
+                nautobot_objects::paths::values_along(conn, registry, &model.label(), path, &ids)?
+            }
+            None => std::collections::HashMap::new(),
+        };
+        for (i, id) in ids.iter().enumerate() {
+            let found: Vec<Value> = values.get(id).cloned().unwrap_or_default();
+            let text = match &t.template {
+                Some(template) => {
+                    let mut context = tera::Context::new();
+                    context.insert("obj", rest.get(i).unwrap_or(&Value::Null));
+                    context.insert("values", &found);
+                    tera::Tera::one_off(template, &context, true)
+                        .unwrap_or_else(|e| format!("Template error: {e}"))
+                }
+                None => found
+                    .iter()
+                    .map(|v| match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            };
+            let cell = match (&t.template, text.is_empty()) {
+                (_, true) => Cell::new("empty", String::new()),
+                (Some(_), false) => Cell::new("html", text),
+                (None, false) => Cell::new("text", text),
+            };
+            out.entry(id.clone()).or_default().push(cell);
+        }
+    }
+    Ok(out)
 }
 
 /// The pagination bar with its links.
