@@ -1,7 +1,8 @@
 //! The ABI 1.2 extension points as the shipped device_lifecycle plugin uses them, end to
 //! end on both databases: a filter extension on the device list (REST and UI), table
 //! extensions on the device and device type lists (from a path and from a template), and
-//! a REST field extension under `plugin_data` on device lists and details.
+//! a REST field extension under `plugin_data` on device lists and details, and a template
+//! filter in computed fields.
 
 use serde_json::{json, Value};
 use support::{both_backends, Backend, Client, ADMIN_TOKEN};
@@ -138,6 +139,29 @@ fn device_lifecycle_extends_the_device_pages_and_api(backend: Backend) {
     let locations = api.get("/api/dcim/locations/").json();
     assert!(locations["results"][0].get("plugin_data").is_none());
     let _ = a3;
+
+    // The template filter, in a computed field of the plugin's own software versions.
+    post(
+        &api,
+        "/api/extras/computed-fields/",
+        json!({"content_type": "device_lifecycle.softwareversion", "label": "Support",
+               "template": "{{ obj.end_of_support | device_lifecycle_support_status(today=\"2028-01-01\") }}"}),
+    );
+    let versions = api
+        .get(&format!(
+            "{base}/software-versions/?include=computed_fields&sort=version"
+        ))
+        .json();
+    let support: Vec<&Value> = versions["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| &v["computed_fields"]["support"])
+        .collect();
+    assert_eq!(
+        support,
+        [&json!("past end of support"), &json!("supported")]
+    );
 
     // The UI: the filter on the form and in effect, the columns with their values.
     let browser = server.login("admin", "admin");

@@ -108,7 +108,7 @@ fn sighup_replaces_the_server_without_failing_a_request(backend: Backend) {
 
     let signalled = Instant::now();
     loop {
-        if seen.lock().unwrap().1.iter().any(|v| v == "1.1.0") {
+        if seen.lock().unwrap().1.iter().any(|v| v == "1.2.0") {
             break;
         }
         assert!(
@@ -164,8 +164,8 @@ fn sighup_replaces_the_server_without_failing_a_request(backend: Backend) {
         &failures[..failures.len().min(5)]
     );
     assert!(requests > 100, "only {requests} requests");
-    assert_eq!(versions, vec!["0.9.0".to_string(), "1.1.0".to_string()]);
-    assert_eq!(after.as_deref(), Ok("1.1.0"));
+    assert_eq!(versions, vec!["0.9.0".to_string(), "1.2.0".to_string()]);
+    assert_eq!(after.as_deref(), Ok("1.2.0"));
 }
 
 /// SIGHUP with a broken library on disk: the new server refuses to start, says why in

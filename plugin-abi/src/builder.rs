@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::{
     data::{
         Banner, BannerRequest, DetailTab, RestFieldsRequest, TemplateContent,
-        TemplateContentRequest, ValidationRequest,
+        TemplateContentRequest, TeraFilterRequest, ValidationRequest,
     },
     error::PluginError,
     home::HomePagePanel,
@@ -26,7 +26,8 @@ use crate::{
     kinds,
     manifest::{
         BannerDef, Dependency, FilterExtensionDef, MiddlewareDef, PluginManifest, RestFieldDef,
-        StaticFile, TableExtensionDef, TemplateExtensionDef, TemplateFile, ValidatorDef, ViewDef,
+        StaticFile, TableExtensionDef, TemplateExtensionDef, TemplateFile, TeraFilterDef,
+        ValidatorDef, ViewDef,
     },
     nav::NavMenuTab,
     schema::{Migration, ModelSchema},
@@ -621,6 +622,34 @@ impl PluginBuilder {
             name,
             model: model.into(),
         });
+        self
+    }
+
+    /// Registers a template filter for computed fields and table extension templates
+    /// (Nautobot's `jinja_filters`): `{{ obj.name | <name> }}`; `name` starts with
+    /// `<plugin name>_`. Since 1.2.
+    ///
+    /// ```
+    /// # use nautobot_plugin_abi::{PluginBuilder, Context, TeraFilterRequest, PluginError};
+    /// # use nautobot_plugin_abi::serde_json::{json, Value};
+    /// fn shout(_ctx: &Context<'_>, req: TeraFilterRequest) -> Result<Value, PluginError> {
+    ///     Ok(json!(req.value.as_str().unwrap_or_default().to_uppercase()))
+    /// }
+    /// # let _ = PluginBuilder::new("my_plugin").tera_filter("my_plugin_shout", shout);
+    /// ```
+    pub fn tera_filter<F>(mut self, name: impl Into<String>, handler: F) -> Self
+    where
+        F: Fn(&Context<'_>, TeraFilterRequest) -> Result<Value, PluginError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let name = name.into();
+        self.handlers.insert(
+            (kinds::TERA_FILTER.to_string(), name.clone()),
+            typed(handler),
+        );
+        self.manifest.tera_filters.push(TeraFilterDef { name });
         self
     }
 

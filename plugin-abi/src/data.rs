@@ -180,3 +180,14 @@ pub struct RestFieldsRequest {
     /// The page's objects (REST representations, each with its `id`), in order.
     pub objects: Vec<Value>,
 }
+
+/// What a template filter's handler is given (kind `tera_filter`, since 1.2): the value
+/// filtered and the filter's named arguments (`{{ x | my_plugin_pad(width=4) }}`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TeraFilterRequest {
+    /// The value before the filter.
+    pub value: Value,
+    /// The named arguments.
+    pub args: Map<String, Value>,
+}

@@ -29,3 +29,6 @@ pub const BANNER: &str = "banner";
 /// [`RestFieldsRequest`](crate::RestFieldsRequest) in, a list of values (one per
 /// object) out.
 pub const REST_FIELDS: &str = "rest_fields";
+/// A template filter (since 1.2): [`TeraFilterRequest`](crate::TeraFilterRequest) in, the
+/// filtered value out.
+pub const TERA_FILTER: &str = "tera_filter";

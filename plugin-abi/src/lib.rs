@@ -67,7 +67,7 @@ pub mod schema;
 pub use builder::{Context, Middleware, PluginBuilder, TemplateExtension, View};
 pub use data::{
     Banner, BannerRequest, DetailTab, Page, Query, RestFieldsRequest, TemplateContent,
-    TemplateContentRequest, ValidationRequest,
+    TemplateContentRequest, TeraFilterRequest, ValidationRequest,
 };
 pub use error::PluginError;
 pub use ffi::{
@@ -83,8 +83,8 @@ pub use http::{
 pub use jobs::{JobDef, JobRequest, JobVar, VarKind};
 pub use manifest::{
     BannerDef, Dependency, FilterExtensionDef, MiddlewareDef, PluginManifest, RestFieldDef,
-    StaticFile, TableExtensionDef, TemplateExtensionDef, TemplateFile, ValidatorDef, ViewDef,
-    ALL_MODELS,
+    StaticFile, TableExtensionDef, TemplateExtensionDef, TemplateFile, TeraFilterDef, ValidatorDef,
+    ViewDef, ALL_MODELS,
 };
 pub use nav::{NavMenuButton, NavMenuGroup, NavMenuItem, NavMenuTab};
 pub use schema::{Choice, FieldKind, FieldSchema, Migration, ModelSchema, OnDelete, Operation};
@@ -104,8 +104,8 @@ pub mod prelude {
         MiddlewareAction, MiddlewareRequest, MiddlewareResponse, Migration, ModelSchema,
         NavMenuButton, NavMenuGroup, NavMenuItem, NavMenuTab, OnDelete, Operation, Page,
         PluginBuilder, PluginError, Query, Request, Response, ResponseChanges, RestFieldsRequest,
-        TableExtensionDef, TemplateContentRequest, TemplateExtension, User, ValidationRequest,
-        VarKind, View, ALL_MODELS,
+        TableExtensionDef, TemplateContentRequest, TemplateExtension, TeraFilterRequest, User,
+        ValidationRequest, VarKind, View, ALL_MODELS,
     };
     pub use serde_json::json;
 }

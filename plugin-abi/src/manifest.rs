@@ -78,6 +78,10 @@ pub struct PluginManifest {
     /// `plugin_data.<plugin>.<name>` (kind `rest_fields`). Since 1.2.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rest_fields: Vec<RestFieldDef>,
+    /// Template filters the plugin registers for computed fields and table extension
+    /// templates (Nautobot's `jinja_filters`, kind `tera_filter`). Since 1.2.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tera_filters: Vec<TeraFilterDef>,
     /// Middleware hooks, run in the order declared on every request and response.
     pub middleware: Vec<MiddlewareDef>,
     /// Jobs the plugin provides.
@@ -247,6 +251,18 @@ pub struct RestFieldDef {
     pub name: String,
     /// The model extended, `app_label.name` (`dcim.device`).
     pub model: String,
+}
+
+/// A template filter a plugin registers (kind `tera_filter`): usable as
+/// `{{ value | <name>(arg=…) }}` in computed fields and table extension templates
+/// (Nautobot's `jinja_filters`). The handler gets a
+/// [`TeraFilterRequest`](crate::TeraFilterRequest) and answers the filtered value; an
+/// error shows as the template's error. Since 1.2.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TeraFilterDef {
+    /// The filter's name, starting with `<plugin name>_`; also the handler name.
+    pub name: String,
 }
 
 /// Another plugin this plugin requires.

@@ -119,6 +119,8 @@ pub fn plugin() -> PluginBuilder {
             ),
         })
         .rest_field("dcim.device", "software", device_software_field)
+        // {{ obj.end_of_support | device_lifecycle_support_status }} in computed fields.
+        .tera_filter("device_lifecycle_support_status", support_status_filter)
         .menu_tab(menu())
         .job(past_end_of_support_job(), devices_past_end_of_support)
         .home_view("hardwarenotice_list")
@@ -128,6 +130,22 @@ export_plugin!(plugin);
 
 /// From a device to the versions of the software records pointing at it.
 const SOFTWARE_PATH: &str = "device_lifecycle.devicesoftware.device__software__version";
+
+/// The template filter `device_lifecycle_support_status`: for an end-of-support date
+/// (`YYYY-MM-DD`), `supported` until that day, `past end of support` after it; `unknown`
+/// without a date. `today="YYYY-MM-DD"` sets the day compared (else today).
+fn support_status_filter(_ctx: &Context<'_>, req: TeraFilterRequest) -> Result<Value, PluginError> {
+    let today = match req.args.get("today").and_then(Value::as_str) {
+        Some(day) => day.to_string(),
+        None => today(),
+    };
+    let status = match req.value.as_str().filter(|d| !d.is_empty()) {
+        None => "unknown",
+        Some(day) if day < today.as_str() => "past end of support",
+        Some(_) => "supported",
+    };
+    Ok(Value::String(status.into()))
+}
 
 /// `plugin_data.device_lifecycle.software` of each device of a REST page: the version
 /// and end of support of the software it runs (`null` when none is recorded). Two
@@ -941,7 +959,7 @@ mod tests {
         assert_eq!(m["name"], "device_lifecycle");
         assert_eq!(m["base_url"], "device-lifecycle");
         assert_eq!(m["verbose_name"], "Device Lifecycle");
-        assert_eq!(m["version"], "1.1.0");
+        assert_eq!(m["version"], "1.2.0");
         assert_eq!(m["min_version"], "1.2.0");
     }
 

@@ -164,7 +164,37 @@ pub fn load_plugins(
         &settings.static_url,
     )?);
     let registry = plugins::instantiate(discovered, templates.clone())?;
+    install_template_filters(&registry, &templates);
     Ok((registry, templates))
+}
+
+/// Makes the plugins' template filters (ABI 1.2, kind `tera_filter`) usable in computed
+/// fields and table extension templates: each call goes to its plugin, with its
+/// deadline and isolation; a failure is the template's error.
+fn install_template_filters(registry: &PluginRegistry, templates: &Arc<Templates>) {
+    let mut filters: Vec<(String, nautobot_objects::computed_fields::TemplateFilter)> = Vec::new();
+    for plugin in registry.iter() {
+        for def in &plugin.manifest.tera_filters {
+            let (plugin, templates, name) = (plugin.clone(), templates.clone(), def.name.clone());
+            filters.push((
+                def.name.clone(),
+                Arc::new(move |value: &serde_json::Value, args: &std::collections::HashMap<String, serde_json::Value>| {
+                    let request = nautobot_plugin_abi::TeraFilterRequest {
+                        value: value.clone(),
+                        args: args.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                    };
+                    let payload = serde_json::to_string(&request).map_err(|e| e.to_string())?;
+                    let services =
+                        plugins::CallServices::new(plugin.name(), &plugin.config, &templates, None, None);
+                    let answer = plugin
+                        .call(nautobot_plugin_abi::kinds::TERA_FILTER, &name, &payload, &services)
+                        .map_err(|e| format!("filter {name}: {e}"))?;
+                    serde_json::from_str(&answer).map_err(|e| format!("filter {name}: {e}"))
+                }),
+            ));
+        }
+    }
+    nautobot_objects::computed_fields::install_filters(filters);
 }
 
 /// Runs every start-up check and builds the state: plugins, templates (with the

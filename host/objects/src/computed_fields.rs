@@ -77,25 +77,77 @@ pub fn definitions(
         .collect())
 }
 
-/// The compiled template of `source` (compiled on first use, then kept).
-fn compiled(source: &str) -> std::result::Result<Arc<tera::Tera>, String> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<tera::Tera>>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(found) = cache.lock().ok().and_then(|c| c.get(source).cloned()) {
+/// A template filter a plugin registers (ABI 1.2, Nautobot's `jinja_filters`): the
+/// value filtered and the filter's arguments in, the result or an error message out.
+pub type TemplateFilter = Arc<
+    dyn Fn(&Value, &HashMap<String, Value>) -> std::result::Result<Value, String> + Send + Sync,
+>;
+
+fn filters() -> &'static std::sync::RwLock<Vec<(String, TemplateFilter)>> {
+    static FILTERS: OnceLock<std::sync::RwLock<Vec<(String, TemplateFilter)>>> = OnceLock::new();
+    FILTERS.get_or_init(|| std::sync::RwLock::new(Vec::new()))
+}
+
+/// Compiled templates by source and autoescaping.
+type Compiled = HashMap<(String, bool), Arc<tera::Tera>>;
+
+fn cache() -> &'static Mutex<Compiled> {
+    static CACHE: OnceLock<Mutex<Compiled>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// Makes `filters` (the plugins' template filters, by name) usable in computed fields
+/// and table extension templates; replaces those installed before.
+pub fn install_filters(installed: Vec<(String, TemplateFilter)>) {
+    if let Ok(mut f) = filters().write() {
+        *f = installed;
+    }
+    if let Ok(mut c) = cache().lock() {
+        c.clear();
+    }
+}
+
+/// The compiled template of `source` (compiled on first use, then kept), with the
+/// plugins' filters; `autoescape` for HTML output.
+fn compiled_with(source: &str, autoescape: bool) -> std::result::Result<Arc<tera::Tera>, String> {
+    let key = (source.to_string(), autoescape);
+    if let Some(found) = cache().lock().ok().and_then(|c| c.get(&key).cloned()) {
         return Ok(found);
     }
     let mut tera = tera::Tera::default();
-    tera.autoescape_on(Vec::new());
-    tera.add_raw_template("computed", source)
+    if !autoescape {
+        tera.autoescape_on(Vec::new());
+    }
+    if let Ok(installed) = filters().read() {
+        for (name, filter) in installed.iter() {
+            let filter = filter.clone();
+            tera.register_filter(name, move |value: &Value, args: &HashMap<String, Value>| {
+                filter(value, args).map_err(tera::Error::msg)
+            });
+        }
+    }
+    tera.add_raw_template("computed.html", source)
         .map_err(|e| error_text(&e))?;
     let tera = Arc::new(tera);
-    if let Ok(mut c) = cache.lock() {
+    if let Ok(mut c) = cache().lock() {
         if c.len() >= CACHE_LIMIT {
             c.clear();
         }
-        c.insert(source.to_string(), tera.clone());
+        c.insert(key, tera.clone());
     }
     Ok(tera)
+}
+
+fn compiled(source: &str) -> std::result::Result<Arc<tera::Tera>, String> {
+    compiled_with(source, false)
+}
+
+/// Renders `source` as HTML (autoescaped) with `context` and the plugins' filters, the
+/// error on one line when it fails: table extension cells.
+pub fn render_html(source: &str, context: &tera::Context) -> std::result::Result<String, String> {
+    compiled_with(source, true)?
+        .render("computed.html", context)
+        .map_err(|e| error_text(&e))
 }
 
 /// A Tera error with its causes, on one line.
@@ -115,7 +167,7 @@ pub fn render(def: &Computed, object: &Value) -> String {
     let rendered = compiled(&def.template).and_then(|tera| {
         let mut context = tera::Context::new();
         context.insert("obj", object);
-        tera.render("computed", &context)
+        tera.render("computed.html", &context)
             .map_err(|e| error_text(&e))
     });
     match rendered {

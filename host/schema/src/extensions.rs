@@ -288,6 +288,29 @@ pub fn resolve_all(registry: &Registry, plugins: &[&PluginManifest]) -> Result<R
                 },
             ));
         }
+        for (i, f) in p.tera_filters.iter().enumerate() {
+            let valid = f.name.len() > prefix.len()
+                && f.name.starts_with(&prefix)
+                && f.name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                return Err(refuse(
+                    "template filter",
+                    &f.name,
+                    format!(
+                        "its name must start with '{prefix}' and hold only letters, digits and '_'"
+                    ),
+                ));
+            }
+            if p.tera_filters[..i].iter().any(|o| o.name == f.name) {
+                return Err(refuse(
+                    "template filter",
+                    &f.name,
+                    "registered twice".into(),
+                ));
+            }
+        }
         for (i, r) in p.rest_fields.iter().enumerate() {
             if registry.get(&r.model).is_none() {
                 return Err(refuse(

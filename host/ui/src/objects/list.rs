@@ -329,27 +329,32 @@ fn extension_cells(
         };
         for (i, id) in ids.iter().enumerate() {
             let found: Vec<Value> = values.get(id).cloned().unwrap_or_default();
-            let text = match &t.template {
+            let (kind, text) = match &t.template {
                 Some(template) => {
                     let mut context = tera::Context::new();
                     context.insert("obj", rest.get(i).unwrap_or(&Value::Null));
                     context.insert("values", &found);
-                    tera::Tera::one_off(template, &context, true)
-                        .unwrap_or_else(|e| format!("Template error: {e}"))
+                    match nautobot_objects::computed_fields::render_html(template, &context) {
+                        Ok(html) => ("html", html),
+                        // The error as text: it may quote the values.
+                        Err(e) => ("text", format!("Template error: {e}")),
+                    }
                 }
-                None => found
-                    .iter()
-                    .map(|v| match v {
-                        Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                None => (
+                    "text",
+                    found
+                        .iter()
+                        .map(|v| match v {
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
             };
-            let cell = match (&t.template, text.is_empty()) {
-                (_, true) => Cell::new("empty", String::new()),
-                (Some(_), false) => Cell::new("html", text),
-                (None, false) => Cell::new("text", text),
+            let cell = match text.trim().is_empty() {
+                true => Cell::new("empty", String::new()),
+                false => Cell::new(kind, text),
             };
             out.entry(id.clone()).or_default().push(cell);
         }
