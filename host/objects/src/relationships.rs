@@ -326,16 +326,31 @@ pub fn for_objects(
     let by_id: HashMap<&str, &Relationship> =
         relationships.iter().map(|r| (r.id.as_str(), r)).collect();
     // The display names of every object reached, one statement per model.
+    // Only the others' display names are shown: not the page's own objects.
+    let page: HashSet<&str> = ids.iter().map(String::as_str).collect();
     let mut wanted: HashMap<String, HashSet<String>> = HashMap::new();
     for link in &links {
-        wanted
-            .entry(link.source_type.clone())
-            .or_default()
-            .insert(link.source_id.clone());
-        wanted
-            .entry(link.destination_type.clone())
-            .or_default()
-            .insert(link.destination_id.clone());
+        for (own_type, own_id, other_type, other_id) in [
+            (
+                &link.source_type,
+                &link.source_id,
+                &link.destination_type,
+                &link.destination_id,
+            ),
+            (
+                &link.destination_type,
+                &link.destination_id,
+                &link.source_type,
+                &link.source_id,
+            ),
+        ] {
+            if *own_type == label && page.contains(own_id.as_str()) {
+                wanted
+                    .entry(other_type.clone())
+                    .or_default()
+                    .insert(other_id.clone());
+            }
+        }
     }
     let mut displays: HashMap<(String, String), String> = HashMap::new();
     for (other, wanted_ids) in wanted {
