@@ -3,6 +3,8 @@
 //! last, inactive contexts, the contexts behind a result, and JSON Schema validation of
 //! contexts and local data.
 
+mod common;
+
 use nautobot_base::error::Error;
 use nautobot_db::Database;
 use nautobot_schema::{catalog::Catalog, migrate, Model};
@@ -249,28 +251,14 @@ fn exercise(db: &Database) {
 
 #[test]
 fn config_contexts_work_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::connect(&nautobot_config::DatabaseUrl::Sqlite(
-        dir.path().join("db.sqlite3"),
-    ))
-    .unwrap();
-    exercise(&db);
+    common::on_sqlite(exercise);
 }
 
-/// On PostgreSQL (`NAUTOBOT_TEST_POSTGRES`, default the local server), in a database of
-/// its own; skipped with a reason when none is reachable, except under `CI=true`.
 #[test]
 fn config_contexts_work_on_postgresql() {
-    let Some(scratch) = nautobot_db::scratch::ScratchPostgres::create(
+    common::on_postgresql(
         "config_contexts_work_on_postgresql",
         "nautobot_cc",
-    ) else {
-        return;
-    };
-    {
-        let db = Database::connect(&nautobot_config::DatabaseUrl::Postgres(scratch.url.clone()))
-            .unwrap();
-        exercise(&db);
-    }
-    drop(scratch);
+        exercise,
+    );
 }

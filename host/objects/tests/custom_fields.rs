@@ -3,6 +3,8 @@
 //! unknown keys, both serialisers, `cf_` filters on their indexes, the change log, and
 //! deletes of definitions and objects.
 
+mod common;
+
 use nautobot_base::error::Error;
 use nautobot_db::dynamic::{query_count, Sql};
 use nautobot_db::Database;
@@ -316,28 +318,10 @@ fn exercise(db: &Database) {
 
 #[test]
 fn custom_fields_work_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::connect(&nautobot_config::DatabaseUrl::Sqlite(
-        dir.path().join("db.sqlite3"),
-    ))
-    .unwrap();
-    exercise(&db);
+    common::on_sqlite(exercise);
 }
 
-/// On PostgreSQL (`NAUTOBOT_TEST_POSTGRES`, default the local server), in a database of
-/// its own; skipped with a reason when none is reachable, except under `CI=true`.
 #[test]
 fn custom_fields_work_on_postgresql() {
-    let Some(scratch) = nautobot_db::scratch::ScratchPostgres::create(
-        "custom_fields_work_on_postgresql",
-        "nautobot_cf",
-    ) else {
-        return;
-    };
-    {
-        let db = Database::connect(&nautobot_config::DatabaseUrl::Postgres(scratch.url.clone()))
-            .unwrap();
-        exercise(&db);
-    }
-    drop(scratch);
+    common::on_postgresql("custom_fields_work_on_postgresql", "nautobot_cf", exercise);
 }

@@ -3,6 +3,8 @@
 //! name, the REST shapes of both serialisers, filters, the change log, deletes on either
 //! side, and `migrate <app> zero`.
 
+mod common;
+
 use nautobot_db::dynamic::{query_count, Sql};
 use nautobot_db::Database;
 use nautobot_plugin_abi::{
@@ -395,28 +397,14 @@ fn exercise(db: &Database) {
 
 #[test]
 fn many_to_many_fields_work_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::connect(&nautobot_config::DatabaseUrl::Sqlite(
-        dir.path().join("db.sqlite3"),
-    ))
-    .unwrap();
-    exercise(&db);
+    common::on_sqlite(exercise);
 }
 
-/// On PostgreSQL (`NAUTOBOT_TEST_POSTGRES`, default the local server), in a database of
-/// its own; skipped with a reason when none is reachable, except under `CI=true`.
 #[test]
 fn many_to_many_fields_work_on_postgresql() {
-    let Some(scratch) = nautobot_db::scratch::ScratchPostgres::create(
+    common::on_postgresql(
         "many_to_many_fields_work_on_postgresql",
         "nautobot_m2m",
-    ) else {
-        return;
-    };
-    {
-        let db = Database::connect(&nautobot_config::DatabaseUrl::Postgres(scratch.url.clone()))
-            .unwrap();
-        exercise(&db);
-    }
-    drop(scratch);
+        exercise,
+    );
 }

@@ -3,6 +3,8 @@
 //! `relationships`, cardinality and filters refused, the REST shape, `cr_` filters,
 //! `required_on`, and associations deleted with either object.
 
+mod common;
+
 use nautobot_base::error::Error;
 use nautobot_db::Database;
 use nautobot_schema::{catalog::Catalog, migrate, Model};
@@ -299,28 +301,10 @@ fn exercise(db: &Database) {
 
 #[test]
 fn relationships_work_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::connect(&nautobot_config::DatabaseUrl::Sqlite(
-        dir.path().join("db.sqlite3"),
-    ))
-    .unwrap();
-    exercise(&db);
+    common::on_sqlite(exercise);
 }
 
-/// On PostgreSQL (`NAUTOBOT_TEST_POSTGRES`, default the local server), in a database of
-/// its own; skipped with a reason when none is reachable, except under `CI=true`.
 #[test]
 fn relationships_work_on_postgresql() {
-    let Some(scratch) = nautobot_db::scratch::ScratchPostgres::create(
-        "relationships_work_on_postgresql",
-        "nautobot_rel",
-    ) else {
-        return;
-    };
-    {
-        let db = Database::connect(&nautobot_config::DatabaseUrl::Postgres(scratch.url.clone()))
-            .unwrap();
-        exercise(&db);
-    }
-    drop(scratch);
+    common::on_postgresql("relationships_work_on_postgresql", "nautobot_rel", exercise);
 }
