@@ -133,6 +133,15 @@ pub const NULL_CHARACTERS: &str = "Null characters are not allowed.";
 /// Validation messages per field name.
 pub type ValidationErrors = std::collections::BTreeMap<String, Vec<String>>;
 
+/// `Ok(())` when `errors` holds no message, else [`Error::Validation`] with them.
+pub fn validated(errors: ValidationErrors) -> Result<()> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(Box::new(errors)))
+    }
+}
+
 fn describe_validation(errors: &ValidationErrors) -> String {
     errors
         .iter()

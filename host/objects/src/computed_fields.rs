@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::{Map, Value};
 
-use nautobot_base::error::{Error, Result, ValidationErrors};
+use nautobot_base::error::{validated, Result, ValidationErrors};
 use nautobot_db::DbConnection;
 use nautobot_schema::{Model, Registry, Row};
 
@@ -213,11 +213,7 @@ pub fn prepare_definition(
             format!("The template does not compile: {message}"),
         );
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Validation(Box::new(errors)))
-    }
+    validated(errors)
 }
 
 /// Whether `?include=` asks for computed fields.

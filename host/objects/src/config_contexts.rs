@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
-use nautobot_base::error::{Error, Result, ValidationErrors};
+use nautobot_base::error::{validated, Result, ValidationErrors};
 use nautobot_db::{
     dynamic::{self, ident, Sql, SqlValue},
     DbConnection,
@@ -386,7 +386,7 @@ pub fn prepare(
     let (data_field, schema_field) = match label.as_str() {
         MODEL => ("data", "config_context_schema"),
         _ if applies_to(model) => (LOCAL_DATA, LOCAL_SCHEMA),
-        _ => return finish(errors),
+        _ => return validated(errors),
     };
     let data = row.get(data_field).filter(|v| !v.is_null());
     if let Some(data) = data {
@@ -417,13 +417,5 @@ pub fn prepare(
             Some(_) => {}
         }
     }
-    finish(errors)
-}
-
-fn finish(errors: ValidationErrors) -> Result<()> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Validation(Box::new(errors)))
-    }
+    validated(errors)
 }

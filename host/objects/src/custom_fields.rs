@@ -494,11 +494,7 @@ pub fn prepare_definition(
             error("default", format!("Invalid default value: {message}"));
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Validation(Box::new(errors)))
-    }
+    nautobot_base::error::validated(errors)
 }
 
 /// After a definition is written (`before`: as it was, on update): its key is added to
@@ -791,9 +787,5 @@ pub fn check_filters(
                 .push("Unknown filter field".into());
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Validation(Box::new(errors)))
-    }
+    nautobot_base::error::validated(errors)
 }

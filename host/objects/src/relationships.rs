@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{json, Map, Value};
 
-use nautobot_base::error::{Error, Result, ValidationErrors};
+use nautobot_base::error::{validated, Result, ValidationErrors};
 use nautobot_db::{
     dynamic::{self, ident, Sql, SqlValue},
     Backend, DbConnection,
@@ -701,11 +701,7 @@ pub fn prepare_definition(
             );
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Validation(Box::new(errors)))
-    }
+    validated(errors)
 }
 
 /// Checks an association before it is written: the relationship's models, both objects
@@ -724,7 +720,7 @@ pub fn prepare_association(
             "relationship",
             "The relationship does not exist.".into(),
         );
-        return finish(errors);
+        return validated(errors);
     };
     let (source_type, source_id) = (text(row, "source_type"), text(row, "source_id"));
     let (dest_type, dest_id) = (text(row, "destination_type"), text(row, "destination_id"));
@@ -749,7 +745,7 @@ pub fn prepare_association(
         );
     }
     if !errors.is_empty() {
-        return finish(errors);
+        return validated(errors);
     }
     if source_id == dest_id {
         add(
@@ -793,7 +789,7 @@ pub fn prepare_association(
         }
     }
     if !errors.is_empty() {
-        return finish(errors);
+        return validated(errors);
     }
     // The associations already stored that touch either object.
     let own = text(row, "id");
@@ -811,7 +807,7 @@ pub fn prepare_association(
             "__all__",
             format!("These objects are already associated by {}.", r.label),
         );
-        return finish(errors);
+        return validated(errors);
     }
     let touches = |id: &str| {
         stored
@@ -855,19 +851,11 @@ pub fn prepare_association(
         }
         _ => {}
     }
-    finish(errors)
+    validated(errors)
 }
 
 fn add(errors: &mut ValidationErrors, field: &str, message: String) {
     errors.entry(field.to_string()).or_default().push(message);
-}
-
-fn finish(errors: ValidationErrors) -> Result<()> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Validation(Box::new(errors)))
-    }
 }
 
 /// Whether `name` is a relationship filter (`cr_<key>__source|destination|peer`), and
@@ -960,7 +948,7 @@ pub fn check_filters(
                 .push("Unknown filter field".into());
         }
     }
-    finish(errors)
+    validated(errors)
 }
 
 /// The associations an object (`id` of `model`, as stored) lacks that relationships
